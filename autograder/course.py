@@ -1,0 +1,93 @@
+"""Where a course keeps its material, and loading of the instructor's (trusted) modules.
+
+A course repository has ``solutions/<assignment>/`` (hidden: the model answer source and the
+torch reference) and ``assignments/<assignment>/`` (the committed student release). The engine
+never holds hidden material itself; it is told where ``solutions/`` is.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from autograder.curriculum import ASSIGNMENTS
+
+SOLUTIONS_ENV = "DLGRADE_SOLUTIONS"
+# The repository this engine was installed from (an editable install), if any.
+_REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+class CourseError(RuntimeError):
+    """The course material cannot be found or read; the message says what to do."""
+
+
+def default_solutions_dir() -> Path:
+    """``$DLGRADE_SOLUTIONS``, else the ``solutions/`` of the repository dlgrade runs from."""
+    configured = os.environ.get(SOLUTIONS_ENV)
+    return Path(configured) if configured else _REPOSITORY / "solutions"
+
+
+@dataclass(frozen=True)
+class Course:
+    """The hidden side of a course: ``solutions/`` and, next to it, the committed release."""
+
+    solutions: Path
+
+    @classmethod
+    def locate(cls, solutions: str | os.PathLike | None = None) -> "Course":
+        path = Path(solutions) if solutions is not None else default_solutions_dir()
+        if not path.is_dir():
+            raise CourseError(
+                f"no solutions directory at {path}: pass --solutions DIR or set ${SOLUTIONS_ENV} "
+                "to the course's hidden solutions/ folder"
+            )
+        return cls(path.resolve())
+
+    @property
+    def release_dir(self) -> Path:
+        """The committed student release, ``assignments/`` beside ``solutions/``."""
+        return self.solutions.parent / "assignments"
+
+    def answer_source(self, assignment: str) -> Path:
+        """The instructor's model answer, with solution markers: ``solutions/<a>/<a>.py``."""
+        return self._existing(assignment, f"{assignment}.py")
+
+    def reference_source(self, assignment: str) -> Path:
+        """The hidden torch reference: ``solutions/<a>/reference.py``."""
+        return self._existing(assignment, "reference.py")
+
+    def load_answer(self, assignment: str) -> ModuleType:
+        return load_module(self.answer_source(assignment), f"dlgrade_hidden.{assignment}.answer")
+
+    def load_reference(self, assignment: str) -> ModuleType:
+        return load_module(self.reference_source(assignment), f"dlgrade_hidden.{assignment}.reference")
+
+    def _existing(self, assignment: str, filename: str) -> Path:
+        if assignment not in ASSIGNMENTS:
+            raise CourseError(f"unknown assignment {assignment!r}; the course has: {', '.join(ASSIGNMENTS)}")
+        path = self.solutions / assignment / filename
+        if not path.is_file():
+            raise CourseError(f"{path} is missing from the course's solutions")
+        return path
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    """Import the trusted instructor module at ``path`` under ``name``.
+
+    Only for course material (answers, references). Student code is never imported here.
+    """
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise CourseError(f"cannot load {path} as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling-free introspection need it registered
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module

@@ -1,0 +1,63 @@
+"""Build the student release from the course's solutions: stubs and notebooks.
+
+One source per assignment, ``solutions/<a>/<a>.py``, gives both files of the release:
+``<a>/<a>.py`` (the solution regions stripped) and ``<a>/<a>.ipynb`` (the same, as a notebook).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autograder.course import Course
+from autograder.curriculum import check_assignment_names
+from autograder.markers import strip_solutions
+from autograder.notebook import build_notebook, notebook_text
+
+
+def release_files(course: Course, assignments=()) -> dict[str, str]:
+    """The release as ``{relative path: text}``, for the given assignments (all when empty)."""
+    files = {}
+    for assignment in check_assignment_names(assignments):
+        source_path = course.answer_source(assignment)
+        stub = strip_solutions(source_path.read_text(encoding="utf-8"), filename=str(source_path))
+        files[f"{assignment}/{assignment}.py"] = stub
+        notebook = build_notebook(stub, name=assignment, filename=str(source_path))
+        files[f"{assignment}/{assignment}.ipynb"] = notebook_text(notebook)
+    return files
+
+
+def write_release(files: dict[str, str], out: Path) -> list[Path]:
+    """Write the release under ``out``; return the paths written.
+
+    A symlink in the way is replaced, never followed, so a planted link cannot redirect a write.
+    """
+    written = []
+    for relative, text in sorted(files.items()):
+        target = out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink():
+            target.unlink()
+        target.write_text(text, encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def release_drift(files: dict[str, str], out: Path) -> list[str]:
+    """How ``out`` differs from the release: files missing, stale, or not part of it.
+
+    Only the folders of the released assignments are compared.
+    """
+    problems = []
+    for relative, text in sorted(files.items()):
+        path = out / relative
+        if not path.is_file():
+            problems.append(f"missing: {relative}")
+        elif path.read_text(encoding="utf-8") != text:
+            problems.append(f"out of date: {relative}")
+    for folder in sorted({Path(relative).parts[0] for relative in files}):
+        for path in sorted((out / folder).rglob("*")):
+            relative = path.relative_to(out).as_posix()
+            if path.is_file() and relative not in files and "__pycache__" not in path.parts \
+                    and ".ipynb_checkpoints" not in path.parts:
+                problems.append(f"not in the release: {relative}")
+    return problems

@@ -1,0 +1,29 @@
+"""Shared fixtures: the course under test, and the devices the torch references run on."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from autograder.course import Course
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+requires_cuda = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU; torch sees none on this machine"
+)
+DEVICES = [
+    pytest.param("cpu", id="cpu"),
+    pytest.param("cuda", id="cuda", marks=[pytest.mark.cuda, requires_cuda]),
+]
+
+
+@pytest.fixture(scope="session")
+def course() -> Course:
+    return Course.locate(REPOSITORY / "solutions")
+
+
+@pytest.fixture(params=DEVICES)
+def device(request) -> str:
+    """Each reference test runs on CPU and, where a GPU is present, on CUDA."""
+    return request.param

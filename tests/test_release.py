@@ -1,0 +1,160 @@
+"""The student release: generated from solutions/, committed as assignments/, and free of hidden material."""
+
+import io
+import json
+import subprocess
+import sys
+import tokenize
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder.curriculum import ASSIGNMENTS
+from autograder.markers import BEGIN_SOLUTION, END_SOLUTION, solution_regions
+from autograder.release import release_drift, release_files, write_release
+
+from conftest import REPOSITORY
+
+SKIPPED_TOKENS = {tokenize.COMMENT, tokenize.STRING, tokenize.NL, tokenize.NEWLINE,
+                  tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+
+
+def code_lines(source: str) -> dict[int, str]:
+    """The executable text of each line (comments and string literals removed, spacing normalized)."""
+    lines: dict[int, list[str]] = {}
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type not in SKIPPED_TOKENS:
+            lines.setdefault(token.start[0], []).append(token.string)
+    return {number: " ".join(parts) for number, parts in lines.items()}
+
+
+def release_code(files: dict[str, str]) -> set[str]:
+    """Every line of executable code in the release: the stubs and the notebooks' code cells."""
+    found = set()
+    for relative, text in files.items():
+        if relative.endswith(".py"):
+            found |= set(code_lines(text).values())
+        elif relative.endswith(".ipynb"):
+            for cell in json.loads(text)["cells"]:
+                if cell["cell_type"] == "code":
+                    found |= set(code_lines("".join(cell["source"]) + "\n").values())
+    return found
+
+
+def hidden_lines(course, assignment: str) -> set[str]:
+    """Code that must never reach students: solution bodies and the torch reference.
+
+    Lines that the answer also shows outside its solution regions (visible scaffolding) are not secret.
+    """
+    source = course.answer_source(assignment).read_text()
+    lines = code_lines(source)
+    inside = {n for begin, end, _ in solution_regions(source) for n in range(begin + 2, end + 1)}
+    visible = {text for n, text in lines.items() if n not in inside}
+    secret = {text for n, text in lines.items() if n in inside}
+    secret |= set(code_lines(course.reference_source(assignment).read_text()).values())
+    return {line for line in secret - visible if len(line) >= 12}
+
+
+@pytest.fixture(scope="module")
+def files(course):
+    return release_files(course)
+
+
+@pytest.fixture(scope="module")
+def built(course, files, tmp_path_factory):
+    """The release as `dlgrade release --out DIR` writes it."""
+    out = tmp_path_factory.mktemp("release")
+    subprocess.run([sys.executable, str(REPOSITORY / "cli.py"), "release", "--out", str(out)],
+                   check=True, capture_output=True, cwd=tmp_path_factory.getbasetemp())
+    return out
+
+
+def test_committed_assignments_are_the_current_release(course, files):
+    problems = release_drift(files, REPOSITORY / "assignments")
+    assert not problems, "assignments/ is out of date with solutions/; run `dlgrade release --out assignments`:\n" \
+        + "\n".join(problems)
+
+
+def test_cli_release_is_identical_to_assignments(built):
+    written = sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file())
+    committed = sorted(p.relative_to(REPOSITORY / "assignments").as_posix()
+                       for p in (REPOSITORY / "assignments").rglob("*")
+                       if p.is_file() and "__pycache__" not in p.parts)
+    assert written == committed
+    for relative in written:
+        assert (built / relative).read_bytes() == (REPOSITORY / "assignments" / relative).read_bytes(), relative
+
+
+def test_release_holds_only_stubs_and_notebooks(files):
+    assert sorted(files) == sorted(f"{a}/{a}{ext}" for a in ASSIGNMENTS for ext in (".py", ".ipynb"))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_contains_no_solution_body_or_reference(course, built, assignment):
+    on_disk = {p.relative_to(built).as_posix(): p.read_text() for p in built.rglob("*") if p.is_file()}
+    leaked = hidden_lines(course, assignment) & release_code(on_disk)
+    assert not leaked, f"hidden code of {assignment} found in the release: {sorted(leaked)}"
+    for relative, text in on_disk.items():
+        assert BEGIN_SOLUTION not in text and END_SOLUTION not in text, relative
+    assert not [line for line in release_code(on_disk) if "torch" in line or "solutions" in line]
+
+
+def test_secret_lines_are_actually_found(course):
+    """The leak search itself works: an unstripped answer placed in a release is caught."""
+    source = course.answer_source("perceptron").read_text()
+    leaked = hidden_lines(course, "perceptron") & release_code({"perceptron/perceptron.py": source})
+    assert leaked
+
+
+def test_notebooks_carry_no_outputs(files):
+    for relative, text in files.items():
+        if relative.endswith(".ipynb"):
+            for cell in json.loads(text)["cells"]:
+                if cell["cell_type"] == "code":
+                    assert cell["outputs"] == [] and cell["execution_count"] is None, relative
+
+
+def test_solutions_are_not_importable_from_a_release(built):
+    probe = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('solutions') is None else 1)"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=built, capture_output=True)
+    assert result.returncode == 0, "the `solutions` package is importable next to the release"
+
+
+def test_installed_package_ships_the_engine_only(tmp_path):
+    """What a student pip-installs is autograder/ and cli.py: no solutions, no references."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path), str(REPOSITORY)], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("dlgrade-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {name.split("/")[0] for name in names}
+    assert top <= {"autograder", "cli.py"} | {n for n in top if n.endswith(".dist-info")}, top
+    assert not any("solutions" in name or "reference" in name for name in names)
+
+
+def test_release_refuses_to_write_into_solutions(course):
+    result = subprocess.run([sys.executable, str(REPOSITORY / "cli.py"), "release", "--out",
+                             str(course.solutions / "leak")], capture_output=True, text=True)
+    assert result.returncode != 0 and "refusing" in result.stderr
+    assert not (course.solutions / "leak").exists()
+
+
+def test_check_mode_reports_drift(course, files, tmp_path):
+    write_release(files, tmp_path)
+    stub = tmp_path / "perceptron" / "perceptron.py"
+    stub.write_text(stub.read_text() + "\n# edited by hand\n")
+    (tmp_path / "mlp" / "stray.txt").write_text("x")
+    assert release_drift(files, tmp_path) == ["out of date: perceptron/perceptron.py", "not in the release: mlp/stray.txt"]
+    result = subprocess.run([sys.executable, str(REPOSITORY / "cli.py"), "release", "--check", "--out", str(tmp_path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 1 and "out of date: perceptron/perceptron.py" in result.stdout
+
+
+def test_write_replaces_a_planted_symlink(course, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (tmp_path / "out" / "perceptron").mkdir(parents=True)
+    (tmp_path / "out" / "perceptron" / "perceptron.py").symlink_to(victim)
+    write_release(release_files(course, ["perceptron"]), tmp_path / "out")
+    assert victim.read_text() == "keep me"
+    assert not (tmp_path / "out" / "perceptron" / "perceptron.py").is_symlink()
