@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -17,6 +18,7 @@ from types import ModuleType
 from autograder.curriculum import ASSIGNMENTS
 
 SOLUTIONS_ENV = "DLGRADE_SOLUTIONS"
+COURSE_CONFIG = "dlgrade.toml"
 # The repository this engine was installed from (an editable install), if any.
 _REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -25,15 +27,29 @@ class CourseError(RuntimeError):
     """The course material cannot be found or read; the message says what to do."""
 
 
-def default_solutions_dir() -> Path:
-    """``$DLGRADE_SOLUTIONS``, else the ``solutions/`` of the repository dlgrade runs from."""
+def default_solutions_dir(cwd: Path | None = None) -> Path:
+    """Where ``solutions/`` is when no ``--solutions`` is given.
+
+    In order: ``$DLGRADE_SOLUTIONS``; ``solutions = "..."`` in a ``dlgrade.toml`` course config in
+    the current folder (relative to that file); the ``solutions/`` of the repository dlgrade runs from.
+    """
     configured = os.environ.get(SOLUTIONS_ENV)
-    return Path(configured) if configured else _REPOSITORY / "solutions"
+    if configured:
+        return Path(configured)
+    config = (cwd or Path.cwd()) / COURSE_CONFIG
+    if config.is_file():
+        try:
+            settings = tomllib.loads(config.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise CourseError(f"{config} is not valid TOML: {error}") from error
+        if "solutions" in settings:
+            return config.parent / str(settings["solutions"])
+    return _REPOSITORY / "solutions"
 
 
 @dataclass(frozen=True)
 class Course:
-    """The hidden side of a course: ``solutions/`` and, next to it, the committed release."""
+    """The hidden side of a course: its ``solutions/`` folder."""
 
     solutions: Path
 
@@ -42,15 +58,10 @@ class Course:
         path = Path(solutions) if solutions is not None else default_solutions_dir()
         if not path.is_dir():
             raise CourseError(
-                f"no solutions directory at {path}: pass --solutions DIR or set ${SOLUTIONS_ENV} "
-                "to the course's hidden solutions/ folder"
+                f"no solutions directory at {path}. Point dlgrade at the course's hidden solutions/ "
+                f"folder with --solutions DIR, ${SOLUTIONS_ENV}, or `solutions = \"DIR\"` in {COURSE_CONFIG}"
             )
         return cls(path.resolve())
-
-    @property
-    def release_dir(self) -> Path:
-        """The committed student release, ``assignments/`` beside ``solutions/``."""
-        return self.solutions.parent / "assignments"
 
     def answer_source(self, assignment: str) -> Path:
         """The instructor's model answer, with solution markers: ``solutions/<a>/<a>.py``."""

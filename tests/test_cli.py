@@ -59,3 +59,15 @@ def test_broken_markers_are_a_clear_error(tmp_path, course):
     assert result.exit_code == 1
     assert "perceptron.py" in result.output and "SOLUTION" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_course_config_names_the_solutions(tmp_path, monkeypatch, course):
+    from autograder.course import Course
+
+    monkeypatch.delenv("DLGRADE_SOLUTIONS", raising=False)
+    (tmp_path / "dlgrade.toml").write_text(f'solutions = "{course.solutions}"\n')
+    monkeypatch.chdir(tmp_path)
+    assert Course.locate().solutions == course.solutions
+    (tmp_path / "dlgrade.toml").write_text('solutions = "elsewhere"\n')
+    result = CliRunner().invoke(main, ["release", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and str(tmp_path / "elsewhere") in result.output
