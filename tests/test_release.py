@@ -2,6 +2,7 @@
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 import tokenize
@@ -16,16 +17,22 @@ from autograder.release import release_drift, release_files, write_release
 
 from conftest import REPOSITORY
 
-SKIPPED_TOKENS = {tokenize.COMMENT, tokenize.STRING, tokenize.NL, tokenize.NEWLINE,
-                  tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+LAYOUT_TOKENS = {tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER,
+                 tokenize.COMMENT}
 
 
 def code_lines(source: str) -> dict[int, str]:
-    """The executable text of each line (comments and string literals removed, spacing normalized)."""
+    """The executable text of each line, spacing normalized; comments and docstrings are prose, not code."""
     lines: dict[int, list[str]] = {}
+    statement: list[tokenize.TokenInfo] = []
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type not in SKIPPED_TOKENS:
-            lines.setdefault(token.start[0], []).append(token.string)
+        if token.type not in LAYOUT_TOKENS:
+            statement.append(token)
+        if token.type == tokenize.NEWLINE:
+            if not all(t.type == tokenize.STRING for t in statement):  # a bare string is a docstring
+                for t in statement:
+                    lines.setdefault(t.start[0], []).append(t.string)
+            statement = []
     return {number: " ".join(parts) for number, parts in lines.items()}
 
 
@@ -123,8 +130,10 @@ def test_solutions_are_not_importable_from_a_release(built):
 
 def test_installed_package_ships_the_engine_only(tmp_path):
     """What a student pip-installs is autograder/ and cli.py: no solutions, no references."""
+    source = tmp_path / "source"  # a copy, so that the build leaves nothing in the repository
+    shutil.copytree(REPOSITORY, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path), str(REPOSITORY)], check=True, capture_output=True)
+                    "-w", str(tmp_path), str(source)], check=True, capture_output=True)
     (wheel,) = tmp_path.glob("dlgrade-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     top = {name.split("/")[0] for name in names}

@@ -68,10 +68,12 @@ import numpy as np
 def _fans(shape):
     """Split a weight shape ``(fan_in, fan_out)`` into two positive ints (given, not graded)."""
     if len(shape) != 2:
-        raise ValueError(f"expected a weight shape (fan_in, fan_out), got {shape!r}")
+        message = f"expected a weight shape (fan_in, fan_out), got {shape!r}"
+        raise ValueError(message)
     fan_in, fan_out = (int(n) for n in shape)
     if fan_in < 1 or fan_out < 1:
-        raise ValueError(f"fan_in and fan_out must be positive, got {shape!r}")
+        message = f"fan_in and fan_out must be positive, got {shape!r}"
+        raise ValueError(message)
     return fan_in, fan_out
 
 

@@ -24,10 +24,12 @@ VARIANCES = {
 def fans(shape):
     """(fan_in, fan_out) -> two positive ints; fan_in is the number of rows."""
     if len(shape) != 2:
-        raise ValueError(f"expected a weight shape (fan_in, fan_out), got {shape!r}")
+        message = f"expected a weight shape (fan_in, fan_out), got {shape!r}"
+        raise ValueError(message)
     fan_in, fan_out = (int(n) for n in shape)
     if fan_in < 1 or fan_out < 1:
-        raise ValueError(f"fan_in and fan_out must be positive, got {shape!r}")
+        message = f"fan_in and fan_out must be positive, got {shape!r}"
+        raise ValueError(message)
     return fan_in, fan_out
 
 
