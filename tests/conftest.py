@@ -27,3 +27,15 @@ def course() -> Course:
 def device(request) -> str:
     """Each reference test runs on CPU and, where a GPU is present, on CUDA."""
     return request.param
+
+
+@pytest.fixture(scope="module")
+def answer(request, course):
+    """The NumPy model answer of the test module's ``ASSIGNMENT``."""
+    return course.load_answer(request.module.ASSIGNMENT)
+
+
+@pytest.fixture(scope="module")
+def reference(request, course):
+    """The hidden torch reference of the test module's ``ASSIGNMENT``."""
+    return course.load_reference(request.module.ASSIGNMENT)

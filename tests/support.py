@@ -1,11 +1,17 @@
 """Assertions shared by the tests: compare NumPy answers, torch references and oracles."""
 
+import contextlib
+import warnings
+
 import numpy as np
+import torch
 
 from autograder.tensors import to_numpy
 
 # Comfortable float64 tolerances (grading-facts, section 2).
 RTOL, ATOL = 1e-7, 1e-10
+# float32 answers against the float64 reference: torch.testing's float32 defaults.
+F32 = dict(rtol=1.3e-6, atol=1e-5)
 
 
 def assert_close(actual, expected, rtol=RTOL, atol=ATOL, what=""):
@@ -20,3 +26,21 @@ def assert_close(actual, expected, rtol=RTOL, atol=ATOL, what=""):
 def untouched(*arrays):
     """Copies of the inputs, to assert afterwards that a function did not modify them."""
     return [np.array(a, copy=True) for a in arrays]
+
+
+@contextlib.contextmanager
+def strict_numerics():
+    """Every warning is an error, and so is every overflow, division by zero and invalid operation.
+
+    Underflow stays allowed (NumPy's default): exp(-2000) -> 0 is exactly what stable softmax,
+    tanh and sigmoid rely on; np.errstate(all="raise") would reject every correct stable form.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise", under="ignore"):
+            yield
+
+
+def t64(x):
+    """A float64 CPU tensor, for the torch oracle."""
+    return torch.tensor(np.asarray(x), dtype=torch.float64)

@@ -6,47 +6,17 @@ separately at exactly 0 (and -0.0), where torch's autograd sets the convention: 
 leaky_relu'(0) = alpha.
 """
 
-import contextlib
-import warnings
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from support import assert_close, untouched
+from support import F32, assert_close, strict_numerics, t64, untouched
 
-# float32 answers against the float64 reference: torch.testing's float32 defaults.
-F32 = dict(rtol=1.3e-6, atol=1e-5)
+ASSIGNMENT = "activations"  # the answer and reference fixtures (conftest) load it
 SHAPES = [(7, 5), (2, 3, 4), (6,)]
 ALPHAS = [None, 0.2]  # None: the default alpha (0.01) is left to the function
-
-
-@pytest.fixture(scope="module")
-def answer(course):
-    return course.load_answer("activations")
-
-
-@pytest.fixture(scope="module")
-def reference(course):
-    return course.load_reference("activations")
-
-
-@contextlib.contextmanager
-def strict_numerics():
-    """Warnings are errors; so are overflow, division by zero and invalid operations.
-
-    Underflow stays allowed (NumPy's default): e^(-2000) -> 0 is the intended, harmless outcome
-    of the stable tanh.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with np.errstate(all="raise", under="ignore"):
-            yield
-
-
-def t64(x):
-    return torch.tensor(np.asarray(x), dtype=torch.float64)
 
 
 def away_from_kink(seed, shape, low=0.05, high=4.0):

@@ -10,31 +10,21 @@ values 0.1 and 0.8 tell it apart from the keep probability (p = 0.5 would not).
 """
 
 import math
-import warnings
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from support import assert_close, untouched
+from support import F32, assert_close, strict_numerics, untouched
 
-F32_RTOL, F32_ATOL = 1.3e-6, 1e-5
+ASSIGNMENT = "dropout"  # the answer and reference fixtures (conftest) load it
+
 SHAPE = (37, 23)       # non-square, batch >= 2
 EXACT_PS = [0.0, 0.1, 0.8, 1.0]
 STAT_PS = [0.1, 0.3, 0.8]
 N_STAT = 1_000_000
 STANDARD_ERRORS = 6
-
-
-@pytest.fixture(scope="module")
-def answer(course):
-    return course.load_answer("dropout")
-
-
-@pytest.fixture(scope="module")
-def reference(course):
-    return course.load_reference("dropout")
 
 
 def nonzero_input(shape, seed, dtype=np.float64):
@@ -75,15 +65,15 @@ def test_float32_input_is_accepted(answer, reference, device, p):
     assert np.issubdtype(out.dtype, np.floating) and out.shape == SHAPE and mask.shape == SHAPE
     uniform = np.random.default_rng(3).random(SHAPE)
     ref_out, ref_mask = reference.dropout_forward(x32, p, uniform=uniform, device=device)
-    assert_close(out, ref_out, rtol=F32_RTOL, atol=F32_ATOL, what="float32 out")
-    assert_close(mask, ref_mask, rtol=F32_RTOL, atol=F32_ATOL, what="float32 mask")
+    assert_close(out, ref_out, **F32, what="float32 out")
+    assert_close(mask, ref_mask, **F32, what="float32 mask")
     dout = nonzero_input(SHAPE, 4, np.float32)
     assert_close(answer.dropout_backward(dout, mask), reference.dropout_backward(dout, ref_mask, device=device),
-                 rtol=F32_RTOL, atol=F32_ATOL, what="float32 backward")
+                 **F32, what="float32 backward")
     np.testing.assert_array_equal(before[0], x32)
     ref32, _ = reference.dropout_forward(x32, p, uniform=uniform, device=device, dtype=torch.float32)
     assert ref32.dtype == torch.float32
-    assert_close(ref32, ref_out, rtol=F32_RTOL, atol=F32_ATOL, what="reference in float32")
+    assert_close(ref32, ref_out, **F32, what="reference in float32")
 
 
 # ---------------------------------------------------------------- the oracle: F.dropout
@@ -177,8 +167,7 @@ def test_p_zero_in_training_is_the_identity(answer, reference, device):
 
 def test_p_one_drops_everything_without_warnings(answer, reference, device):
     x = nonzero_input(SHAPE, 16)
-    with warnings.catch_warnings(), np.errstate(all="raise"):
-        warnings.simplefilter("error")
+    with strict_numerics():
         out, mask = answer.dropout_forward(x, 1.0, rng=np.random.default_rng(0))
     np.testing.assert_array_equal(out, np.zeros(SHAPE))
     np.testing.assert_array_equal(mask, np.zeros(SHAPE))
@@ -274,7 +263,7 @@ def torch_penalty_and_grads(weights, lam, kind, device):
 @pytest.mark.parametrize("lam", [0.01, 0.3])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_penalties_and_gradients_match_autograd(answer, reference, device, kind, lam, dtype):
-    rtol, atol = (1e-7, 1e-10) if dtype == np.float64 else (F32_RTOL, F32_ATOL)
+    rtol, atol = (1e-7, 1e-10) if dtype == np.float64 else (F32["rtol"], F32["atol"])
     weights = weight_list(25, dtype)
     before = untouched(*weights)
     expected, expected_grads = torch_penalty_and_grads(weights, lam, kind, device)

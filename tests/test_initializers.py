@@ -15,21 +15,13 @@ import pytest
 import torch
 from scipy import stats
 
+ASSIGNMENT = "initializers"  # the answer and reference fixtures (conftest) load it
+
 NAMES = ["lecun_normal", "lecun_uniform", "xavier_normal", "xavier_uniform", "he_normal", "he_uniform"]
 SHAPES = [(512, 128), (128, 512)]  # (fan_in, fan_out): 65,536 samples, fan_in != fan_out
 ALPHA = 1e-6          # KS significance: false rejections are negligible, wrong variants are far away
 STANDARD_ERRORS = 6   # tolerance of the mean and std checks
 KURTOSIS = {"normal": 3.0, "uniform": 1.8}  # E[w^4] / var^2, sets the standard error of the std
-
-
-@pytest.fixture(scope="module")
-def answer(course):
-    return course.load_answer("initializers")
-
-
-@pytest.fixture(scope="module")
-def reference(course):
-    return course.load_reference("initializers")
 
 
 # ---------------------------------------------------------------- the target, written independently

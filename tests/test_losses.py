@@ -6,47 +6,16 @@ Inputs are randomized and seeded (N >= 2, C >= 3, never square), plus the extrem
 +-1000, probabilities of exactly 0 and 1.
 """
 
-import contextlib
-import warnings
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from support import assert_close, untouched
+from support import F32, assert_close, strict_numerics, t64, untouched
 
-# float32 answers against the float64 reference: torch.testing's float32 defaults.
-F32 = dict(rtol=1.3e-6, atol=1e-5)
+ASSIGNMENT = "losses"  # the answer and reference fixtures (conftest) load it
 LOSSES = ("cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "mse_loss")
-
-
-@pytest.fixture(scope="module")
-def answer(course):
-    return course.load_answer("losses")
-
-
-@pytest.fixture(scope="module")
-def reference(course):
-    return course.load_reference("losses")
-
-
-@contextlib.contextmanager
-def strict_numerics():
-    """Every warning is an error, and so is every overflow, division by zero and invalid operation.
-
-    Underflow stays allowed (NumPy's default): exp(-2000) -> 0 is exactly what the max shift relies
-    on, and it is harmless; np.errstate(all="raise") would reject every correct stable softmax.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with np.errstate(all="raise", under="ignore"):
-            yield
-
-
-def t64(x):
-    """A float64 CPU tensor for the oracle."""
-    return torch.tensor(np.asarray(x), dtype=torch.float64)
 
 
 def random_logits(seed, shape=(6, 4), scale=3.0):

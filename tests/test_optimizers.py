@@ -13,6 +13,8 @@ from torch.utils.data import DataLoader, TensorDataset
 from autograder.tensors import as_tensor, to_numpy
 from support import assert_close, untouched
 
+ASSIGNMENT = "optimizers"  # the answer and reference fixtures (conftest) load it
+
 STEPS = 5
 SHAPES = {"W": (3, 4), "b": (4,)}
 # Optimizer trajectories in float64: the same arithmetic in a different order, so agreement to
@@ -65,16 +67,6 @@ DEFAULT_CASES = [
     ("Adam", {}, 1.0),
     ("Adam", {}, 1e-8),
 ]
-
-
-@pytest.fixture(scope="module")
-def answer(course):
-    return course.load_answer("optimizers")
-
-
-@pytest.fixture(scope="module")
-def reference(course):
-    return course.load_reference("optimizers")
 
 
 # ---------------------------------------------------------------- helpers
