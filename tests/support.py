@@ -28,6 +28,12 @@ def untouched(*arrays):
     return [np.array(a, copy=True) for a in arrays]
 
 
+def assert_unchanged(before, arrays):
+    """Each of ``arrays`` still equals its copy in ``before`` (made by ``untouched``)."""
+    for original, now in zip(before, arrays, strict=True):
+        np.testing.assert_array_equal(original, now)
+
+
 @contextlib.contextmanager
 def strict_numerics():
     """Every warning is an error, and so is every overflow, division by zero and invalid operation.

@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from support import F32, assert_close, strict_numerics, t64, untouched
+from support import F32, assert_close, assert_unchanged, strict_numerics, t64, untouched
 
 ASSIGNMENT = "activations"  # the answer and reference fixtures (conftest) load it
 SHAPES = [(7, 5), (2, 3, 4), (6,)]
@@ -134,8 +134,7 @@ def test_backward_matches_autograd(answer, reference, device, seed, shape, name,
     assert ours.dtype == np.float64
     assert_close(ref, expected, what=f"{name}_backward: reference vs autograd")
     assert_close(ours, expected, what=f"{name}_backward: answer vs autograd")
-    for original, now in zip(before, (dout, z)):
-        np.testing.assert_array_equal(original, now)
+    assert_unchanged(before, (dout, z))
 
 
 @pytest.mark.parametrize("name, alpha", cases(alphas=[None, 0.2, 0.3]))
@@ -187,8 +186,7 @@ def test_float32_input_is_accepted(answer, reference, shape, name, alpha):
     # The reference sees the same (float32-rounded) values, computed in float64.
     assert_close(out, getattr(reference, name)(z, **kwargs), what=f"{name} float32", **F32)
     assert_close(grad, getattr(reference, f"{name}_backward")(dout, z, **kwargs), what=f"{name}_backward float32", **F32)
-    for original, now in zip(before, (z, dout)):
-        np.testing.assert_array_equal(original, now)
+    assert_unchanged(before, (z, dout))
 
 
 @pytest.mark.parametrize("alpha", [0.2, 0.05])

@@ -16,7 +16,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from support import F32, assert_close, strict_numerics, untouched
+from support import F32, assert_close, assert_unchanged, strict_numerics, untouched
 
 ASSIGNMENT = "dropout"  # the answer and reference fixtures (conftest) load it
 
@@ -227,8 +227,7 @@ def test_backward_matches_autograd(answer, reference, device, p):
                                             device=device)
     assert_close(reference.dropout_backward(dout, ref_mask, device=device),
                  autograd_of_masked_product(x, ref_mask, dout, device), what="reference backward vs autograd")
-    for original, now in zip(before, (dout, mask)):
-        np.testing.assert_array_equal(original, now)
+    assert_unchanged(before, (dout, mask))
 
 
 def autograd_of_masked_product(x, mask, dout, device):
@@ -277,8 +276,7 @@ def test_penalties_and_gradients_match_autograd(answer, reference, device, kind,
         assert_close(grad(w, lam), expected_grad, rtol=rtol, atol=atol, what=f"{kind}_grad {w.shape}")
         assert_close(getattr(reference, f"{kind}_grad")(w, lam, device=device), expected_grad,
                      what=f"reference {kind}_grad")
-    for original, now in zip(before, weights):
-        np.testing.assert_array_equal(original, now)
+    assert_unchanged(before, weights)
 
 
 def test_penalty_of_no_weights_is_zero(answer):

@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from support import F32, assert_close, strict_numerics, t64, untouched
+from support import F32, assert_close, assert_unchanged, strict_numerics, t64, untouched
 
 ASSIGNMENT = "losses"  # the answer and reference fixtures (conftest) load it
 LOSSES = ("cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "mse_loss")
@@ -109,8 +109,7 @@ def test_cross_entropy_with_class_indices(answer, reference, device, seed, n, c)
     assert_scalar(ours, "cross_entropy")
     check_three_way(ours, reference.cross_entropy(logits, y, device=device),
                     F.cross_entropy(t64(logits), torch.tensor(y)), device, "cross_entropy (indices)")
-    for original, now in zip(before, (logits, y)):
-        np.testing.assert_array_equal(original, now)
+    assert_unchanged(before, (logits, y))
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -123,8 +122,7 @@ def test_cross_entropy_with_target_probabilities(answer, reference, device, seed
     assert_scalar(ours, "cross_entropy")
     check_three_way(ours, reference.cross_entropy(logits, p, device=device),
                     F.cross_entropy(t64(logits), t64(p)), device, "cross_entropy (probabilities)")
-    for original, now in zip(before, (logits, p)):
-        np.testing.assert_array_equal(original, now)
+    assert_unchanged(before, (logits, p))
 
 
 def test_one_hot_probabilities_equal_class_indices(answer):
@@ -185,8 +183,7 @@ def test_cross_entropy_grad_matches_autograd(answer, reference, device, seed, n,
     assert ours.dtype == np.float64
     check_three_way(ours, reference.cross_entropy_grad(logits, y, device=device),
                     autograd_cross_entropy_grad(logits, target), device, "cross_entropy_grad")
-    for original, now in zip(before, (logits, y)):
-        np.testing.assert_array_equal(original, now)
+    assert_unchanged(before, (logits, y))
 
 
 def test_cross_entropy_grad_at_extreme_logits(answer, reference, device):
@@ -212,8 +209,7 @@ def test_binary_cross_entropy_matches_torch(answer, reference, device, seed, sha
     assert_scalar(ours, "binary_cross_entropy")
     check_three_way(ours, reference.binary_cross_entropy(p, y, device=device),
                     F.binary_cross_entropy(t64(p), t64(y)), device, "binary_cross_entropy")
-    for original, now in zip(before, (p, y)):
-        np.testing.assert_array_equal(original, now)
+    assert_unchanged(before, (p, y))
 
 
 @pytest.mark.parametrize("p, y, expected", [
@@ -241,8 +237,7 @@ def test_binary_cross_entropy_with_logits_matches_torch(answer, reference, devic
     assert_scalar(ours, "binary_cross_entropy_with_logits")
     check_three_way(ours, reference.binary_cross_entropy_with_logits(z, y, device=device),
                     F.binary_cross_entropy_with_logits(t64(z), t64(y)), device, "bce_with_logits")
-    for original, now in zip(before, (z, y)):
-        np.testing.assert_array_equal(original, now)
+    assert_unchanged(before, (z, y))
 
 
 @pytest.mark.parametrize("z, y, expected", [
@@ -279,8 +274,7 @@ def test_mse_loss_matches_torch(answer, reference, device, seed, shape):
     assert_scalar(ours, "mse_loss")
     check_three_way(ours, reference.mse_loss(y_hat, y, device=device),
                     F.mse_loss(t64(y_hat), t64(y)), device, "mse_loss")
-    for original, now in zip(before, (y_hat, y)):
-        np.testing.assert_array_equal(original, now)
+    assert_unchanged(before, (y_hat, y))
 
 
 def test_mse_loss_averages_all_elements_unlike_the_notes(answer):
@@ -332,5 +326,4 @@ def test_float32_input_is_accepted(answer, reference, case):
         assert ours.dtype == np.float32, f"{name}: float32 in, {ours.dtype} out"
     # The reference sees the same (float32-rounded) values, computed in float64.
     assert_close(ours, getattr(reference, name)(*args32), what=f"{name} float32", **F32)
-    for original, now in zip(before, args32):
-        np.testing.assert_array_equal(original, now)
+    assert_unchanged(before, args32)

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.tensors import as_tensor
-from support import F32, assert_close, strict_numerics, untouched
+from support import F32, assert_close, assert_unchanged, strict_numerics, untouched
 
 ASSIGNMENT = "mlp"  # the answer and reference fixtures (conftest) load it
 
@@ -168,8 +168,7 @@ def test_forward_matches_reference_and_oracle(answer, reference, device, seed, d
     ref, _ = reference.forward(X, params, device=device)
     assert str(ref.device).startswith(device)
     assert_close(ref, expected, what="reference forward")
-    for original, now in zip(before, (X, *params.values())):
-        np.testing.assert_array_equal(original, now)
+    assert_unchanged(before, (X, *params.values()))
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -184,8 +183,7 @@ def test_loss_matches_mse_loss(answer, reference, device, seed, dtype):
     assert np.ndim(value) == 0
     assert_close(np.float64(value), expected, **tolerance(dtype), what="answer loss")
     assert_close(reference.loss(Y, T, device=device), expected, what="reference loss")
-    for original, now in zip(before, (Y, T)):
-        np.testing.assert_array_equal(original, now)
+    assert_unchanged(before, (Y, T))
 
 
 def test_loss_rejects_shapes_that_would_broadcast(answer):
@@ -212,8 +210,7 @@ def test_backward_matches_autograd(answer, reference, device, seed):
         assert_close(grads[name], expected[name], what=f"answer d{name} vs autograd")
         assert_close(grads[name], through_reference[name], what=f"answer d{name} vs reference autograd")
         assert_close(ref_grads[name], expected[name], what=f"reference d{name} vs autograd")
-    for original, now in zip(before, (X, T, *params.values())):
-        np.testing.assert_array_equal(original, now)
+    assert_unchanged(before, (X, T, *params.values()))
 
 
 @pytest.mark.parametrize("seed", [10, 12, 15])

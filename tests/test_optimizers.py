@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from autograder.tensors import as_tensor, to_numpy
-from support import assert_close, untouched
+from support import assert_close, assert_unchanged, untouched
 
 ASSIGNMENT = "optimizers"  # the answer and reference fixtures (conftest) load it
 
@@ -339,8 +339,7 @@ def test_minibatches_match_dataloader(answer, batch_size, seed):
     got = list(answer.minibatches(X, y, batch_size, rng=rng))
     assert_same_batches(got, dataloader_batches(X, y, batch_size, order), f"batch_size={batch_size}, seed={seed}")
     assert all(isinstance(xb, np.ndarray) and isinstance(yb, np.ndarray) for xb, yb in got)
-    for original, now in zip(before, (X, y)):
-        np.testing.assert_array_equal(original, now)
+    assert_unchanged(before, (X, y))
 
 
 @pytest.mark.parametrize("batch_size", [3, 4])
@@ -411,8 +410,7 @@ def test_minibatches_batches_are_copies(answer):
     for xb, yb in answer.minibatches(X, y, 3):
         xb[...] = -1.0
         yb[...] = -1
-    for original, now in zip(before, (X, y)):
-        np.testing.assert_array_equal(original, now)
+    assert_unchanged(before, (X, y))
 
 
 def test_minibatches_of_empty_data_yield_nothing(answer, reference):

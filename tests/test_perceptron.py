@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from support import assert_close, untouched
+from support import assert_close, assert_unchanged, untouched
 
 ASSIGNMENT = "perceptron"  # the answer and reference fixtures (conftest) load it
 
@@ -67,8 +67,7 @@ def test_answer_matches_reference_trajectory(answer, reference, device, seed, dt
         assert b == rb
         np.testing.assert_array_equal(answer.perceptron_predict(X, w, b),
                                       reference.perceptron_predict(X, rw, rb, device=device).cpu().numpy())
-    for original, now in zip(before, (X, y)):
-        np.testing.assert_array_equal(original, now)
+    assert_unchanged(before, (X, y))
 
 
 def test_separable_data_converges(answer):

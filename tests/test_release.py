@@ -7,7 +7,6 @@ import subprocess
 import sys
 import tokenize
 import zipfile
-from pathlib import Path
 
 import pytest
 
