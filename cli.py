@@ -79,5 +79,126 @@ def release(assignment, out, check, solutions):
     click.echo(f"wrote {len(written)} files to {out}")
 
 
+def _read_config_seed() -> int | None:
+    """``seed = N`` in ./dlgrade.toml: the course secret that fixes hidden inputs."""
+    import tomllib
+
+    config = Path.cwd() / "dlgrade.toml"
+    if not config.is_file():
+        return None
+    try:
+        value = tomllib.loads(config.read_text(encoding="utf-8")).get("seed")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"{config} is not valid TOML: {error}") from error
+    if value is not None and not isinstance(value, int):
+        raise click.ClickException(f"{config}: seed must be an integer")
+    return value
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--assignment", "-a", "assignments", multiple=True, type=click.Choice(ASSIGNMENTS),
+              help="Grade only these assignments (repeatable; default: all seven).")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the results to this file ('-' for stdout).")
+@click.option("--format", "output_format", type=click.Choice(["native", "gradescope"]), default="native",
+              show_default=True, help="The JSON format of --json.")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+              help="Where the torch references run.")
+@click.option("--seed", type=int, default=None, envvar="DLGRADE_SEED",
+              help="Seed of the hidden inputs (a course secret; default: `seed` in ./dlgrade.toml, else a fresh one per run).")
+@solutions_option
+def grade(path, assignments, json_file, output_format, device, seed, solutions):
+    """Grade a submission: a folder with any of the assignment files (.py or .ipynb), or one file.
+
+    Exit status 0 whenever grading ran, whatever the score; 1 when dlgrade itself could not run.
+    """
+    import json
+
+    from autograder.console import print_summary
+    from autograder.judge.grader import Plan, grade as grade_submission, new_seed
+    from autograder.judge.oracle import OracleError
+    from autograder.judge.rubric import RubricError, live_oracle, load_rubric
+    from autograder.submission import SubmissionError
+    from autograder.tensors import resolve_device
+
+    course = open_course(solutions)
+    try:
+        resolve_device(device)
+        rubrics = {}
+        for assignment in assignments or ASSIGNMENTS:
+            rubric = load_rubric(course, assignment)
+            rubrics[assignment] = (rubric, live_oracle(course, rubric, device))
+    except (CourseError, RubricError, RuntimeError) as error:
+        raise click.ClickException(str(error)) from error
+    if seed is None:
+        seed = _read_config_seed()
+    plan = Plan(rubrics, seed if seed is not None else new_seed(), device)
+    try:
+        result = grade_submission(path, plan)
+    except SubmissionError as error:
+        raise click.ClickException(str(error)) from error
+    except OracleError as error:
+        raise click.ClickException(f"course material error: {error}") from error
+    document = result.to_gradescope() if output_format == "gradescope" else result.to_json()
+    if json_file is not None:
+        text = json.dumps(document, indent=2, allow_nan=False)
+        if str(json_file) == "-":
+            click.echo(text)
+            return
+        _write_new_file(json_file, text)
+    print_summary(result)
+
+
+def _write_new_file(path: Path, text: str) -> None:
+    """Write ``path`` without following a symlink planted where it goes."""
+    if path.is_symlink():
+        path.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+@main.command()
+@click.argument("assignment", type=click.Choice(ASSIGNMENTS))
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+def check(assignment, path):
+    """Check your work on ASSIGNMENT with its public tests (PATH: your file or folder; default: here).
+
+    The same engine as the grader, with the public checks that come with the assignment. Hidden
+    checks test more cases when your work is graded.
+    """
+    from autograder.console import print_self_check
+    from autograder.judge.grader import Plan, grade as grade_submission
+    from autograder.judge.rubric import PUBLIC_SEED, RubricError, load_released
+    from autograder.submission import SubmissionError, find_files
+
+    target = _locate_student_file(assignment, path)
+    try:
+        rubric, oracle = load_released(target.parent, assignment)
+        result = grade_submission(target, Plan({assignment: (rubric, oracle)}, PUBLIC_SEED))
+    except (RubricError, SubmissionError) as error:
+        raise click.ClickException(str(error)) from error
+    print_self_check(result)
+
+
+def _locate_student_file(assignment: str, path: Path | None) -> Path:
+    """The student's file: PATH itself, or <assignment>.py/.ipynb in PATH, ./, ./<assignment>/ or ./assignments/<assignment>/."""
+    from autograder.submission import SubmissionError, find_files
+
+    if path is not None and path.is_file():
+        return path
+    folders = [path] if path is not None else [Path("."), Path(assignment), Path("assignments") / assignment]
+    for folder in folders:
+        try:
+            found = find_files(folder, (assignment,))
+        except SubmissionError:
+            continue
+        if assignment in found:
+            return found[assignment]
+    where = path if path is not None else "this folder"
+    raise click.ClickException(f"no {assignment}.py or {assignment}.ipynb in {where}: "
+                               f"run `dlgrade check {assignment}` from your assignment folder, or give its path")
+
+
 if __name__ == "__main__":
     main()

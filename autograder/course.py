@@ -75,7 +75,11 @@ class Course:
         return load_module(self.answer_source(assignment), f"dlgrade_hidden.{assignment}.answer")
 
     def load_reference(self, assignment: str) -> ModuleType:
-        return load_module(self.reference_source(assignment), f"dlgrade_hidden.{assignment}.reference")
+        return load_sibling(self.reference_source(assignment), "reference")
+
+    def load_hidden(self, assignment: str, name: str) -> ModuleType:
+        """Another hidden module of the assignment: ``public_checks``, ``hidden_checks``, ``mutants``."""
+        return load_sibling(self._existing(assignment, f"{name}.py"), name)
 
     def _existing(self, assignment: str, filename: str) -> Path:
         if assignment not in ASSIGNMENTS:
@@ -102,3 +106,19 @@ def load_module(path: Path, name: str) -> ModuleType:
         sys.modules.pop(name, None)
         raise
     return module
+
+
+def load_sibling(anchor: str | os.PathLike, name: str) -> ModuleType:
+    """Load ``<name>.py`` from the folder of ``anchor`` (a course file's ``__file__``), once.
+
+    How the hidden files of one assignment use each other (checks use the mutants, mutants the
+    reference) without making ``solutions/`` an importable package.
+    """
+    folder = Path(anchor).resolve().parent
+    module_name = f"dlgrade_hidden.{folder.name}.{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    path = folder / f"{name}.py"
+    if not path.is_file():
+        raise CourseError(f"{path} is missing from the course's solutions")
+    return load_module(path, module_name)

@@ -1,11 +1,14 @@
-"""Build the student release from the course's solutions: stubs and notebooks.
+"""Build the student release from the course's solutions: stubs, notebooks and public checks.
 
 One source per assignment, ``solutions/<a>/<a>.py``, gives both files of the release:
 ``<a>/<a>.py`` (the solution regions stripped) and ``<a>/<a>.ipynb`` (the same, as a notebook).
+The public checks travel too: ``<a>/public_checks.py`` verbatim, and ``<a>/public_checks.json``
+with their inputs and expected values frozen, so that ``dlgrade check`` needs no hidden file.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from autograder.course import Course
@@ -23,7 +26,40 @@ def release_files(course: Course, assignments=()) -> dict[str, str]:
         files[f"{assignment}/{assignment}.py"] = stub
         notebook = build_notebook(stub, name=assignment, filename=str(source_path))
         files[f"{assignment}/{assignment}.ipynb"] = notebook_text(notebook)
+        files[f"{assignment}/public_checks.py"] = course.solutions.joinpath(
+            assignment, "public_checks.py").read_text(encoding="utf-8")
+        files[f"{assignment}/public_checks.json"] = freeze_public_checks(course, assignment)
     return files
+
+
+class ReleaseError(RuntimeError):
+    """The release cannot be built: the message names the course file to fix."""
+
+
+def freeze_public_checks(course: Course, assignment: str) -> str:
+    """Run the public checks on the model answer and freeze their inputs and expected values.
+
+    Doubles as a release gate: every public check must pass on the model answer.
+    """
+    from autograder.judge.grader import run_check
+    from autograder.judge.oracle import RecordingOracle
+    from autograder.judge.rubric import PUBLIC_SEED, load_rubric
+    from autograder.judge.session import LoadError, Session
+
+    rubric = load_rubric(course, assignment).public()
+    oracle = RecordingOracle(course.load_reference(assignment), rubric.mutants)
+    source = course.answer_source(assignment)
+    with Session() as session:
+        try:
+            session.load(assignment, [source.read_text(encoding="utf-8")], source.name)
+        except LoadError as error:
+            raise ReleaseError(f"the model answer does not load: {error}") from error
+        for check in rubric.checks:
+            result = run_check(check, session, oracle, PUBLIC_SEED, assignment)
+            if result.outcome != "passed":
+                raise ReleaseError(f"{assignment}: public check {check.name!r} fails on the model answer "
+                                   f"({result.outcome}: {result.message})")
+    return json.dumps(oracle.frozen_document(assignment), indent=1, sort_keys=True) + "\n"
 
 
 def write_release(files: dict[str, str], out: Path) -> list[Path]:

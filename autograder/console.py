@@ -1,0 +1,95 @@
+"""Terminal output: a table per assignment for TAs, a friendly checklist for students."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from autograder.judge.results import (
+    ERROR, FAILED, NOT_ATTEMPTED, NOT_GRADABLE, PASSED, TIMEOUT, SubmissionResult, TestResult,
+)
+
+STYLE = {PASSED: "green", FAILED: "red", ERROR: "magenta", TIMEOUT: "yellow", NOT_ATTEMPTED: "dim"}
+SYMBOL = {PASSED: "✔", FAILED: "✘", ERROR: "!", TIMEOUT: "⏱", NOT_ATTEMPTED: "·"}
+MESSAGE_CHARS = 160
+
+
+def _short(text: str, limit: int = MESSAGE_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def print_summary(result: SubmissionResult, console: Console | None = None) -> None:
+    """The TA's view: one table per assignment, then the total."""
+    console = console or Console()
+    for assignment in result.assignments:
+        title = f"{assignment.assignment}: {assignment.score:g} / {assignment.max_score:g}"
+        if assignment.status == NOT_GRADABLE:
+            console.print(Text(f"{assignment.assignment}: NOT GRADABLE: {assignment.reason}", style="bold red"))
+            continue
+        table = Table(title=title, title_justify="left", expand=False, show_lines=False)
+        table.add_column("exercise")
+        table.add_column("test")
+        table.add_column("points", justify="right")
+        table.add_column("outcome")
+        table.add_column("feedback", overflow="fold")
+        for test in (t for t in result.tests if t.assignment == assignment.assignment):
+            feedback = test.message if test.outcome != PASSED else ""
+            if test.mistake:
+                feedback = f"[{test.mistake_title}] {feedback}"
+            table.add_row(test.exercise.split(".", 1)[1], test.name, f"{test.score:g}/{test.max_score:g}",
+                          Text(test.outcome.replace("_", " "), style=STYLE[test.outcome]), _short(feedback))
+        console.print(table)
+        for note in assignment.notes:
+            console.print(Text(f"  note: {note}", style="yellow"))
+    status = "" if result.status != NOT_GRADABLE else f"  (not gradable: {result.reason})"
+    console.print(Text(f"total: {result.score:g} / {result.max_score:g}{status}   seed {result.seed}", style="bold"))
+
+
+def print_self_check(result: SubmissionResult, console: Console | None = None) -> None:
+    """The student's view of ``dlgrade check``: every public test, details of failures, what next."""
+    console = console or Console()
+    for assignment in result.assignments:
+        if assignment.status == NOT_GRADABLE:
+            console.print(Text(f"✘ {assignment.file} could not be loaded:", style="bold red"))
+            console.print(f"  {assignment.reason}")
+            console.print("Fix that first: the file must run from top to bottom without errors.")
+            return
+    tests = result.tests
+    for test in tests:
+        console.print(Text(f"{SYMBOL[test.outcome]} {test.exercise}: {test.name}", style=STYLE[test.outcome]))
+        if test.outcome != PASSED:
+            _print_failure(test, console)
+        for advice in test.advice:
+            console.print(Text(f"    advice: {advice}", style="yellow"))
+    passed = sum(t.outcome == PASSED for t in tests)
+    console.print()
+    console.print(Text(f"{passed} of {len(tests)} public checks pass ({result.score:g} / {result.max_score:g} points)",
+                       style="bold green" if passed == len(tests) else "bold"))
+    console.print(next_step(tests))
+
+
+def _print_failure(test: TestResult, console: Console) -> None:
+    console.print(f"    {test.message}")
+    if test.mistake:
+        console.print(Text(f"    likely mistake: {test.mistake_title}", style="bold red"))
+        if test.hint:
+            console.print(f"    hint: {test.hint}")
+    for line in test.details.splitlines():
+        console.print(Text(f"      {line}", style="dim"))
+
+
+def next_step(tests: list[TestResult]) -> str:
+    """One sentence: what the student should do now."""
+    for outcome, advice in (
+        (ERROR, "Next: fix the error in {f} (its message is above)."),
+        (TIMEOUT, "Next: {f} did not finish in time; look for a loop that never ends."),
+        (FAILED, "Next: {f} returns wrong values; compare your result with the expected one above."),
+        (NOT_ATTEMPTED, "Next: implement {f} (replace `raise NotImplementedError`)."),
+    ):
+        pending = [t for t in tests if t.outcome == outcome]
+        if pending:
+            return advice.format(f=pending[0].exercise.split(".", 1)[1])
+    return ("All public checks pass. Hidden checks grade more cases (other shapes, extreme values, "
+            "float32 inputs): make sure your code follows the docstrings exactly.")

@@ -1,0 +1,313 @@
+"""The kinds of check, each a small reusable piece. Assignments compose them into rubrics.
+
+Every check names its exercise (``<assignment>.<function>``), its points and whether it is
+``public`` (released, with full feedback) or ``hidden`` (its inputs and expected values are never
+shown). A check's ``call`` is written once and runs on both sides: on the student's namespace
+(calls go to the sandboxed child and return remote handles) and on the reference's namespace
+(calls run the torch reference in the judge). The judge compares the results.
+
+- :class:`ValueCheck`: the result equals the reference's on seeded or fixed inputs;
+- :class:`GradientCheck`: an analytic gradient equals central differences of the student's own
+  forward (float64, CS231n relative error) and the reference's gradient;
+- :class:`StatisticalCheck`: a random function's output has the right distribution;
+- :class:`BehaviourCheck`: a property (learns AND, uses only the given rng, leaves inputs alone).
+"""
+
+from __future__ import annotations
+
+import copy
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from autograder.judge import feedback
+from autograder.judge.compare import Rejected, compare_values, matches, numeric_array
+from autograder.judge.mutants import Mutant
+from autograder.judge.session import Remote, Rng, Session
+from autograder.judge.statistics import distribution_problem, mask_problem
+
+PUBLIC = "public"
+HIDDEN = "hidden"
+
+
+@dataclass
+class Verdict:
+    """How one check went. ``message`` is safe to show for hidden checks; ``details`` only for public ones."""
+
+    passed: bool
+    message: str = ""
+    details: str = ""
+    mistake: Mutant | None = None
+    fraction: float | None = None  # partial credit in [0, 1]; None means all (passed) or nothing
+
+
+class StudentNamespace:
+    """The submission's module as seen by a check: ``ns.softmax(z)`` calls into the child."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self._session.call(name, *args, **kwargs)
+
+    def rng(self, seed: int) -> Rng:
+        return Rng(int(seed))
+
+    def keep(self, value) -> Remote:
+        return self._session.put(value)
+
+    def reseed_global(self, seed: int) -> None:
+        self._session.reseed_global(seed)
+
+
+class Trial:
+    """One check running against one submission: its inputs, the oracle, the student, the seed."""
+
+    def __init__(self, check: "Check", session: Session, oracle, seed: int):
+        self.check, self.session, self.oracle = check, session, oracle
+        self.rng = np.random.default_rng([int(seed) % 2**63, zlib.crc32(check.name.encode())])
+        self.student = StudentNamespace(session)
+
+    @property
+    def public(self) -> bool:
+        return self.check.visibility == PUBLIC
+
+    def inputs(self, draw: Callable[[np.random.Generator], dict], key: str = "inputs") -> dict:
+        return self.oracle.inputs(self.check, key, draw, self.rng)
+
+    def expected(self, compute: Callable, key: str = "value"):
+        return self.oracle.expected(self.check, key, compute)
+
+    def fetch(self, value):
+        return self.session.fetch(value)
+
+    def variants(self, compute: Callable, key: str = "value") -> list[tuple[Mutant, Any]]:
+        """``compute`` on every known mistake of this check's exercise."""
+        return self.oracle.variants(self.check, key, compute)
+
+    def diagnose(self, received, expected, compute: Callable, key: str = "value") -> Mutant | None:
+        """The known mistake whose output the submission reproduces (and the reference does not)."""
+        for mutant, value in self.variants(compute, key):
+            if matches(received, value) and not matches(value, expected):
+                return mutant
+        return None
+
+
+@dataclass(kw_only=True)
+class Check:
+    name: str
+    exercise: str
+    points: float
+    visibility: str = HIDDEN
+    description: str = ""  # what is checked, in words (shown for hidden checks)
+    timeout: float = 5.0
+
+    def __post_init__(self):
+        if self.visibility not in (PUBLIC, HIDDEN):
+            raise ValueError(f"check {self.name!r}: visibility must be 'public' or 'hidden'")
+        if self.exercise.count(".") != 1:
+            raise ValueError(f"check {self.name!r}: exercise must be '<assignment>.<function>'")
+
+    @property
+    def assignment(self) -> str:
+        return self.exercise.split(".")[0]
+
+    @property
+    def function(self) -> str:
+        return self.exercise.split(".")[1]
+
+    def run(self, trial: Trial) -> Verdict:
+        raise NotImplementedError
+
+
+@dataclass(kw_only=True)
+class ValueCheck(Check):
+    """``call(ns, **inputs)`` on the submission equals the same call on the reference."""
+
+    inputs: Callable[[np.random.Generator], dict]
+    call: Callable[..., Any]
+    tolerance: tuple[float, float] | None = None
+    exact: bool = False
+
+    def run(self, trial: Trial) -> Verdict:
+        inputs = trial.inputs(self.inputs)
+        compute = lambda ns: self.call(ns, **copy.deepcopy(inputs))  # noqa: E731
+        expected = trial.expected(compute)
+        received = trial.fetch(self.call(trial.student, **inputs))
+        comparison = compare_values(received, expected, f"{self.function}(...)", self.exact, self.tolerance)
+        if comparison.ok:
+            return Verdict(True)
+        mistake = trial.diagnose(received, expected, compute)
+        return Verdict(False, feedback.mismatch_message(comparison, trial.public),
+                       feedback.mismatch_details(comparison, inputs, expected, received) if trial.public else "",
+                       mistake)
+
+
+@dataclass(kw_only=True)
+class GradientCheck(Check):
+    """An analytic gradient against central differences of the student's own forward and the reference.
+
+    ``analytic(ns, **inputs)`` returns the gradient with respect to ``inputs`` at path ``wrt``
+    (e.g. ``("params", "W1")``); ``forward(ns, **inputs)`` returns the forward output, and the
+    trusted ``objective(output, **inputs)`` turns it into the scalar being differentiated.
+    ``expect(ns, **inputs)`` is the reference's gradient (default: ``analytic`` on the reference).
+    """
+
+    inputs: Callable[[np.random.Generator], dict]
+    analytic: Callable[..., Any]
+    forward: Callable[..., Any]
+    objective: Callable[..., float]
+    wrt: tuple
+    expect: Callable[..., Any] | None = None
+    step: float = 1e-6
+    threshold: float = 1e-6  # CS231n relative error; correct code <= 1e-8, typical bugs >= 0.3
+
+    def run(self, trial: Trial) -> Verdict:
+        inputs = trial.inputs(self.inputs)
+        reference = self.expect or self.analytic
+        compute = lambda ns: reference(ns, **copy.deepcopy(inputs))  # noqa: E731
+        expected = trial.expected(compute)
+        received = trial.fetch(self.analytic(trial.student, **inputs))
+        label = f"d/d{self.wrt[-1]}"
+        comparison = compare_values(received, expected, f"the gradient {label}")
+        if not comparison.ok:
+            mistake = trial.diagnose(received, expected, compute)
+            return Verdict(False, feedback.mismatch_message(comparison, trial.public),
+                           feedback.mismatch_details(comparison, inputs, expected, received) if trial.public else "",
+                           mistake)
+        _, precision = numeric_array(received)
+        if precision == "float32":
+            return Verdict(True, "the numeric gradient check was skipped: it needs float64 (your code returned float32)")
+        return self._numeric(trial, inputs, np.asarray(received, dtype=np.float64), label)
+
+    def _numeric(self, trial: Trial, inputs: dict, analytic: np.ndarray, label: str) -> Verdict:
+        base = _get_path(inputs, self.wrt)
+        numeric = np.zeros_like(analytic)
+        for index in np.ndindex(*np.shape(base)):
+            values = []
+            for sign in (+1, -1):
+                shifted = copy.deepcopy(inputs)
+                target = np.array(_get_path(shifted, self.wrt), dtype=np.float64)
+                target[index] += sign * self.step
+                _set_path(shifted, self.wrt, target)
+                output = trial.fetch(self.forward(trial.student, **shifted))
+                try:
+                    values.append(float(self.objective(output, **shifted)))
+                except (Rejected, TypeError, ValueError, KeyError, IndexError) as error:
+                    return Verdict(False, f"the forward pass returned something unusable for the numeric check: {error}")
+            numeric[index] = (values[0] - values[1]) / (2 * self.step)
+        error = np.abs(analytic - numeric) / np.maximum(1e-8, np.abs(analytic) + np.abs(numeric))
+        worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), error.shape)) if error.size else ()
+        if error.size and error[worst] > self.threshold:
+            where = f"{self.wrt[-1]}{list(worst)}"
+            return Verdict(False, f"{label} disagrees with central differences of your own forward pass at "
+                                  f"{where}: relative error {error[worst]:.2g} (allowed {self.threshold:g}); "
+                                  f"analytic {analytic[worst]:.6g}, numeric {numeric[worst]:.6g}")
+        return Verdict(True)
+
+
+@dataclass(kw_only=True)
+class StatisticalCheck(Check):
+    """A random function's output against the distribution the reference describes.
+
+    ``sample(ns, **inputs)`` draws from the submission; ``expect(ns, **inputs)`` is the target,
+    a spec for ``test`` (:func:`distribution_problem` for initializers, :func:`mask_problem` for
+    dropout, which also receives ``inputs[data]``).
+    """
+
+    inputs: Callable[[np.random.Generator], dict]
+    sample: Callable[..., Any]
+    expect: Callable[..., dict]
+    test: str = "distribution"  # or "mask"
+    data: str = "x"
+
+    def _problem(self, received, spec, inputs) -> str | None:
+        if self.test == "mask":
+            return mask_problem(received, inputs[self.data], spec)
+        return distribution_problem(received, spec)
+
+    def run(self, trial: Trial) -> Verdict:
+        inputs = trial.inputs(self.inputs)
+        compute = lambda ns: self.expect(ns, **copy.deepcopy(inputs))  # noqa: E731
+        spec = trial.expected(compute)
+        received = trial.fetch(self.sample(trial.student, **inputs))
+        problem = self._problem(received, spec, inputs)
+        if problem is None:
+            return Verdict(True)
+        mistake = next((mutant for mutant, candidate in trial.variants(compute)
+                        if candidate != spec and self._problem(received, candidate, inputs) is None), None)
+        return Verdict(False, problem, mistake=mistake)
+
+
+@dataclass(kw_only=True)
+class BehaviourCheck(Check):
+    """A property of the submission: ``probe(trial)`` returns what is wrong, or None."""
+
+    probe: Callable[[Trial], str | None]
+
+    def run(self, trial: Trial) -> Verdict:
+        problem = self.probe(trial)
+        return Verdict(problem is None, problem or "")
+
+
+# ---------------------------------------------------------------- reusable behaviours
+
+def leaves_inputs_unchanged(draw: Callable, call: Callable, names: tuple[str, ...]) -> Callable[[Trial], str | None]:
+    """A probe: after ``call(ns, **inputs)``, the inputs ``names`` still hold their original values."""
+
+    def probe(trial: Trial) -> str | None:
+        inputs = trial.inputs(draw)
+        remote = {k: (trial.student.keep(v) if k in names else v) for k, v in inputs.items()}
+        call(trial.student, **remote)
+        for name in names:
+            after = trial.fetch(remote[name])
+            comparison = compare_values(after, inputs[name], f"the argument {name}", exact=True)
+            if not comparison.ok:
+                return f"the function modified its argument {name!r} in place; work on a copy instead"
+        return None
+
+    return probe
+
+
+def uses_only_given_rng(draw: Callable, call: Callable) -> Callable[[Trial], str | None]:
+    """A probe: ``call(ns, rng=..., **inputs)`` depends on the rng passed in, and on nothing else.
+
+    Two calls with equal-seeded generators, after seeding NumPy's global generator differently,
+    must agree exactly; a differently seeded generator must change the result.
+    """
+
+    def probe(trial: Trial) -> str | None:
+        inputs = trial.inputs(draw)
+        seed = int(trial.rng.integers(2**31))
+        results = []
+        for global_seed, rng_seed in ((1, seed), (2, seed), (1, seed + 1)):
+            trial.student.reseed_global(global_seed)
+            results.append(trial.fetch(call(trial.student, rng=trial.student.rng(rng_seed), **inputs)))
+        try:
+            first, again, other = (numeric_array(r)[0] for r in results)
+        except Rejected as rejection:
+            return str(rejection)
+        if first.shape != again.shape or not np.array_equal(first, again):
+            return ("two calls with identically seeded generators gave different results: use the rng argument "
+                    "for every random draw (not np.random.* or the random module)")
+        if first.shape == other.shape and np.array_equal(first, other):
+            return "the result does not depend on the rng passed in: draw your random numbers from it"
+        return None
+
+    return probe
+
+
+def _get_path(value, path):
+    for key in path:
+        value = value[key]
+    return value
+
+
+def _set_path(value, path, new):
+    for key in path[:-1]:
+        value = value[key]
+    value[path[-1]] = new

@@ -1,0 +1,141 @@
+"""Grade one submission: find its files, load each in the child, run every check, collect results.
+
+The pipeline, one small step each: :func:`find_files` -> :func:`read_code` -> ``Session.load``
+-> :func:`run_check` for every check of the rubric -> :class:`SubmissionResult`. A file that
+cannot be read or loaded makes that assignment *not gradable* (kept apart from a score of 0);
+a missing file makes its tests *not attempted*; nothing one assignment does affects another's
+verdicts, because every comparison happens here, in the trusted process.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.judge.checks import PUBLIC, Check, Trial
+from autograder.judge.oracle import OracleError
+from autograder.judge.results import (
+    ERROR, FAILED, NOT_ATTEMPTED, NOT_GRADABLE, PASSED, TIMEOUT, GRADED,
+    AssignmentResult, SubmissionResult, TestResult,
+)
+from autograder.judge.rubric import PUBLIC_SEED, Rubric
+from autograder.judge.session import LoadError, Session, StudentError, TestTimeout, WorkerCrashed
+from autograder.sandbox.launcher import ChildProcess
+from autograder.submission import SubmissionError, find_files, read_code
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to grade with: a rubric and an oracle per assignment, a seed and a device."""
+
+    rubrics: dict[str, tuple[Rubric, object]]
+    seed: int
+    device: str = "cpu"
+    load_seconds: float = 20.0  # the time limit for running a file's top level
+
+
+def new_seed() -> int:
+    """A per-run seed for the hidden inputs (a course secret can replace it)."""
+    return random.SystemRandom().randrange(2**31)
+
+
+def grade(path: Path, plan: Plan, start_child=ChildProcess) -> SubmissionResult:
+    """Grade the submission at ``path`` (a folder or one assignment file).
+
+    Raises SubmissionError only when ``path`` itself is unusable (missing, or a file that is no
+    assignment): the tool cannot run. Everything that goes wrong inside a file is a verdict.
+    """
+    started = time.perf_counter()
+    files = find_files(Path(path), tuple(plan.rubrics))
+    assignments: list[AssignmentResult] = []
+    tests: list[TestResult] = []
+    timing = {"process_start_s": 0.0, "loading_s": 0.0, "checks_s": 0.0}
+    with Session(start_child) as session:
+        if files:
+            mark = time.perf_counter()
+            session.start()
+            timing["process_start_s"] = time.perf_counter() - mark
+        for assignment, (rubric, oracle) in plan.rubrics.items():
+            file = files.get(assignment)
+            if file is None:
+                tests += [_not_submitted(check, assignment) for check in rubric.checks]
+                assignments.append(AssignmentResult(assignment, GRADED, 0.0, rubric.max_score, None,
+                                                    f"no {assignment}.py or {assignment}.ipynb in the submission"))
+                continue
+            mark = time.perf_counter()
+            try:
+                code = read_code(assignment, file)
+                notes = session.load(assignment, code.cells, file.name, code.notebook, plan.load_seconds)
+            except (SubmissionError, LoadError) as error:
+                assignments.append(AssignmentResult(assignment, NOT_GRADABLE, 0.0, rubric.max_score, file.name, str(error)))
+                continue
+            finally:
+                timing["loading_s"] += time.perf_counter() - mark
+            mark = time.perf_counter()
+            results = [run_check(check, session, oracle, plan.seed, assignment) for check in rubric.checks]
+            timing["checks_s"] += time.perf_counter() - mark
+            tests += results
+            assignments.append(AssignmentResult(assignment, GRADED, round(sum(t.score for t in results), 6),
+                                                rubric.max_score, file.name, notes=notes))
+    return SubmissionResult(
+        submission=str(path), assignments=assignments, tests=tests, seed=plan.seed, device=plan.device,
+        checks_version={a: r.version for a, (r, _) in plan.rubrics.items()},
+        duration_s=time.perf_counter() - started, timing=timing,
+    )
+
+
+def run_check(check: Check, session: Session, oracle, seed: int, module: str) -> TestResult:
+    """Run one check under its own time limit and turn whatever happens into a test result."""
+    result = TestResult(check.name, check.assignment, check.exercise, 0.0, float(check.points), FAILED,
+                        visibility=check.visibility)
+    trial = Trial(check, session, oracle, PUBLIC_SEED if check.visibility == PUBLIC else seed)
+    started = time.perf_counter()
+    try:
+        with session.test(module, check.timeout):
+            verdict = check.run(trial)
+    except StudentError as error:
+        if error.kind in ("not_implemented", "missing"):
+            result.outcome = NOT_ATTEMPTED
+            name = (error.where or {}).get("function") or check.function
+            result.message = (f"{error.message}" if error.kind == "missing"
+                              else f"{name} is not implemented yet (it raises NotImplementedError)")
+        else:
+            result.outcome = ERROR
+            result.message = f"your code raised {error.describe()}"
+    except TestTimeout as timeout:
+        result.outcome = TIMEOUT
+        result.message = (str(timeout) if str(timeout) else
+                          f"did not finish within {check.timeout:g} s: is there an infinite loop?")
+    except WorkerCrashed as crash:
+        result.outcome = ERROR
+        result.message = f"the process running your code stopped during this test: {crash}"
+    except OracleError:
+        raise
+    else:
+        result.outcome = PASSED if verdict.passed else FAILED
+        result.score = float(check.points) if verdict.passed else float(check.points) * (verdict.fraction or 0.0)
+        result.message = verdict.message if not verdict.passed else verdict.message
+        if check.visibility == PUBLIC:
+            result.details = verdict.details
+        if verdict.mistake is not None and not verdict.passed:
+            result.mistake, result.mistake_title, result.hint = verdict.mistake.id, verdict.mistake.title, verdict.mistake.hint
+        if not verdict.passed and not result.message:
+            result.message = check.description or "the result is wrong"
+    if check.visibility != PUBLIC and check.description:
+        result.message = f"{check.description}: {result.message}" if result.message else check.description
+    result.advice = [_advice(w) for w in session.warnings]
+    result.duration_s = time.perf_counter() - started
+    return result
+
+
+def _advice(warning: str) -> str:
+    if "overflow" in warning or "invalid value" in warning or "divide by zero" in warning:
+        return f"your code triggered '{warning}'; a numerically stable formulation avoids it (this costs no points)"
+    return f"your code triggered '{warning}' (this costs no points)"
+
+
+def _not_submitted(check: Check, assignment: str) -> TestResult:
+    return TestResult(check.name, check.assignment, check.exercise, 0.0, float(check.points), NOT_ATTEMPTED,
+                      f"no {assignment}.py or {assignment}.ipynb was submitted", visibility=check.visibility)

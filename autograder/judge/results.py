@@ -1,0 +1,152 @@
+"""Grading results as data: per test, per assignment, per submission; native JSON and Gradescope.
+
+Native JSON (``SubmissionResult.to_json``)::
+
+    {"score", "max_score", "status": "graded" | "not_gradable", "reason",
+     "assignments": [{"assignment", "status", "reason", "file", "score", "max_score"}],
+     "tests": [{"name", "assignment", "exercise", "score", "max_score", "outcome", "message",
+                "mistake", "visibility", "hint", "details", "advice"}],
+     "seed", "device", "checks_version", "dlgrade_version", "insecure", "duration_s"}
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from autograder import __version__
+
+PASSED, FAILED, ERROR, TIMEOUT, NOT_ATTEMPTED = "passed", "failed", "error", "timeout", "not_attempted"
+OUTCOMES = (PASSED, FAILED, ERROR, TIMEOUT, NOT_ATTEMPTED)
+GRADED, NOT_GRADABLE = "graded", "not_gradable"
+
+
+@dataclass
+class TestResult:
+    name: str
+    assignment: str
+    exercise: str
+    score: float
+    max_score: float
+    outcome: str
+    message: str = ""
+    mistake: str | None = None
+    visibility: str = "hidden"
+    hint: str = ""
+    details: str = ""
+    advice: list[str] = field(default_factory=list)
+    mistake_title: str = ""
+    duration_s: float = 0.0
+
+
+@dataclass
+class AssignmentResult:
+    assignment: str
+    status: str  # graded | not_gradable
+    score: float
+    max_score: float
+    file: str | None = None
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SubmissionResult:
+    submission: str
+    assignments: list[AssignmentResult]
+    tests: list[TestResult]
+    seed: int
+    device: str = "cpu"
+    checks_version: dict[str, str] = field(default_factory=dict)
+    duration_s: float = 0.0
+    insecure: bool = False
+    timing: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return round(sum(a.score for a in self.assignments), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(a.max_score for a in self.assignments), 6)
+
+    @property
+    def status(self) -> str:
+        present = [a for a in self.assignments if a.file is not None]
+        if present and all(a.status == NOT_GRADABLE for a in present):
+            return NOT_GRADABLE
+        return GRADED
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(f"{a.assignment}: {a.reason}" for a in self.assignments if a.status == NOT_GRADABLE)
+
+    def to_json(self) -> dict:
+        return {
+            "submission": self.submission,
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": self.status,
+            "reason": self.reason,
+            "assignments": [asdict(a) for a in self.assignments],
+            "tests": [_test_json(t) for t in self.tests],
+            "seed": self.seed,
+            "device": self.device,
+            "checks_version": self.checks_version,
+            "dlgrade_version": __version__,
+            "insecure": self.insecure,
+            "duration_s": round(self.duration_s, 3),
+            "timing_s": {k: round(v, 4) for k, v in self.timing.items()},
+        }
+
+    def to_gradescope(self) -> dict:
+        """A Gradescope results.json: tests are passed or failed, hidden details stay hidden."""
+        tests = []
+        for number, test in enumerate(self.tests, start=1):
+            output = test_feedback(test)
+            tests.append({
+                "score": test.score,
+                "max_score": test.max_score,
+                "status": "passed" if test.outcome == PASSED else "failed",
+                "name": f"{test.exercise}: {test.name}",
+                "number": str(number),
+                "output": output,
+                "output_format": "text",
+                "tags": [test.assignment, test.outcome] + ([test.mistake] if test.mistake else []),
+                "visibility": "visible",
+                "extra_data": {"outcome": test.outcome, "mistake": test.mistake, "visibility": test.visibility},
+            })
+        output = "\n".join(
+            f"{a.assignment}: {a.score:g}/{a.max_score:g}" + (f" (not gradable: {a.reason})" if a.status == NOT_GRADABLE else "")
+            for a in self.assignments)
+        return {
+            "score": self.score,
+            "execution_time": max(1, round(self.duration_s)),
+            "output": output,
+            "output_format": "text",
+            "test_output_format": "text",
+            "visibility": "visible",
+            "stdout_visibility": "hidden",
+            "extra_data": {"status": self.status, "reason": self.reason, "seed": self.seed,
+                           "checks_version": self.checks_version, "insecure": self.insecure},
+            "tests": tests,
+        }
+
+
+def _test_json(test: TestResult) -> dict:
+    data = asdict(test)
+    data.pop("duration_s")
+    return data
+
+
+def test_feedback(test: TestResult) -> str:
+    """The full feedback text of one test, as a student reads it."""
+    parts = [f"{test.outcome.replace('_', ' ')}: {test.message}" if test.message else test.outcome.replace("_", " ")]
+    if test.mistake:
+        parts.append(f"Likely mistake: {test.mistake_title}.")
+        if test.hint:
+            parts.append(f"Hint: {test.hint}")
+    if test.details:
+        parts.append(test.details)
+    for advice in test.advice:
+        parts.append(f"Advice: {advice}")
+    return "\n".join(parts)

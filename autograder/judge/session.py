@@ -1,0 +1,236 @@
+"""The judge's side of a conversation with the child that runs one submission.
+
+A :class:`Session` loads the submission's modules into a child and makes calls on its behalf.
+Calls return :class:`Remote` handles: the result stays in the child (a student's ``cache`` may be
+any object) until :meth:`Session.fetch` brings it back as plain data. Every test runs under its
+own deadline (:meth:`Session.test`); when it expires the child is killed, the test is a timeout,
+and the next test gets a fresh child with the same modules loaded again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import time
+from dataclasses import dataclass, field
+
+from autograder.sandbox.launcher import ChildCrashed, ChildProcess, ChildTimeout
+
+LOAD_SECONDS = 20.0
+
+
+class StudentError(Exception):
+    """Student code raised (or was missing). ``kind`` is 'raised', 'not_implemented' or 'missing'."""
+
+    def __init__(self, kind: str, type_name: str, message: str, where: dict | None = None):
+        super().__init__(f"{type_name}: {message}")
+        self.kind, self.type_name, self.message, self.where = kind, type_name, message, where
+
+    def describe(self) -> str:
+        text = f"{self.type_name}: {self.message}" if self.message else self.type_name
+        if self.where and self.where.get("line"):
+            text += f" (line {self.where['line']}"
+            text += f", in {self.where['function']})" if self.where.get("function") else ")"
+        return text
+
+
+class TestTimeout(Exception):
+    """The test ran out of time (the child was killed)."""
+
+
+class WorkerCrashed(Exception):
+    """The child died during the test (os._exit, a segfault, a kill by a resource limit)."""
+
+
+class LoadError(Exception):
+    """The module could not be loaded: ``error`` is the child's description."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A value living in the child: a call's result, or a part of one (``value[1]``, ``value.step``)."""
+
+    session: "Session" = field(repr=False, compare=False)
+    handle: str
+    path: tuple = ()
+
+    def __getitem__(self, key) -> "Remote":
+        return Remote(self.session, self.handle, self.path + (("item", key),))
+
+    def __getattr__(self, name: str) -> "Remote":
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return Remote(self.session, self.handle, self.path + (("attr", name),))
+
+    def __call__(self, *args, **kwargs) -> "Remote":
+        return self.session.call(self, *args, **kwargs)
+
+    def wire(self) -> dict:
+        return {"$ref": [self.handle, [list(step) for step in self.path]]}
+
+
+@dataclass(frozen=True)
+class Rng:
+    """A fresh ``numpy.random.default_rng(seed)`` made in the child."""
+
+    seed: int
+
+    def wire(self) -> dict:
+        return {"$rng": int(self.seed)}
+
+
+def _to_wire(value):
+    if isinstance(value, (Remote, Rng)):
+        return value.wire()
+    if isinstance(value, dict):
+        return {k: _to_wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_wire(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_to_wire(v) for v in value)
+    return value
+
+
+class Session:
+    """One submission's child process, its loaded modules, and the current test's deadline."""
+
+    def __init__(self, start_child=ChildProcess):
+        self._start_child = start_child
+        self._child: ChildProcess | None = None
+        self._sources: dict[str, dict] = {}
+        self._counter = itertools.count()
+        self._deadline = float("inf")
+        self.module = ""
+        self.warnings: list[str] = []
+        self.timed_out: set[str] = set()  # functions that hung once: later tests skip them
+        self._current: list[str] = []
+
+    # ------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        if self._child is not None:
+            self._child.kill()
+            self._child = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _ensure_child(self) -> ChildProcess:
+        if self._child is None or not self._child.alive:
+            if self._child is not None:
+                self._child.kill()
+            self._child = self._start_child()
+            for request in self._sources.values():
+                answer = self._child.request(request, LOAD_SECONDS)
+                if not answer.get("ok"):
+                    raise WorkerCrashed(f"reloading {request['filename']} failed: {answer.get('error')}")
+        return self._child
+
+    def start(self) -> None:
+        """Start the child now (it starts on first use otherwise)."""
+        self._ensure_child()
+
+    def output(self) -> str:
+        """What the child printed (capped), for diagnostics."""
+        return bytes(self._child.output).decode("utf-8", "replace") if self._child else ""
+
+    # ------------------------------------------------------------ loading
+    def load(self, module: str, cells: list[str], filename: str, tolerant: bool = False,
+             timeout: float = LOAD_SECONDS) -> list[str]:
+        """Run the submission's code cells as module ``module`` in the child; return its warnings."""
+        request = {"op": "load", "module": module, "cells": list(cells), "filename": filename, "tolerant": tolerant}
+        try:
+            child = self._ensure_child()
+            answer = child.request(request, timeout)
+        except ChildTimeout:
+            self._child = None
+            raise LoadError(f"loading {filename} did not finish within {timeout:g} s "
+                            "(is there a training loop or input() at the top level?)") from None
+        except ChildCrashed as crash:
+            self.close()
+            raise LoadError(f"{filename} stopped the process while loading: {crash}") from None
+        if not answer.get("ok"):
+            error = answer.get("error") or {}
+            where = error.get("where") or {}
+            line = f" (line {where['line']})" if where.get("line") else ""
+            raise LoadError(f"{filename}{line}: {error.get('type')}: {error.get('message')}")
+        self._sources[module] = request
+        return list(answer.get("warnings", []))
+
+    # ------------------------------------------------------------ tests
+    @contextlib.contextmanager
+    def test(self, module: str, seconds: float):
+        """Run one test's calls against ``module`` with a deadline of ``seconds``."""
+        self.module, self.warnings, self._current = module, [], []
+        self._deadline = time.monotonic() + seconds
+        try:
+            yield self
+        except TestTimeout:
+            self.timed_out.update(name for name in self._current[-1:] if name)
+            self._child = None  # killed already
+            raise
+        finally:
+            self._deadline = float("inf")
+            if self._child is not None and self._child.alive:
+                with contextlib.suppress(ChildTimeout, ChildCrashed):
+                    self._child.request({"op": "forget"}, 5.0)
+
+    def _request(self, document: dict):
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            self.close()
+            raise TestTimeout()
+        try:
+            return self._ensure_child().request(_to_wire(document), remaining)
+        except ChildTimeout:
+            raise TestTimeout() from None
+        except ChildCrashed as crash:
+            self.close()
+            raise WorkerCrashed(str(crash)) from None
+
+    @staticmethod
+    def _raise_for(answer: dict) -> None:
+        if not answer.get("ok"):
+            error = answer.get("error") or {}
+            if error.get("kind") == "protocol":
+                raise WorkerCrashed(f"the judge could not use the answer: {error.get('type')}: {error.get('message')}")
+            raise StudentError(error.get("kind", "raised"), str(error.get("type", "Exception")),
+                               str(error.get("message", "")), error.get("where"))
+
+    def call(self, target, *args, **kwargs) -> Remote:
+        """Call a function of the module (by name) or a remote callable; the result stays remote."""
+        name = target if isinstance(target, str) else None
+        if name in self.timed_out:
+            raise TestTimeout(f"{name} ran out of time in an earlier test")
+        handle = f"h{next(self._counter)}"
+        self._current.append(name)
+        answer = self._request({"op": "call", "module": self.module, "target": target,
+                                "args": list(args), "kwargs": kwargs, "keep": handle})
+        self._current.pop()
+        self._raise_for(answer)
+        for warning in answer.get("warnings", []):
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+        return Remote(self, handle)
+
+    def put(self, value) -> Remote:
+        """Store plain data in the child (for example parameters an optimizer updates in place)."""
+        handle = f"h{next(self._counter)}"
+        self._raise_for(self._request({"op": "put", "value": value, "keep": handle}))
+        return Remote(self, handle)
+
+    def fetch(self, value):
+        """Bring a remote value (or a structure holding remote values) back as plain data."""
+        answer = self._request({"op": "get", "value": value})
+        self._raise_for(answer)
+        return answer["value"]
+
+    def reseed_global(self, seed: int) -> None:
+        """Seed numpy's and Python's global generators in the child (to catch code that uses them)."""
+        self._raise_for(self._request({"op": "reseed", "seed": seed}))

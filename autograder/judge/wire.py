@@ -1,0 +1,220 @@
+"""The plain-data wire format between the judge and the child that runs student code.
+
+A message is a JSON document plus binary blobs, each blob one ``.npy`` array:
+
+    u64 json length | JSON (UTF-8) | u32 blob count | (u64 blob length | blob bytes) ...
+
+JSON carries structure only: dicts, lists, strings, ints, finite floats, booleans and null,
+with tagged objects for tuples (``{"$tuple": [...]}``), dicts with non-string keys
+(``{"$dict": [[k, v], ...]}``), arrays (``{"$array": i}``, the i-th blob), non-finite floats
+(``{"$float": "nan"}``) and values that cannot travel (``{"$object": "type name"}``).
+
+Both sides use :func:`encode`; only the trusted side uses :func:`decode`, which trusts nothing:
+sizes are capped before anything is read, NaN literals in the JSON are refused, ``.npy`` headers
+are parsed and checked before the data is touched, and nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_JSON_BYTES = 16 << 20
+MAX_BLOBS = 4096
+MAX_MESSAGE_BYTES = 512 << 20
+MAX_DEPTH = 64
+MAX_ITEMS = 100_000  # iterators are materialized up to this many items
+
+
+class WireError(ValueError):
+    """A message that breaks the format: truncated, oversized, or with forbidden content."""
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A value the child could not send as plain data (an arbitrary object, an object array...)."""
+
+    type_name: str
+
+    def __str__(self) -> str:
+        return f"a {self.type_name} object"
+
+
+# ---------------------------------------------------------------- encoding (either side)
+
+def encode(document) -> bytes:
+    """A plain-data document (see the module docstring) as one message."""
+    blobs: list[bytes] = []
+    tree = _encode_value(document, blobs, 0)
+    head = json.dumps(tree, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    parts = [struct.pack(">Q", len(head)), head, struct.pack(">I", len(blobs))]
+    for blob in blobs:
+        parts += [struct.pack(">Q", len(blob)), blob]
+    return b"".join(parts)
+
+
+def _encode_value(value, blobs, depth):
+    if depth > MAX_DEPTH:
+        return {"$object": "structure nested too deep"}
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value if -(2**63) <= value < 2**63 else {"$object": "int too large"}
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"$float": repr(value)}
+    if isinstance(value, (np.ndarray, np.generic)):
+        return _encode_array(value, blobs)
+    if isinstance(value, tuple):
+        return {"$tuple": [_encode_value(v, blobs, depth + 1) for v in value]}
+    if isinstance(value, list):
+        return [_encode_value(v, blobs, depth + 1) for v in value]
+    if isinstance(value, dict):
+        if all(type(k) is str and not k.startswith("$") for k in value):
+            return {k: _encode_value(v, blobs, depth + 1) for k, v in value.items()}
+        return {"$dict": [[_encode_value(k, blobs, depth + 1), _encode_value(v, blobs, depth + 1)]
+                          for k, v in value.items()]}
+    return {"$object": _type_name(value)}
+
+
+def _encode_array(value, blobs):
+    array = np.asarray(value)
+    if array.dtype.hasobject or array.dtype.fields is not None:
+        return {"$object": f"numpy array of dtype {array.dtype}"}
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.asarray(array, order="C"), allow_pickle=False)
+    blobs.append(buffer.getvalue())
+    return {"$array": len(blobs) - 1}
+
+
+def _type_name(value) -> str:
+    kind = type(value)
+    module = getattr(kind, "__module__", "") or ""
+    return kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
+
+
+# ---------------------------------------------------------------- decoding (trusted side)
+
+def decode(message: bytes, max_bytes: int = MAX_MESSAGE_BYTES):
+    """Parse one untrusted message into plain Python data; raise :class:`WireError` if malformed."""
+    if len(message) > max_bytes:
+        raise WireError(f"message of {len(message)} bytes exceeds the cap of {max_bytes}")
+    view = memoryview(message)
+    (head_length,) = _unpack(">Q", view, 0)
+    if head_length > MAX_JSON_BYTES:
+        raise WireError(f"JSON part of {head_length} bytes exceeds the cap of {MAX_JSON_BYTES}")
+    offset = 8
+    head = bytes(view[offset:offset + head_length])
+    if len(head) != head_length:
+        raise WireError("truncated message")
+    offset += head_length
+    (count,) = _unpack(">I", view, offset)
+    offset += 4
+    if count > MAX_BLOBS:
+        raise WireError(f"{count} arrays exceed the cap of {MAX_BLOBS}")
+    blobs = []
+    for _ in range(count):
+        (length,) = _unpack(">Q", view, offset)
+        offset += 8
+        if offset + length > len(view):
+            raise WireError("truncated array")
+        blobs.append(view[offset:offset + length])
+        offset += length
+    if offset != len(view):
+        raise WireError("trailing bytes after the message")
+    try:
+        tree = json.loads(head.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise WireError(f"malformed JSON: {error}") from error
+    return _decode_value(tree, blobs, 0)
+
+
+def _unpack(fmt, view, offset):
+    size = struct.calcsize(fmt)
+    if offset + size > len(view):
+        raise WireError("truncated message")
+    return struct.unpack_from(fmt, view, offset)
+
+
+def _refuse_constant(name):
+    raise WireError(f"JSON constant {name} is not allowed")
+
+
+def _decode_value(tree, blobs, depth):
+    if depth > MAX_DEPTH:
+        raise WireError("structure nested too deep")
+    if tree is None or isinstance(tree, (bool, str, int, float)):
+        return tree
+    if isinstance(tree, list):
+        return [_decode_value(v, blobs, depth + 1) for v in tree]
+    if not isinstance(tree, dict):
+        raise WireError(f"unexpected JSON value {type(tree).__name__}")
+    tags = [key for key in tree if key.startswith("$")]
+    if not tags:
+        return {k: _decode_value(v, blobs, depth + 1) for k, v in tree.items()}
+    if len(tree) != 1:
+        raise WireError(f"malformed tagged value {sorted(tree)}")
+    tag, body = tags[0], tree[tags[0]]
+    if tag == "$tuple" and isinstance(body, list):
+        return tuple(_decode_value(v, blobs, depth + 1) for v in body)
+    if tag == "$dict" and isinstance(body, list):
+        pairs = {}
+        for pair in body:
+            if not (isinstance(pair, list) and len(pair) == 2):
+                raise WireError("malformed $dict entry")
+            key = _decode_value(pair[0], blobs, depth + 1)
+            if isinstance(key, (list, dict, np.ndarray)):
+                raise WireError("unhashable dict key")
+            pairs[key] = _decode_value(pair[1], blobs, depth + 1)
+        return pairs
+    if tag == "$array" and type(body) is int and 0 <= body < len(blobs):
+        return read_npy(blobs[body])
+    if tag == "$float" and body in ("nan", "inf", "-inf"):
+        return float(body)
+    if tag == "$object" and isinstance(body, str):
+        return Unsupported(body[:200])
+    raise WireError(f"unknown or malformed tag {tag}")
+
+
+def read_npy(blob, max_bytes: int = MAX_MESSAGE_BYTES) -> np.ndarray:
+    """One untrusted ``.npy`` blob as an array: header checked and size capped before loading."""
+    stream = io.BytesIO(blob)
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream, max_header_size=10_000)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream, max_header_size=10_000)
+        else:
+            raise WireError(f"unsupported .npy version {version}")
+    except WireError:
+        raise
+    except Exception as error:  # numpy raises ValueError/SyntaxError on a forged header
+        raise WireError(f"bad .npy header: {error}") from error
+    if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
+        raise WireError(f".npy dtype {dtype} is not plain data")
+    if any(type(n) is not int or n < 0 for n in shape) or len(shape) > 32:
+        raise WireError(f"bad .npy shape {shape}")
+    count = math.prod(shape)
+    nbytes = count * dtype.itemsize
+    if nbytes > max_bytes:
+        raise WireError(f".npy claims {nbytes} bytes, over the cap of {max_bytes}")
+    start = stream.tell()
+    if len(blob) - start != nbytes:
+        raise WireError(f".npy header announces {nbytes} bytes of data, the blob has {len(blob) - start}")
+    array = np.frombuffer(blob, dtype=dtype, count=count, offset=start)
+    return array.reshape(shape, order="F" if fortran else "C").copy()
+
+
+# ---------------------------------------------------------------- framing on a pipe
+
+def write_message(stream, document) -> None:
+    """Send one message, prefixed with its total length."""
+    data = encode(document)
+    stream.write(struct.pack(">Q", len(data)))
+    stream.write(data)
+    stream.flush()

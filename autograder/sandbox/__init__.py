@@ -1,0 +1,1 @@
+"""The process boundary: student code runs in a child process started here, never in the judge."""

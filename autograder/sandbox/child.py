@@ -1,0 +1,207 @@
+"""The child process that runs student code: it loads submissions and answers call requests.
+
+Started by :mod:`autograder.sandbox.launcher` as ``python -I -m autograder.sandbox.child R W``:
+requests arrive on file descriptor R, answers leave on W, both in the plain-data format of
+:mod:`autograder.judge.wire`. The child never sees the judge's checks, references or expected
+values, only the inputs of each call. Nothing it sends back is trusted: the judge decodes it
+with caps and does every comparison itself. This module imports numpy and the standard library
+only, so a fresh child starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import struct
+import sys
+import traceback
+import types
+import warnings
+
+import numpy as np
+
+from autograder.judge.wire import MAX_ITEMS, decode, encode
+
+MAX_WARNINGS = 10
+
+
+class Child:
+    def __init__(self):
+        self.modules: dict[str, types.ModuleType] = {}
+        self.handles: dict[str, object] = {}
+
+    # ------------------------------------------------------------ requests
+    def handle(self, request: dict) -> dict:
+        op = request.get("op")
+        if op == "load":
+            return self.load(request["module"], request["cells"], request["filename"], request.get("tolerant", False))
+        if op == "call":
+            return self.call(request)
+        if op == "put":
+            self.handles[request["keep"]] = self.resolve(request["value"])
+            return {"ok": True}
+        if op == "get":
+            return {"ok": True, "value": _plain(self.resolve(request["value"]))}
+        if op == "reseed":
+            np.random.seed(request["seed"])
+            random.seed(request["seed"])
+            return {"ok": True}
+        if op == "forget":
+            self.handles.clear()
+            return {"ok": True}
+        return {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError", "message": f"unknown op {op!r}"}}
+
+    def load(self, name: str, cells: list[str], filename: str, tolerant: bool) -> dict:
+        """Run the submission's code as module ``name``: one cell for a .py file, one per code cell
+        of a notebook. In a notebook (``tolerant``) a failing cell is reported and the next runs, as
+        in Jupyter's "run all, continue on errors"; in a .py file any failure stops the load."""
+        module = types.ModuleType(name)
+        module.__file__ = filename
+        sys.modules[name] = module
+        notes: list[str] = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for number, source in enumerate(cells, start=1):
+                try:
+                    exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)
+                except BaseException as error:  # SystemExit and KeyboardInterrupt included
+                    if not tolerant:
+                        sys.modules.pop(name, None)
+                        return {"ok": False, "error": _describe(error, filename)}
+                    described = _describe(error, filename)
+                    notes.append(f"code cell {number} raised {described['type']}: {described['message'][:200]}")
+        self.modules[name] = module
+        return {"ok": True, "warnings": notes + _warnings(caught)}
+
+    def call(self, request: dict) -> dict:
+        module = self.modules.get(request["module"])
+        target = request["target"]
+        if isinstance(target, str):
+            if module is None or not hasattr(module, target):
+                return {"ok": False, "error": {"kind": "missing", "type": "AttributeError",
+                                               "message": f"{target} is not defined"}}
+            function = getattr(module, target)
+        else:
+            function = self.resolve(target)
+        filename = getattr(module, "__file__", "<submission>")
+        try:
+            args = [self.resolve(a) for a in request.get("args", [])]
+            kwargs = {k: self.resolve(v) for k, v in request.get("kwargs", {}).items()}
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = function(*args, **kwargs)
+                if isinstance(result, types.GeneratorType) or (
+                    hasattr(result, "__next__") and hasattr(result, "__iter__")
+                ):
+                    result = _materialize(result)
+        except BaseException as error:
+            return {"ok": False, "error": _describe(error, filename)}
+        if request.get("keep"):
+            self.handles[request["keep"]] = result
+        return {"ok": True, "warnings": _warnings(caught)}
+
+    # ------------------------------------------------------------ arguments
+    def resolve(self, value):
+        """Turn the judge's markers (handles, generators) into live objects; copy plain data."""
+        if isinstance(value, dict):
+            if set(value) == {"$ref"}:
+                return self.follow(value["$ref"])
+            if set(value) == {"$rng"}:
+                return np.random.default_rng(value["$rng"])
+            return {k: self.resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.resolve(v) for v in value)
+        return value
+
+    def follow(self, ref):
+        handle, path = ref
+        obj = self.handles[handle]
+        for kind, key in path:
+            obj = obj[key] if kind == "item" else getattr(obj, key)
+        return obj
+
+
+def _materialize(iterator):
+    items = []
+    for item in iterator:
+        items.append(item)
+        if len(items) > MAX_ITEMS:
+            break
+    return items
+
+
+def _plain(value, depth=0):
+    """Student values as wire data: arrays stay arrays, containers are walked, the rest is named."""
+    if depth > 32:
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [_plain(v, depth + 1) for v in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    if isinstance(value, dict):
+        return {k: _plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
+        return np.array(value)  # a subclass travels as its plain data, its methods stay here
+    return value
+
+
+def _describe(error: BaseException, filename: str) -> dict:
+    """The exception type and message, and the last line of the student's own code it passed."""
+    kind = "not_implemented" if isinstance(error, NotImplementedError) else "raised"
+    where = None
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename == filename:
+            where = {"line": frame.lineno, "function": frame.name, "code": (frame.line or "")[:200]}
+            break
+    if isinstance(error, SyntaxError) and error.filename == filename:
+        where = {"line": error.lineno, "function": None, "code": (error.text or "").strip()[:200]}
+    try:
+        message = str(error)[:2000]
+    except BaseException:
+        message = "<the exception's message could not be printed>"
+    return {"kind": kind, "type": type(error).__name__[:100], "message": message, "where": where}
+
+
+def _warnings(caught) -> list[str]:
+    seen: list[str] = []
+    for item in caught:
+        text = f"{item.category.__name__}: {item.message}"[:300]
+        if text not in seen:
+            seen.append(text)
+        if len(seen) >= MAX_WARNINGS:
+            break
+    return seen
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def serve(read_fd: int, write_fd: int) -> None:
+    child = Child()
+    out = os.fdopen(write_fd, "wb", buffering=0)
+    while True:
+        header = _read_exactly(read_fd, 8)
+        if header is None:
+            return
+        body = _read_exactly(read_fd, struct.unpack(">Q", header)[0])
+        if body is None:
+            return
+        try:
+            reply = child.handle(decode(body))
+            data = encode(reply)
+        except BaseException as error:  # a value that cannot be encoded, a bad reference...
+            data = encode({"ok": False, "error": _describe(error, "<judge>") | {"kind": "protocol"}})
+        out.write(struct.pack(">Q", len(data)) + data)
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), int(sys.argv[2]))

@@ -1,0 +1,168 @@
+"""Start and stop the child process that runs student code.
+
+One child serves one submission: it gets a private working folder, a scrubbed environment (no
+secrets, one thread per numeric library), its own process group (so a kill takes every process
+it started), resource limits, and a capped drain for whatever it prints. Requests and answers
+travel on two dedicated pipes, so a student's ``print`` can never forge an answer.
+
+This is the process boundary of the judge; OS-level isolation (namespaces, seccomp) tightens it
+in the same place.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from autograder.judge.wire import MAX_MESSAGE_BYTES, WireError, decode, encode
+
+OUTPUT_CAP = 1 << 20  # bytes of stdout/stderr kept per child; the rest is read and dropped
+CPU_SECONDS = 120  # a backstop per child; each test has its own wall-clock limit
+FILE_SIZE = 16 << 20
+OPEN_FILES = 256
+
+# The only variables the child inherits: no credentials, no course seed, no paths to solutions.
+_KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")
+_ONE_THREAD = {name: "1" for name in (
+    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS",
+)}
+
+
+class ChildTimeout(Exception):
+    """The child did not answer within its time limit (it has been killed)."""
+
+
+class ChildCrashed(Exception):
+    """The child died or broke the protocol; the message says how."""
+
+
+def child_environment() -> dict[str, str]:
+    env = {name: os.environ[name] for name in _KEPT_ENVIRONMENT if name in os.environ}
+    env.update(_ONE_THREAD)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONHASHSEED"] = "0"
+    return env
+
+
+def _limit_resources() -> None:  # runs in the child between fork and exec
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS + 5))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE, FILE_SIZE))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES, OPEN_FILES))
+
+
+class ChildProcess:
+    """A running child: send requests, receive answers within a deadline, kill it."""
+
+    def __init__(self):
+        self.workdir = tempfile.mkdtemp(prefix="dlgrade-child-")
+        to_child_r, self._to_child = os.pipe()
+        self._from_child, from_child_w = os.pipe()
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-m", "autograder.sandbox.child", str(to_child_r), str(from_child_w)],
+            pass_fds=(to_child_r, from_child_w),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=self.workdir,
+            env=child_environment(),
+            start_new_session=True,
+            preexec_fn=_limit_resources,
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.output = bytearray()
+        self._drain = threading.Thread(target=self._drain_output, daemon=True)
+        self._drain.start()
+
+    def _drain_output(self) -> None:
+        stream = self.process.stdout
+        while chunk := stream.read1(65536):
+            if len(self.output) < OUTPUT_CAP:
+                self.output += chunk[: OUTPUT_CAP - len(self.output)]
+
+    def request(self, document: dict, timeout: float):
+        """Send one request and wait at most ``timeout`` seconds for its decoded answer."""
+        deadline = time.monotonic() + timeout
+        data = encode(document)
+        try:
+            os.write(self._to_child, struct.pack(">Q", len(data)))
+            view = memoryview(data)
+            while view:
+                written = os.write(self._to_child, view)
+                view = view[written:]
+        except (BrokenPipeError, OSError) as error:
+            raise ChildCrashed(self._death_note()) from error
+        header = self._read(8, deadline)
+        (length,) = struct.unpack(">Q", header)
+        if length > MAX_MESSAGE_BYTES:
+            self.kill()
+            raise ChildCrashed(f"the answer announced {length} bytes, over the cap of {MAX_MESSAGE_BYTES}")
+        try:
+            return decode(self._read(length, deadline))
+        except WireError as error:
+            self.kill()
+            raise ChildCrashed(f"the answer was not valid plain data: {error}") from error
+
+    def _read(self, size: int, deadline: float) -> bytes:
+        chunks, left = [], size
+        while left:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.kill()
+                raise ChildTimeout()
+            ready, _, _ = select.select([self._from_child], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(self._from_child, min(left, 1 << 20))
+            if not chunk:
+                raise ChildCrashed(self._death_note())
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def _death_note(self) -> str:
+        try:
+            code = self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return "the process stopped answering"
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return f"the process was killed by {name}"
+        return f"the process exited with status {code}"
+
+    def kill(self) -> None:
+        """Kill the child and every process it started, and remove its working folder."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        for fd in (self._to_child, self._from_child):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._to_child = self._from_child = -1
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    @property
+    def alive(self) -> bool:
+        return self._to_child >= 0 and self.process.poll() is None
