@@ -33,7 +33,8 @@ def test_assignments_lists_the_course():
 def test_release_of_one_assignment(tmp_path):
     result = CliRunner().invoke(main, ["release", "dropout", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "dropout").iterdir()) == ["dropout.ipynb", "dropout.py"]
+    assert sorted(p.name for p in (tmp_path / "dropout").iterdir()) == [
+        "dropout.ipynb", "dropout.py", "public_checks.json", "public_checks.py"]
     assert [p.name for p in tmp_path.iterdir()] == ["dropout"]
 
 
@@ -71,3 +72,100 @@ def test_course_config_names_the_solutions(tmp_path, monkeypatch, course):
     (tmp_path / "dlgrade.toml").write_text('solutions = "elsewhere"\n')
     result = CliRunner().invoke(main, ["release", "--out", str(tmp_path / "out")])
     assert result.exit_code == 1 and str(tmp_path / "elsewhere") in result.output
+
+
+# ---------------------------------------------------------------- dlgrade grade / check
+
+import json  # noqa: E402
+
+import jsonschema  # noqa: E402
+
+from autograder.judge.schemas import GRADESCOPE, NATIVE  # noqa: E402
+from conftest import REPOSITORY  # noqa: E402
+
+
+def _losses_submission(tmp_path, extra=""):
+    folder = tmp_path / "student"
+    folder.mkdir()
+    source = (REPOSITORY / "solutions" / "losses" / "losses.py").read_text() + extra
+    (folder / "losses.py").write_text(source)
+    return folder
+
+
+def test_grade_writes_native_json_and_a_table_and_exits_0_whatever_the_score(tmp_path):
+    folder = _losses_submission(tmp_path, "\ndef mse_loss(y_hat, y):\n    return 1.0\n")
+    out = tmp_path / "result.json"
+    result = CliRunner().invoke(main, ["grade", str(folder), "-a", "losses", "--seed", "7", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text())
+    jsonschema.validate(document, NATIVE)
+    assert document["seed"] == 7 and document["status"] == "graded"
+    assert 0 < document["score"] < document["max_score"] == 100
+    assert "losses:" in result.output and "mse_loss" in result.output and "total:" in result.output
+
+
+def test_grade_in_gradescope_format_validates(tmp_path):
+    folder = _losses_submission(tmp_path)
+    result = CliRunner().invoke(main, ["grade", str(folder), "-a", "losses", "--format", "gradescope", "--json", "-"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    jsonschema.validate(document, GRADESCOPE)
+    assert document["score"] == 100
+
+
+def test_grade_of_a_broken_file_is_a_verdict_not_a_crash(tmp_path):
+    folder = tmp_path / "student"
+    folder.mkdir()
+    (folder / "losses.py").write_text("def softmax(:\n")
+    result = CliRunner().invoke(main, ["grade", str(folder), "-a", "losses"])
+    assert result.exit_code == 0
+    assert "NOT GRADABLE" in result.output and "SyntaxError" in result.output
+
+
+def test_grade_fails_with_one_line_when_the_tool_cannot_run(tmp_path):
+    result = CliRunner().invoke(main, ["grade", str(tmp_path / "missing")])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"Error: {tmp_path / 'missing'} does not exist"]
+    (tmp_path / "notes.txt").write_text("x")
+    result = CliRunner().invoke(main, ["grade", str(tmp_path / "notes.txt")])
+    assert result.exit_code == 1 and "not an assignment file" in result.output
+
+
+def test_grade_on_cuda_without_a_gpu_says_so(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        import pytest
+
+        pytest.skip("this machine has a GPU")
+    result = CliRunner().invoke(main, ["grade", str(_losses_submission(tmp_path)), "--device", "cuda"])
+    assert result.exit_code == 1 and "CUDA" in result.output
+
+
+def test_grade_takes_the_course_seed_from_dlgrade_toml(tmp_path, monkeypatch):
+    folder = _losses_submission(tmp_path)
+    (tmp_path / "dlgrade.toml").write_text(f'solutions = "{REPOSITORY / "solutions"}"\nseed = 4242\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DLGRADE_SEED", raising=False)
+    result = CliRunner().invoke(main, ["grade", str(folder), "-a", "losses", "--json", "-"])
+    assert json.loads(result.output)["seed"] == 4242
+
+
+def test_check_is_the_students_self_check_on_the_release(tmp_path, monkeypatch):
+    release = tmp_path / "release"
+    assert CliRunner().invoke(main, ["release", "losses", "--out", str(release)]).exit_code == 0
+    monkeypatch.chdir(release / "losses")
+    stub = CliRunner().invoke(main, ["check", "losses"])
+    assert stub.exit_code == 0, stub.output
+    assert "0 of 7 public checks pass" in stub.output and "Next: implement softmax" in stub.output
+    answer = (REPOSITORY / "solutions" / "losses" / "losses.py").read_text()
+    (release / "losses" / "losses.py").write_text(answer + "\ndef mse_loss(y_hat, y):\n    return 0.5 * float(((y_hat - y) ** 2).mean())\n")
+    buggy = CliRunner().invoke(main, ["check", "losses"])
+    assert "6 of 7 public checks pass" in buggy.output
+    assert "likely mistake: MSE with the 1/2" in buggy.output and "expected:" in buggy.output
+
+
+def test_check_without_a_submission_explains_where_to_run_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "mlp"])
+    assert result.exit_code == 1 and "no mlp.py or mlp.ipynb" in result.output

@@ -59,6 +59,10 @@ def hidden_lines(course, assignment: str) -> set[str]:
     visible = {text for n, text in lines.items() if n not in inside}
     secret = {text for n, text in lines.items() if n in inside}
     secret |= set(code_lines(course.reference_source(assignment).read_text()).values())
+    for hidden in ("hidden_checks.py", "mutants.py"):
+        secret |= set(code_lines((course.solutions / assignment / hidden).read_text()).values())
+    # Lines the public checks share with the hidden ones (imports, helpers) are released on purpose.
+    visible |= set(code_lines((course.solutions / assignment / "public_checks.py").read_text()).values())
     return {line for line in secret - visible if len(line) >= 12}
 
 
@@ -92,8 +96,40 @@ def test_cli_release_is_identical_to_assignments(built):
         assert (built / relative).read_bytes() == (REPOSITORY / "assignments" / relative).read_bytes(), relative
 
 
-def test_release_holds_only_stubs_and_notebooks(files):
-    assert sorted(files) == sorted(f"{a}/{a}{ext}" for a in ASSIGNMENTS for ext in (".py", ".ipynb"))
+def test_release_holds_only_stubs_notebooks_and_public_checks(files):
+    expected = [f"{a}/{a}{ext}" for a in ASSIGNMENTS for ext in (".py", ".ipynb")]
+    expected += [f"{a}/public_checks{ext}" for a in ASSIGNMENTS for ext in (".py", ".json")]
+    assert sorted(files) == sorted(expected)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_frozen_public_checks_hold_public_checks_only(course, files, assignment):
+    """The frozen file names only public checks; of the mutants, only titles and hints travel."""
+    from autograder.judge.rubric import load_rubric
+
+    frozen = json.loads(files[f"{assignment}/public_checks.json"])
+    rubric = load_rubric(course, assignment)
+    public = {c.name for c in rubric.checks if c.visibility == "public"}
+    assert set(frozen["checks"]) == public
+    text = files[f"{assignment}/public_checks.json"]
+    for check in rubric.checks:
+        if check.visibility == "hidden" and check.name not in public:
+            assert json.dumps(check.description)[1:-1] not in text or not check.description
+    for description in frozen["mutants"].values():
+        assert set(description) == {"exercise", "title", "hint", "affects"}
+
+
+def test_public_checks_run_without_the_solutions(course, built, tmp_path):
+    """A student's self-check: the release alone, the model answer in place of the stub, all green."""
+    import subprocess as sp
+
+    folder = tmp_path / "losses"
+    shutil.copytree(built / "losses", folder)
+    shutil.copy(course.answer_source("losses"), folder / "losses.py")
+    result = sp.run([sys.executable, str(REPOSITORY / "cli.py"), "check", "losses", str(folder)],
+                    capture_output=True, text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "DLGRADE_SOLUTIONS": "/nonexistent"})
+    assert result.returncode == 0, result.stderr
+    assert "7 of 7 public checks pass" in result.stdout
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -103,7 +139,8 @@ def test_release_contains_no_solution_body_or_reference(course, built, assignmen
     assert not leaked, f"hidden code of {assignment} found in the release: {sorted(leaked)}"
     for relative, text in on_disk.items():
         assert BEGIN_SOLUTION not in text and END_SOLUTION not in text, relative
-    assert not [line for line in release_code(on_disk) if "torch" in line or "solutions" in line]
+    assert not [line for line in release_code(on_disk) if "torch" in line or "solutions" in line
+                or "load_sibling" in line or "reference" in line]
 
 
 def test_secret_lines_are_actually_found(course):
