@@ -119,9 +119,13 @@ def grade(path, assignments, json_file, output_format, device, seed, solutions):
     from autograder.judge.grader import Plan, grade as grade_submission, new_seed
     from autograder.judge.oracle import OracleError
     from autograder.judge.rubric import RubricError, live_oracle, load_rubric
-    from autograder.submission import SubmissionError
+    from autograder.submission import SubmissionError, find_files
     from autograder.tensors import resolve_device
 
+    try:
+        find_files(path, assignments or ASSIGNMENTS)  # a missing or foreign path fails before any work
+    except SubmissionError as error:
+        raise click.ClickException(str(error)) from error
     course = open_course(solutions)
     try:
         resolve_device(device)

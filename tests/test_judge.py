@@ -244,3 +244,17 @@ def test_results_validate_against_the_native_and_gradescope_schemas(tmp_path, pl
     assert {t["status"] for t in gradescope["tests"]} == {"passed", "failed"}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**gradescope, "tests": [{"name": "x", "max_score": 1, "status": "error"}]}, GRADESCOPE)
+
+
+@pytest.mark.cuda
+def test_cpu_and_cuda_references_give_identical_verdicts(course, tmp_path, answer_source):
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU; torch sees none on this machine")
+    source = answer_source + "\ndef mse_loss(y_hat, y):\n    return 0.5\n"
+    folder = write_submission(tmp_path, ASSIGNMENT, source)
+    on_cpu = grade(folder, plan_for(course, ASSIGNMENT, device="cpu")).to_json()
+    on_gpu = grade(folder, plan_for(course, ASSIGNMENT, device="cuda")).to_json()
+    assert [(t["name"], t["score"], t["outcome"]) for t in on_cpu["tests"]] == \
+        [(t["name"], t["score"], t["outcome"]) for t in on_gpu["tests"]]
