@@ -104,3 +104,21 @@ def test_each_mistake_loses_points_only_where_it_applies_and_is_named(course, pl
     named = [t for t in failed if t.mistake == mutant_id]
     assert named, f"{mutant_id} was not named; failures: {[(t.name, t.mistake, t.message) for t in failed]}"
     assert all(mutant.title in t.mistake_title for t in named)
+
+
+def test_a_full_submission_of_notebooks_scores_like_the_same_code_in_py_files(course, tmp_path):
+    """All seven assignments at once, as notebooks (examples and all) and as .py files: same scores."""
+    import nbformat
+
+    from autograder.notebook import build_notebook
+
+    plan = plan_for(course, *ASSIGNMENTS)
+    (tmp_path / "nb").mkdir()
+    (tmp_path / "py").mkdir()
+    for assignment in ASSIGNMENTS:
+        source = course.answer_source(assignment).read_text()
+        nbformat.write(build_notebook(source, name=assignment), tmp_path / "nb" / f"{assignment}.ipynb")
+        (tmp_path / "py" / f"{assignment}.py").write_text(source)
+    from_notebooks, from_files = grade(tmp_path / "nb", plan), grade(tmp_path / "py", plan)
+    assert from_notebooks.score == from_files.score == 700
+    assert [(t.name, t.outcome) for t in from_notebooks.tests] == [(t.name, t.outcome) for t in from_files.tests]

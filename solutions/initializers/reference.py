@@ -85,3 +85,21 @@ def he_normal(shape, generator=None, device=None, dtype=DEFAULT_DTYPE):
 def he_uniform(shape, generator=None, device=None, dtype=DEFAULT_DTYPE):
     """(fan_in, fan_out) -> U(-a, a), a = sqrt(6/fan_in), tensor (fan_in, fan_out)."""
     return _uniform("he", shape, generator, device, dtype)
+
+
+def distribution(name, shape):
+    """The distribution an initializer samples, as a spec for the grader's statistical test.
+
+    ``name`` is a full initializer name ('he_uniform', ...). Returns
+    {"family": "normal", "mean": 0.0, "std": sqrt(variance), "shape": (fan_in, fan_out)} or
+    {"family": "uniform", "low": -a, "high": a, "shape": (fan_in, fan_out)} with a = uniform_bound.
+    Built on ``variance`` and ``uniform_bound``, so a replaced rule changes the spec too.
+    """
+    family = name.split("_")[1]
+    if family == "normal":
+        return {"family": "normal", "mean": 0.0, "std": math.sqrt(variance(name, shape)), "shape": fans(shape)}
+    if family == "uniform":
+        bound = uniform_bound(name, shape)
+        return {"family": "uniform", "low": -bound, "high": bound, "shape": fans(shape)}
+    message = f"unknown initializer family in {name!r}"
+    raise ValueError(message)
