@@ -2,9 +2,10 @@
 
 A :class:`Session` loads the submission's modules into a child and makes calls on its behalf.
 Calls return :class:`Remote` handles: the result stays in the child (a student's ``cache`` may be
-any object) until :meth:`Session.fetch` brings it back as plain data. Every test runs under its
-own deadline (:meth:`Session.test`); when it expires the child is killed, the test is a timeout,
-and the next test gets a fresh child with the same modules loaded again.
+any object) until :meth:`Session.fetch` brings it back as plain data. Calls are queued and sent
+with the next fetch, in one round trip. Every test runs under its own deadline
+(:meth:`Session.test`); when it expires the child is killed, the test is a timeout, and the next
+test gets a fresh child with the same modules loaded again.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ class Session:
         self.warnings: list[str] = []
         self.timed_out: set[str] = set()  # functions that hung once: later tests skip them
         self._current: list[str] = []
+        self._pending: list[dict] = []
 
     # ------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -168,18 +170,19 @@ class Session:
     def test(self, module: str, seconds: float):
         """Run one test's calls against ``module`` with a deadline of ``seconds``."""
         self.module, self.warnings, self._current = module, [], []
+        self._pending = [{"op": "forget"}]  # the previous test's values go with the first request
         self._deadline = time.monotonic() + seconds
         try:
             yield self
         except TestTimeout:
-            self.timed_out.update(name for name in self._current[-1:] if name)
+            named = {name for name in self._current if name}
+            if len(named) == 1:  # only then is it certain which function hung
+                self.timed_out.update(named)
             self._child = None  # killed already
             raise
         finally:
             self._deadline = float("inf")
-            if self._child is not None and self._child.alive:
-                with contextlib.suppress(ChildTimeout, ChildCrashed):
-                    self._child.request({"op": "forget"}, 5.0)
+            self._pending = []
 
     def _request(self, document: dict):
         remaining = self._deadline - time.monotonic()
@@ -204,33 +207,37 @@ class Session:
                                str(error.get("message", "")), error.get("where"))
 
     def call(self, target, *args, **kwargs) -> Remote:
-        """Call a function of the module (by name) or a remote callable; the result stays remote."""
+        """Call a function of the module (by name) or a remote callable; the result stays remote.
+
+        The call is queued: it runs, in order, when the next value is fetched (and its errors
+        surface there).
+        """
         name = target if isinstance(target, str) else None
         if name in self.timed_out:
             raise TestTimeout(f"{name} ran out of time in an earlier test")
         handle = f"h{next(self._counter)}"
-        self._current.append(name)
-        answer = self._request({"op": "call", "module": self.module, "target": target,
-                                "args": list(args), "kwargs": kwargs, "keep": handle})
-        self._current.pop()
-        self._raise_for(answer)
-        for warning in answer.get("warnings", []):
-            if warning not in self.warnings:
-                self.warnings.append(warning)
+        self._pending.append({"op": "call", "module": self.module, "target": target,
+                              "args": list(args), "kwargs": kwargs, "keep": handle, "name": name})
         return Remote(self, handle)
 
     def put(self, value) -> Remote:
         """Store plain data in the child (for example parameters an optimizer updates in place)."""
         handle = f"h{next(self._counter)}"
-        self._raise_for(self._request({"op": "put", "value": value, "keep": handle}))
+        self._pending.append({"op": "put", "value": value, "keep": handle})
         return Remote(self, handle)
-
-    def fetch(self, value):
-        """Bring a remote value (or a structure holding remote values) back as plain data."""
-        answer = self._request({"op": "get", "value": value})
-        self._raise_for(answer)
-        return answer["value"]
 
     def reseed_global(self, seed: int) -> None:
         """Seed numpy's and Python's global generators in the child (to catch code that uses them)."""
-        self._raise_for(self._request({"op": "reseed", "seed": seed}))
+        self._pending.append({"op": "reseed", "seed": seed})
+
+    def fetch(self, value):
+        """Run the queued calls, then bring a remote value (or a structure of them) back as plain data."""
+        requests, self._pending = self._pending + [{"op": "get", "value": value}], []
+        self._current = [r.get("name") for r in requests if r["op"] == "call"]
+        answer = self._request({"op": "batch", "requests": requests})
+        for warning in answer.get("warnings", []):
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+        self._raise_for(answer)
+        self._current = []
+        return answer["value"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import struct
 from dataclasses import dataclass
 
@@ -180,8 +181,34 @@ def _decode_value(tree, blobs, depth):
     raise WireError(f"unknown or malformed tag {tag}")
 
 
+# The header numpy itself writes; anything else goes through numpy's own (slower) safe parser.
+_CANONICAL_HEADER = re.compile(
+    rb"\{'descr': '([<>|=]?[a-zA-Z]\d{0,2})', 'fortran_order': (True|False), 'shape': \(((?:\d+, ?)*\d*)\), \} *\n")
+
+
+def _canonical_header(blob) -> tuple[tuple, bool, np.dtype, int] | None:
+    """Parse numpy's own header format with a regular expression (no literal_eval), or None."""
+    head = bytes(blob[:10])
+    if len(head) < 10 or head[:6] != b"\x93NUMPY" or head[6:8] != b"\x01\x00":
+        return None
+    length = struct.unpack("<H", head[8:10])[0]
+    match = _CANONICAL_HEADER.fullmatch(bytes(blob[10:10 + length]))
+    if match is None:
+        return None
+    try:
+        dtype = np.dtype(match.group(1).decode("ascii"))
+    except TypeError:
+        return None
+    shape = tuple(int(n) for n in match.group(3).split(b",") if n.strip())
+    return shape, match.group(2) == b"True", dtype, 10 + length
+
+
 def read_npy(blob, max_bytes: int = MAX_MESSAGE_BYTES) -> np.ndarray:
     """One untrusted ``.npy`` blob as an array: header checked and size capped before loading."""
+    parsed = _canonical_header(blob)
+    if parsed is not None:
+        shape, fortran, dtype, start = parsed
+        return _array_from(blob, shape, fortran, dtype, start, max_bytes)
     stream = io.BytesIO(blob)
     try:
         version = np.lib.format.read_magic(stream)
@@ -195,6 +222,10 @@ def read_npy(blob, max_bytes: int = MAX_MESSAGE_BYTES) -> np.ndarray:
         raise
     except Exception as error:  # numpy raises ValueError/SyntaxError on a forged header
         raise WireError(f"bad .npy header: {error}") from error
+    return _array_from(blob, shape, fortran, dtype, stream.tell(), max_bytes)
+
+
+def _array_from(blob, shape, fortran, dtype, start, max_bytes) -> np.ndarray:
     if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
         raise WireError(f".npy dtype {dtype} is not plain data")
     if any(type(n) is not int or n < 0 for n in shape) or len(shape) > 32:
@@ -203,18 +234,7 @@ def read_npy(blob, max_bytes: int = MAX_MESSAGE_BYTES) -> np.ndarray:
     nbytes = count * dtype.itemsize
     if nbytes > max_bytes:
         raise WireError(f".npy claims {nbytes} bytes, over the cap of {max_bytes}")
-    start = stream.tell()
     if len(blob) - start != nbytes:
         raise WireError(f".npy header announces {nbytes} bytes of data, the blob has {len(blob) - start}")
     array = np.frombuffer(blob, dtype=dtype, count=count, offset=start)
     return array.reshape(shape, order="F" if fortran else "C").copy()
-
-
-# ---------------------------------------------------------------- framing on a pipe
-
-def write_message(stream, document) -> None:
-    """Send one message, prefixed with its total length."""
-    data = encode(document)
-    stream.write(struct.pack(">Q", len(data)))
-    stream.write(data)
-    stream.flush()

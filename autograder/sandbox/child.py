@@ -33,6 +33,8 @@ class Child:
     # ------------------------------------------------------------ requests
     def handle(self, request: dict) -> dict:
         op = request.get("op")
+        if op == "batch":
+            return self.batch(request["requests"])
         if op == "load":
             return self.load(request["module"], request["cells"], request["filename"], request.get("tolerant", False))
         if op == "call":
@@ -50,6 +52,17 @@ class Child:
             self.handles.clear()
             return {"ok": True}
         return {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError", "message": f"unknown op {op!r}"}}
+
+    def batch(self, requests: list[dict]) -> dict:
+        """Run requests in order; stop at the first failure. Warnings of all of them are kept."""
+        warnings_seen: list[str] = []
+        reply: dict = {"ok": True}
+        for request in requests:
+            reply = self.handle(request)
+            warnings_seen += [w for w in reply.get("warnings", []) if w not in warnings_seen]
+            if not reply.get("ok"):
+                break
+        return reply | {"warnings": warnings_seen[:MAX_WARNINGS]}
 
     def load(self, name: str, cells: list[str], filename: str, tolerant: bool) -> dict:
         """Run the submission's code as module ``name``: one cell for a .py file, one per code cell
