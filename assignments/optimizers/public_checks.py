@@ -11,7 +11,7 @@ The hidden checks (solutions only) repeat each exercise on seeded random inputs.
 
 import numpy as np
 
-from autograder.judge.checks import PUBLIC, ValueCheck
+from autograder.judge.checks import PUBLIC, ValueCheck, fixed_inputs
 
 PARAMS = {
     "W": np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]]),
@@ -26,10 +26,6 @@ SMALL_GRADS = [{name: g / 100 for name, g in grads.items()} for grads in GRADS]
 
 X7 = np.arange(14.0).reshape(7, 2)  # row i is [2i, 2i + 1]
 Y7 = np.arange(7)  # the label of row i is i
-
-
-def _fixed(**inputs):
-    return lambda rng: inputs
 
 
 def _run(optimizer, params, grads):
@@ -58,56 +54,56 @@ def adam_steps(ns, params, grads, lr, betas, eps, weight_decay=0.0):
 CHECKS = [
     ValueCheck(
         name="SGD: three plain steps", exercise="optimizers.SGD", points=2, visibility=PUBLIC,
-        inputs=_fixed(params=PARAMS, grads=GRADS, lr=0.1), call=sgd_steps,
+        inputs=fixed_inputs(params=PARAMS, grads=GRADS, lr=0.1), call=sgd_steps,
     ),
     ValueCheck(
         name="SGD with momentum 0.9: three steps", exercise="optimizers.SGD", points=3, visibility=PUBLIC,
-        inputs=_fixed(params=PARAMS, grads=GRADS, lr=0.1, momentum=0.9), call=sgd_steps,
+        inputs=fixed_inputs(params=PARAMS, grads=GRADS, lr=0.1, momentum=0.9), call=sgd_steps,
     ),
     ValueCheck(
         name="SGD with Nesterov momentum 0.9: three steps", exercise="optimizers.SGD", points=3,
-        visibility=PUBLIC, inputs=_fixed(params=PARAMS, grads=GRADS, lr=0.1, momentum=0.9, nesterov=True),
+        visibility=PUBLIC, inputs=fixed_inputs(params=PARAMS, grads=GRADS, lr=0.1, momentum=0.9, nesterov=True),
         call=sgd_steps,
     ),
     ValueCheck(
         name="SGD with momentum 0.9 and weight_decay 0.1: three steps", exercise="optimizers.SGD", points=3,
-        visibility=PUBLIC, inputs=_fixed(params=PARAMS, grads=GRADS, lr=0.1, momentum=0.9, weight_decay=0.1),
+        visibility=PUBLIC, inputs=fixed_inputs(params=PARAMS, grads=GRADS, lr=0.1, momentum=0.9, weight_decay=0.1),
         call=sgd_steps,
     ),
     ValueCheck(
         name="Adagrad: three steps", exercise="optimizers.Adagrad", points=3, visibility=PUBLIC,
-        inputs=_fixed(params=PARAMS, grads=GRADS, lr=0.1, eps=1e-10), call=adagrad_steps,
+        inputs=fixed_inputs(params=PARAMS, grads=GRADS, lr=0.1, eps=1e-10), call=adagrad_steps,
     ),
     ValueCheck(
         name="Adagrad with eps 0.1 and small gradients: three steps", exercise="optimizers.Adagrad", points=3,
-        visibility=PUBLIC, inputs=_fixed(params=PARAMS, grads=SMALL_GRADS, lr=0.1, eps=0.1), call=adagrad_steps,
+        visibility=PUBLIC, inputs=fixed_inputs(params=PARAMS, grads=SMALL_GRADS, lr=0.1, eps=0.1), call=adagrad_steps,
     ),
     ValueCheck(
         name="RMSProp with alpha 0.9: three steps", exercise="optimizers.RMSProp", points=3, visibility=PUBLIC,
-        inputs=_fixed(params=PARAMS, grads=GRADS, lr=0.01, alpha=0.9, eps=1e-8), call=rmsprop_steps,
+        inputs=fixed_inputs(params=PARAMS, grads=GRADS, lr=0.01, alpha=0.9, eps=1e-8), call=rmsprop_steps,
     ),
     ValueCheck(
         name="RMSProp with eps 0.1 and small gradients: three steps", exercise="optimizers.RMSProp", points=3,
-        visibility=PUBLIC, inputs=_fixed(params=PARAMS, grads=SMALL_GRADS, lr=0.1, alpha=0.9, eps=0.1),
+        visibility=PUBLIC, inputs=fixed_inputs(params=PARAMS, grads=SMALL_GRADS, lr=0.1, alpha=0.9, eps=0.1),
         call=rmsprop_steps,
     ),
     ValueCheck(
         name="Adam with betas (0.8, 0.9): three steps", exercise="optimizers.Adam", points=4, visibility=PUBLIC,
-        inputs=_fixed(params=PARAMS, grads=GRADS, lr=0.1, betas=(0.8, 0.9), eps=1e-8), call=adam_steps,
+        inputs=fixed_inputs(params=PARAMS, grads=GRADS, lr=0.1, betas=(0.8, 0.9), eps=1e-8), call=adam_steps,
     ),
     ValueCheck(
         name="Adam with eps 0.1 and small gradients: three steps", exercise="optimizers.Adam", points=3,
-        visibility=PUBLIC, inputs=_fixed(params=PARAMS, grads=SMALL_GRADS, lr=0.1, betas=(0.8, 0.9), eps=0.1),
+        visibility=PUBLIC, inputs=fixed_inputs(params=PARAMS, grads=SMALL_GRADS, lr=0.1, betas=(0.8, 0.9), eps=0.1),
         call=adam_steps,
     ),
     ValueCheck(
         name="minibatches: 7 samples in batches of 3, in order", exercise="optimizers.minibatches", points=3,
-        visibility=PUBLIC, inputs=_fixed(X=X7, y=Y7, batch_size=3),
+        visibility=PUBLIC, inputs=fixed_inputs(X=X7, y=Y7, batch_size=3),
         call=lambda ns, X, y, batch_size: ns.minibatches(X, y, batch_size),
     ),
     ValueCheck(
         name="minibatches: 7 samples in batches of 3, shuffled by rng(0)", exercise="optimizers.minibatches",
-        points=3, visibility=PUBLIC, inputs=_fixed(X=X7, y=Y7, batch_size=3, seed=0),
+        points=3, visibility=PUBLIC, inputs=fixed_inputs(X=X7, y=Y7, batch_size=3, seed=0),
         call=lambda ns, X, y, batch_size, seed: ns.minibatches(X, y, batch_size, ns.rng(seed)),
     ),
 ]

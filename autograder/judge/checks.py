@@ -254,7 +254,12 @@ class BehaviourCheck(Check):
         return Verdict(problem is None, problem or "")
 
 
-# ---------------------------------------------------------------- reusable behaviours
+# ---------------------------------------------------------------- reusable pieces
+
+def fixed_inputs(**inputs) -> Callable[[np.random.Generator], dict]:
+    """The ``inputs`` of a check that uses the same, literal inputs on every run (public checks)."""
+    return lambda rng: inputs
+
 
 def leaves_inputs_unchanged(draw: Callable, call: Callable, names: tuple[str, ...]) -> Callable[[Trial], str | None]:
     """A probe: after ``call(ns, **inputs)``, the inputs ``names`` still hold their original values."""

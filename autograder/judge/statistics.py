@@ -24,8 +24,11 @@ def distribution_problem(sample, spec: dict) -> str | None:
     """Why ``sample`` does not look drawn from ``spec``, or None.
 
     ``spec``: {"family": "normal", "mean": m, "std": s, "shape": [...]} or
-    {"family": "uniform", "low": a, "high": b, "shape": [...]}.
+    {"family": "uniform", "low": a, "high": b, "shape": [...]}; a normal spec with "truncate" and
+    "scale" is N(mean, scale^2) truncated to mean +- truncate * scale (Keras' normal initializers).
     """
+    if spec.get("truncate") is not None:
+        return _truncated_normal_problem(sample, spec)
     try:
         values, _ = numeric_array(sample, "the sample")
     except Rejected as rejection:
@@ -101,4 +104,30 @@ def mask_problem(output, inputs, spec: dict) -> str | None:
     if abs(fraction - keep) > band:
         return (f"{fraction:.4%} of the units were kept, expected {keep:.2%} "
                 f"(p is the DROP probability; tolerance +-{band:.3%})")
+    return None
+
+
+def _truncated_normal_problem(sample, spec: dict) -> str | None:
+    """Why ``sample`` is not N(mean, scale^2) truncated to mean +- truncate * scale, or None.
+
+    The spec of a truncated normal is a normal spec (mean, std of the truncated law, shape) plus
+    "truncate" (in units of "scale") and "scale" (the std before truncation).
+    """
+    try:
+        values, _ = numeric_array(sample, "the sample")
+    except Rejected as rejection:
+        return str(rejection)
+    if values.shape != tuple(spec["shape"]) or not np.isfinite(values).all():
+        return "the sample has the wrong shape or non-finite values"
+    x = values.ravel()
+    mean, scale, limit = float(spec["mean"]), float(spec["scale"]), float(spec["truncate"])
+    law = stats.truncnorm(-limit, limit, loc=mean, scale=scale)
+    if np.abs(x - mean).max() > limit * scale * (1 + 1e-6):
+        return "values fall outside the truncation bounds"
+    sigma = float(law.std())
+    se_std = sigma * math.sqrt((float(law.stats(moments="k")) + 2.0) / (4.0 * (x.size - 1)))
+    if abs(x.mean() - mean) > SIGMAS * sigma / math.sqrt(x.size) or abs(x.std(ddof=1) - sigma) > SIGMAS * se_std:
+        return "the moments differ from the truncated normal's"
+    if stats.kstest(x, law.cdf).pvalue < KS_ALPHA:
+        return "the values are not distributed like the truncated normal"
     return None

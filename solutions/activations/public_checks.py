@@ -7,40 +7,36 @@ Leaky ReLU) and an upstream gradient that is not all ones. Leaky ReLU uses its d
 
 import numpy as np
 
-from autograder.judge.checks import PUBLIC, ValueCheck
+from autograder.judge.checks import PUBLIC, ValueCheck, fixed_inputs
 
 Z = np.array([[-2.0, -0.5, 0.0], [0.5, 1.0, 3.0]])
 DOUT = np.array([[1.0, -2.0, 0.5], [3.0, -1.0, 2.0]])
 
 
-def _fixed(**inputs):
-    return lambda rng: inputs
-
-
 CHECKS = [
     ValueCheck(
         name="tanh of a (2, 3) array", exercise="activations.tanh", points=5, visibility=PUBLIC,
-        inputs=_fixed(z=Z), call=lambda ns, z: ns.tanh(z),
+        inputs=fixed_inputs(z=Z), call=lambda ns, z: ns.tanh(z),
     ),
     ValueCheck(
         name="tanh_backward of a (2, 3) array", exercise="activations.tanh_backward", points=5, visibility=PUBLIC,
-        inputs=_fixed(dout=DOUT, z=Z), call=lambda ns, dout, z: ns.tanh_backward(dout, z),
+        inputs=fixed_inputs(dout=DOUT, z=Z), call=lambda ns, dout, z: ns.tanh_backward(dout, z),
     ),
     ValueCheck(
         name="relu of a (2, 3) array", exercise="activations.relu", points=4, visibility=PUBLIC,
-        inputs=_fixed(z=Z), call=lambda ns, z: ns.relu(z),
+        inputs=fixed_inputs(z=Z), call=lambda ns, z: ns.relu(z),
     ),
     ValueCheck(
         name="relu_backward of a (2, 3) array holding z = 0", exercise="activations.relu_backward", points=5,
-        visibility=PUBLIC, inputs=_fixed(dout=DOUT, z=Z), call=lambda ns, dout, z: ns.relu_backward(dout, z),
+        visibility=PUBLIC, inputs=fixed_inputs(dout=DOUT, z=Z), call=lambda ns, dout, z: ns.relu_backward(dout, z),
     ),
     ValueCheck(
         name="leaky_relu with the default alpha", exercise="activations.leaky_relu", points=4, visibility=PUBLIC,
-        inputs=_fixed(z=Z), call=lambda ns, z: ns.leaky_relu(z),
+        inputs=fixed_inputs(z=Z), call=lambda ns, z: ns.leaky_relu(z),
     ),
     ValueCheck(
         name="leaky_relu_backward with the default alpha", exercise="activations.leaky_relu_backward", points=5,
-        visibility=PUBLIC, inputs=_fixed(dout=DOUT, z=Z),
+        visibility=PUBLIC, inputs=fixed_inputs(dout=DOUT, z=Z),
         call=lambda ns, dout, z: ns.leaky_relu_backward(dout, z),
     ),
 ]
