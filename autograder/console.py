@@ -38,8 +38,9 @@ def print_summary(result: SubmissionResult, console: Console | None = None) -> N
             feedback = test.message if test.outcome != PASSED else ""
             if test.mistake:
                 feedback = f"[{test.mistake_title}] {feedback}"
-            table.add_row(test.exercise.split(".", 1)[1], test.name, f"{test.score:g}/{test.max_score:g}",
-                          Text(test.outcome.replace("_", " "), style=STYLE[test.outcome]), _short(feedback))
+            # Text, not markup: messages hold brackets (arrays, indices) that rich would eat.
+            table.add_row(Text(test.exercise.split(".", 1)[1]), Text(test.name), f"{test.score:g}/{test.max_score:g}",
+                          Text(test.outcome.replace("_", " "), style=STYLE[test.outcome]), Text(_short(feedback)))
         console.print(table)
         for note in assignment.notes:
             console.print(Text(f"  note: {note}", style="yellow"))
@@ -53,7 +54,7 @@ def print_self_check(result: SubmissionResult, console: Console | None = None) -
     for assignment in result.assignments:
         if assignment.status == NOT_GRADABLE:
             console.print(Text(f"✘ {assignment.file} could not be loaded:", style="bold red"))
-            console.print(f"  {assignment.reason}")
+            console.print(Text(f"  {assignment.reason}"))
             console.print("Fix that first: the file must run from top to bottom without errors.")
             return
     tests = result.tests
@@ -67,15 +68,15 @@ def print_self_check(result: SubmissionResult, console: Console | None = None) -
     console.print()
     console.print(Text(f"{passed} of {len(tests)} public checks pass ({result.score:g} / {result.max_score:g} points)",
                        style="bold green" if passed == len(tests) else "bold"))
-    console.print(next_step(tests))
+    console.print(Text(next_step(tests)))
 
 
 def _print_failure(test: TestResult, console: Console) -> None:
-    console.print(f"    {test.message}")
+    console.print(Text(f"    {test.message}"))
     if test.mistake:
         console.print(Text(f"    likely mistake: {test.mistake_title}", style="bold red"))
         if test.hint:
-            console.print(f"    hint: {test.hint}")
+            console.print(Text(f"    hint: {test.hint}"))
     for line in test.details.splitlines():
         console.print(Text(f"      {line}", style="dim"))
 

@@ -116,7 +116,7 @@ def run_check(check: Check, session: Session, oracle, seed: int, module: str) ->
     else:
         result.outcome = PASSED if verdict.passed else FAILED
         result.score = float(check.points) if verdict.passed else float(check.points) * (verdict.fraction or 0.0)
-        result.message = verdict.message if not verdict.passed else verdict.message
+        result.message = verdict.message
         if check.visibility == PUBLIC:
             result.details = verdict.details
         if verdict.mistake is not None and not verdict.passed:
@@ -124,7 +124,8 @@ def run_check(check: Check, session: Session, oracle, seed: int, module: str) ->
         if not verdict.passed and not result.message:
             result.message = check.description or "the result is wrong"
     if check.visibility != PUBLIC and check.description:
-        result.message = f"{check.description}: {result.message}" if result.message else check.description
+        # What failed first (it survives truncation in a table), then what the hidden check checks.
+        result.message = f"{result.message} (checked: {check.description})" if result.message else check.description
     result.advice = [_advice(w) for w in session.warnings]
     result.duration_s = time.perf_counter() - started
     return result
