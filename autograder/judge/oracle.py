@@ -40,12 +40,15 @@ class Namespace:
 
     def __init__(self, module: types.ModuleType, device: str = "cpu"):
         self._module, self._device = module, device
+        self._takes_device: dict[str, bool] = {}
 
     def __getattr__(self, name: str):
         attribute = getattr(self._module, name)
         if not callable(attribute):
             return attribute
-        takes_device = "device" in inspect.signature(attribute).parameters
+        if name not in self._takes_device:
+            self._takes_device[name] = "device" in inspect.signature(attribute).parameters
+        takes_device = self._takes_device[name]
 
         def call(*args, **kwargs):
             if takes_device:
