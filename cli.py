@@ -81,17 +81,14 @@ def release(assignment, out, check, solutions):
 
 def _read_config_seed() -> int | None:
     """``seed = N`` in ./dlgrade.toml: the course secret that fixes hidden inputs."""
-    import tomllib
+    from autograder.course import course_settings
 
-    config = Path.cwd() / "dlgrade.toml"
-    if not config.is_file():
-        return None
     try:
-        value = tomllib.loads(config.read_text(encoding="utf-8")).get("seed")
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise click.ClickException(f"{config} is not valid TOML: {error}") from error
+        value = course_settings().get("seed")
+    except CourseError as error:
+        raise click.ClickException(str(error)) from error
     if value is not None and not isinstance(value, int):
-        raise click.ClickException(f"{config}: seed must be an integer")
+        raise click.ClickException("dlgrade.toml: seed must be an integer")
     return value
 
 
@@ -174,7 +171,7 @@ def check(assignment, path):
     from autograder.console import print_self_check
     from autograder.judge.grader import Plan, grade as grade_submission
     from autograder.judge.rubric import PUBLIC_SEED, RubricError, load_released
-    from autograder.submission import SubmissionError, find_files
+    from autograder.submission import SubmissionError
 
     target = _locate_student_file(assignment, path)
     try:

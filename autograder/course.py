@@ -37,14 +37,21 @@ def default_solutions_dir(cwd: Path | None = None) -> Path:
     if configured:
         return Path(configured)
     config = (cwd or Path.cwd()) / COURSE_CONFIG
-    if config.is_file():
-        try:
-            settings = tomllib.loads(config.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise CourseError(f"{config} is not valid TOML: {error}") from error
-        if "solutions" in settings:
-            return config.parent / str(settings["solutions"])
+    settings = course_settings(cwd)
+    if "solutions" in settings:
+        return config.parent / str(settings["solutions"])
     return _REPOSITORY / "solutions"
+
+
+def course_settings(cwd: Path | None = None) -> dict:
+    """The ``dlgrade.toml`` course config of the current folder (empty when there is none)."""
+    config = (cwd or Path.cwd()) / COURSE_CONFIG
+    if not config.is_file():
+        return {}
+    try:
+        return tomllib.loads(config.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise CourseError(f"{config} is not valid TOML: {error}") from error
 
 
 @dataclass(frozen=True)

@@ -41,24 +41,20 @@ def freeze_public_checks(course: Course, assignment: str) -> str:
 
     Doubles as a release gate: every public check must pass on the model answer.
     """
-    from autograder.judge.grader import run_check
+    from autograder.judge.grader import Plan, grade
     from autograder.judge.oracle import RecordingOracle
+    from autograder.judge.results import NOT_GRADABLE, PASSED
     from autograder.judge.rubric import PUBLIC_SEED, load_rubric
-    from autograder.judge.session import LoadError, Session
 
     rubric = load_rubric(course, assignment).public()
     oracle = RecordingOracle(course.load_reference(assignment), rubric.mutants)
-    source = course.answer_source(assignment)
-    with Session() as session:
-        try:
-            session.load(assignment, [source.read_text(encoding="utf-8")], source.name)
-        except LoadError as error:
-            raise ReleaseError(f"the model answer does not load: {error}") from error
-        for check in rubric.checks:
-            result = run_check(check, session, oracle, PUBLIC_SEED, assignment)
-            if result.outcome != "passed":
-                raise ReleaseError(f"{assignment}: public check {check.name!r} fails on the model answer "
-                                   f"({result.outcome}: {result.message})")
+    result = grade(course.answer_source(assignment), Plan({assignment: (rubric, oracle)}, PUBLIC_SEED))
+    if result.status == NOT_GRADABLE:
+        raise ReleaseError(f"the model answer does not load: {result.reason}")
+    for test in result.tests:
+        if test.outcome != PASSED:
+            raise ReleaseError(f"{assignment}: public check {test.name!r} fails on the model answer "
+                               f"({test.outcome}: {test.message})")
     return json.dumps(oracle.frozen_document(assignment), indent=1, sort_keys=True) + "\n"
 
 

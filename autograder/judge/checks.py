@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -96,6 +96,12 @@ class Trial:
                 return mutant
         return None
 
+    def mismatch(self, comparison, inputs: dict, expected, received, compute: Callable) -> Verdict:
+        """The failed verdict of a comparison: what differs, the details (public only), the named mistake."""
+        details = feedback.mismatch_details(comparison, inputs, expected, received) if self.public else ""
+        return Verdict(False, feedback.mismatch_message(comparison, self.public), details,
+                       self.diagnose(received, expected, compute))
+
 
 @dataclass(kw_only=True)
 class Check:
@@ -141,10 +147,7 @@ class ValueCheck(Check):
         comparison = compare_values(received, expected, f"{self.function}(...)", self.exact, self.tolerance)
         if comparison.ok:
             return Verdict(True)
-        mistake = trial.diagnose(received, expected, compute)
-        return Verdict(False, feedback.mismatch_message(comparison, trial.public),
-                       feedback.mismatch_details(comparison, inputs, expected, received) if trial.public else "",
-                       mistake)
+        return trial.mismatch(comparison, inputs, expected, received, compute)
 
 
 @dataclass(kw_only=True)
@@ -175,10 +178,7 @@ class GradientCheck(Check):
         label = f"d/d{self.wrt[-1]}"
         comparison = compare_values(received, expected, f"the gradient {label}")
         if not comparison.ok:
-            mistake = trial.diagnose(received, expected, compute)
-            return Verdict(False, feedback.mismatch_message(comparison, trial.public),
-                           feedback.mismatch_details(comparison, inputs, expected, received) if trial.public else "",
-                           mistake)
+            return trial.mismatch(comparison, inputs, expected, received, compute)
         _, precision = numeric_array(received)
         if precision == "float32":
             return Verdict(True, "the numeric gradient check was skipped: it needs float64 (your code returned float32)")

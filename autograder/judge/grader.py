@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.judge.checks import PUBLIC, Check, Trial
-from autograder.judge.oracle import OracleError
 from autograder.judge.results import (
     ERROR, FAILED, NOT_ATTEMPTED, NOT_GRADABLE, PASSED, TIMEOUT, GRADED,
     AssignmentResult, SubmissionResult, TestResult,
@@ -111,8 +110,6 @@ def run_check(check: Check, session: Session, oracle, seed: int, module: str) ->
     except WorkerCrashed as crash:
         result.outcome = ERROR
         result.message = f"the process running your code stopped during this test: {crash}"
-    except OracleError:
-        raise
     else:
         result.outcome = PASSED if verdict.passed else FAILED
         result.score = float(check.points) if verdict.passed else float(check.points) * (verdict.fraction or 0.0)

@@ -113,8 +113,6 @@ def to_plain(value):
 class LiveOracle:
     """Expected values from the hidden torch reference and its mutants, on ``device``."""
 
-    frozen = False
-
     def __init__(self, reference: types.ModuleType, mutants: tuple[Mutant, ...] = (), device: str = "cpu"):
         self.reference, self.mutants, self.device = reference, tuple(mutants), device
         self._namespaces: dict[str, Namespace] = {}
@@ -170,9 +168,6 @@ class RecordingOracle(LiveOracle):
         self._slot(check)["variants"][key] = {m.id: v for m, v in super().variants(check, key, compute)}
         return value
 
-    def variants(self, check, key, compute):
-        return [(m, v) for m, v in super().variants(check, key, compute)]
-
     def frozen_document(self, assignment: str) -> dict:
         mutants = {m.id: m.public_description() for m in self.mutants}
         checks = {name: {part: {k: freeze_value(v) for k, v in values.items()} if part != "variants" else
@@ -184,8 +179,6 @@ class RecordingOracle(LiveOracle):
 
 class FrozenOracle:
     """Expected values read from a release's ``public_checks.json`` (no reference needed)."""
-
-    frozen = True
 
     def __init__(self, document: dict):
         if document.get("format") != 1:

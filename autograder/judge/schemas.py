@@ -1,5 +1,7 @@
 """JSON Schemas of the result files, so that exports can be validated (jsonschema)."""
 
+from autograder.judge.results import GRADED, NOT_GRADABLE, OUTCOMES
+
 _VISIBILITY = {"enum": ["hidden", "after_due_date", "after_published", "visible"]}
 _FORMAT = {"enum": ["text", "html", "simple_format", "md", "ansi"]}
 
@@ -59,7 +61,7 @@ _TEST = {
         "exercise": {"type": "string", "pattern": r"^[a-z_]+\.[A-Za-z_]+$"},
         "score": {"type": "number", "minimum": 0},
         "max_score": {"type": "number", "minimum": 0},
-        "outcome": {"enum": ["passed", "failed", "error", "timeout", "not_attempted"]},
+        "outcome": {"enum": list(OUTCOMES)},
         "message": {"type": "string"},
         "mistake": {"type": ["string", "null"]},
         "visibility": {"enum": ["public", "hidden"]},
@@ -74,7 +76,7 @@ NATIVE = {
     "properties": {
         "score": {"type": "number"},
         "max_score": {"type": "number"},
-        "status": {"enum": ["graded", "not_gradable"]},
+        "status": {"enum": [GRADED, NOT_GRADABLE]},
         "reason": {"type": "string"},
         "tests": {"type": "array", "items": _TEST},
         "assignments": {"type": "array"},

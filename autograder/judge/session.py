@@ -44,11 +44,7 @@ class WorkerCrashed(Exception):
 
 
 class LoadError(Exception):
-    """The module could not be loaded: ``error`` is the child's description."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+    """The module could not be loaded; the message says why (file, line, exception)."""
 
 
 @dataclass(frozen=True)
@@ -137,10 +133,6 @@ class Session:
     def start(self) -> None:
         """Start the child now (it starts on first use otherwise)."""
         self._ensure_child()
-
-    def output(self) -> str:
-        """What the child printed (capped), for diagnostics."""
-        return bytes(self._child.output).decode("utf-8", "replace") if self._child else ""
 
     # ------------------------------------------------------------ loading
     def load(self, module: str, cells: list[str], filename: str, tolerant: bool = False,

@@ -2,7 +2,7 @@
 
 One child serves one submission: it gets a private working folder, a scrubbed environment (no
 secrets, one thread per numeric library), its own process group (so a kill takes every process
-it started), resource limits, and a capped drain for whatever it prints. Requests and answers
+it started), resource limits, and a drain that reads and drops whatever it prints. Requests and answers
 travel on two dedicated pipes, so a student's ``print`` can never forge an answer.
 
 This is the process boundary of the judge; OS-level isolation (namespaces, seccomp) tightens it
@@ -26,7 +26,6 @@ import time
 
 from autograder.judge.wire import MAX_MESSAGE_BYTES, WireError, decode, encode
 
-OUTPUT_CAP = 1 << 20  # bytes of stdout/stderr kept per child; the rest is read and dropped
 CPU_SECONDS = 120  # a backstop per child; each test has its own wall-clock limit
 FILE_SIZE = 16 << 20
 OPEN_FILES = 256
@@ -93,15 +92,13 @@ class ChildProcess:
         )
         os.close(to_child_r)
         os.close(from_child_w)
-        self.output = bytearray()
-        self._drain = threading.Thread(target=self._drain_output, daemon=True)
-        self._drain.start()
+        # Read and drop what the child prints, so that a full pipe never blocks it.
+        threading.Thread(target=self._drain_output, daemon=True).start()
 
     def _drain_output(self) -> None:
         stream = self.process.stdout
-        while chunk := stream.read1(65536):
-            if len(self.output) < OUTPUT_CAP:
-                self.output += chunk[: OUTPUT_CAP - len(self.output)]
+        while stream.read1(65536):
+            pass
 
     def request(self, document: dict, timeout: float):
         """Send one request and wait at most ``timeout`` seconds for its decoded answer."""

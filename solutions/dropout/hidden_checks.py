@@ -7,7 +7,7 @@ import numpy as np
 
 from autograder.course import load_sibling
 from autograder.judge.checks import (
-    HIDDEN, BehaviourCheck, StatisticalCheck, ValueCheck, leaves_inputs_unchanged, uses_only_given_rng,
+    BehaviourCheck, StatisticalCheck, ValueCheck, leaves_inputs_unchanged, uses_only_given_rng,
 )
 from autograder.judge.compare import Rejected, compare_values, numeric_array
 

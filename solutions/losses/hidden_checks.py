@@ -3,7 +3,7 @@
 
 import numpy as np
 
-from autograder.judge.checks import HIDDEN, ValueCheck
+from autograder.judge.checks import ValueCheck
 
 
 def _logits(rng, n=5, c=4, scale=3.0):

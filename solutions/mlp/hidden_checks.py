@@ -5,7 +5,7 @@ K = 2, 0.5 * sum / N equals torch's mse_loss and hides that mistake), and the XO
 import numpy as np
 
 from autograder.course import load_sibling
-from autograder.judge.checks import HIDDEN, BehaviourCheck, GradientCheck, ValueCheck, leaves_inputs_unchanged
+from autograder.judge.checks import BehaviourCheck, GradientCheck, ValueCheck, leaves_inputs_unchanged
 from autograder.judge.compare import Rejected, numeric_array
 
 public = load_sibling(__file__, "public_checks")

@@ -13,7 +13,7 @@ for its use of randomness.
 import numpy as np
 
 from autograder.judge.checks import (
-    HIDDEN, BehaviourCheck, ValueCheck, leaves_inputs_unchanged, uses_only_given_rng,
+    BehaviourCheck, ValueCheck, leaves_inputs_unchanged, uses_only_given_rng,
 )
 from autograder.judge.compare import Rejected, compare_values, numeric_array
 
