@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -92,6 +93,25 @@ def _read_config_seed() -> int | None:
     return value
 
 
+insecure_option = click.option(
+    "--insecure", is_flag=True,
+    help="Run student code WITHOUT the OS sandbox (a laptop without user namespaces). Loudly warned, "
+         "and recorded in every result. Never for real submissions.",
+)
+
+
+def open_sandbox_or_fail(insecure: bool):
+    """The sandbox for this run, or a clear refusal that says how to fix it."""
+    from autograder.sandbox import INSECURE_WARNING, SandboxUnavailable, open_sandbox
+
+    if insecure:
+        click.secho(INSECURE_WARNING, fg="red", bold=True, err=True)
+    try:
+        return open_sandbox(insecure=insecure)
+    except SandboxUnavailable as error:
+        raise click.ClickException(f"{error}") from None
+
+
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--assignment", "-a", "assignments", multiple=True, type=click.Choice(ASSIGNMENTS),
@@ -104,8 +124,9 @@ def _read_config_seed() -> int | None:
               help="Where the torch references run.")
 @click.option("--seed", type=int, default=None, envvar="DLGRADE_SEED",
               help="Seed of the hidden inputs (a course secret; default: `seed` in ./dlgrade.toml, else a fresh one per run).")
+@insecure_option
 @solutions_option
-def grade(path, assignments, json_file, output_format, device, seed, solutions):
+def grade(path, assignments, json_file, output_format, device, seed, insecure, solutions):
     """Grade a submission: a folder with any of the assignment files (.py or .ipynb), or one file.
 
     Exit status 0 whenever grading ran, whatever the score; 1 when dlgrade itself could not run.
@@ -136,7 +157,8 @@ def grade(path, assignments, json_file, output_format, device, seed, solutions):
         seed = _read_config_seed()
     plan = Plan(rubrics, seed if seed is not None else new_seed(), device)
     try:
-        result = grade_submission(path, plan)
+        with open_sandbox_or_fail(insecure) as sandbox:
+            result = grade_submission(path, plan, start_child=sandbox.start_child)
     except SubmissionError as error:
         raise click.ClickException(str(error)) from error
     except OracleError as error:
@@ -162,7 +184,8 @@ def _write_new_file(path: Path, text: str) -> None:
 @main.command()
 @click.argument("assignment", type=click.Choice(ASSIGNMENTS))
 @click.argument("path", type=click.Path(path_type=Path), required=False)
-def check(assignment, path):
+@insecure_option
+def check(assignment, path, insecure):
     """Check your work on ASSIGNMENT with its public tests (PATH: your file or folder; default: here).
 
     The same engine as the grader, with the public checks that come with the assignment. Hidden
@@ -176,7 +199,9 @@ def check(assignment, path):
     target = _locate_student_file(assignment, path)
     try:
         rubric, oracle = load_released(target.parent, assignment)
-        result = grade_submission(target, Plan({assignment: (rubric, oracle)}, PUBLIC_SEED))
+        with open_sandbox_or_fail(insecure) as sandbox:
+            result = grade_submission(target, Plan({assignment: (rubric, oracle)}, PUBLIC_SEED),
+                                      start_child=sandbox.start_child)
     except (RubricError, SubmissionError) as error:
         raise click.ClickException(str(error)) from error
     print_self_check(result)
@@ -199,6 +224,25 @@ def _locate_student_file(assignment: str, path: Path | None) -> Path:
     where = path if path is not None else "this folder"
     raise click.ClickException(f"no {assignment}.py or {assignment}.ipynb in {where}: "
                                f"run `dlgrade check {assignment}` from your assignment folder, or give its path")
+
+
+@main.command("sandbox")
+def sandbox_command():
+    """Start the sandbox and run its self-test: what isolates student code on this machine."""
+    from autograder.sandbox import SandboxUnavailable, open_sandbox
+    from autograder.sandbox.bubblewrap import find_bwrap
+
+    try:
+        with open_sandbox() as sandbox:
+            server = sandbox.server
+            click.echo(f"bubblewrap:   {find_bwrap()}")
+            click.echo(f"mode:         {'started as root, server drops to uid ' + str(server.info.get('uid')) if os.geteuid() == 0 else 'unprivileged user namespaces'}")
+            click.echo(f"memory/procs: {'cgroup ' + ', '.join(map(str, server.cgroup.directories)) if server.cgroup else 'rlimits only (no cgroup could be made)'}")
+            click.echo(f"seccomp:      {'on' if server.info.get('seccomp') else 'off (libseccomp not found)'}")
+            click.echo("self-test:    passed (secret file, hidden folder, loopback socket, the judge's process and "
+                       "environment, runtime writes, capabilities, /tmp between submissions: all blocked)")
+    except SandboxUnavailable as error:
+        raise click.ClickException(str(error)) from None
 
 
 if __name__ == "__main__":

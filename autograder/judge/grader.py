@@ -21,7 +21,6 @@ from autograder.judge.results import (
 )
 from autograder.judge.rubric import PUBLIC_SEED, Rubric
 from autograder.judge.session import LoadError, Session, StudentError, TestTimeout, WorkerCrashed
-from autograder.sandbox.launcher import ChildProcess
 from autograder.submission import SubmissionError, find_files, read_code
 
 
@@ -40,8 +39,11 @@ def new_seed() -> int:
     return random.SystemRandom().randrange(2**31)
 
 
-def grade(path: Path, plan: Plan, start_child=ChildProcess) -> SubmissionResult:
+def grade(path: Path, plan: Plan, start_child=None) -> SubmissionResult:
     """Grade the submission at ``path`` (a folder or one assignment file).
+
+    ``start_child`` gives a fresh child for the submission (``sandbox.start_child`` of an
+    :func:`~autograder.sandbox.open_sandbox`); by default, this process's shared sandbox.
 
     Raises SubmissionError only when ``path`` itself is unusable (missing, or a file that is no
     assignment): the tool cannot run. Everything that goes wrong inside a file is a verdict.
@@ -51,6 +53,9 @@ def grade(path: Path, plan: Plan, start_child=ChildProcess) -> SubmissionResult:
     assignments: list[AssignmentResult] = []
     tests: list[TestResult] = []
     timing = {"process_start_s": 0.0, "loading_s": 0.0, "checks_s": 0.0}
+    if start_child is None:
+        from autograder.sandbox import shared_sandbox
+        start_child = shared_sandbox().start_child
     with Session(start_child) as session:
         if files:
             mark = time.perf_counter()
@@ -81,7 +86,7 @@ def grade(path: Path, plan: Plan, start_child=ChildProcess) -> SubmissionResult:
     return SubmissionResult(
         submission=str(path), assignments=assignments, tests=tests, seed=plan.seed, device=plan.device,
         checks_version={a: r.version for a, (r, _) in plan.rubrics.items()},
-        duration_s=time.perf_counter() - started, timing=timing,
+        duration_s=time.perf_counter() - started, timing=timing, insecure=session.insecure,
     )
 
 
@@ -100,6 +105,10 @@ def run_check(check: Check, session: Session, oracle, seed: int, module: str) ->
             name = (error.where or {}).get("function") or check.function
             result.message = (f"{error.message}" if error.kind == "missing"
                               else f"{name} is not implemented yet (it raises NotImplementedError)")
+        elif error.type_name == "MemoryError":
+            result.outcome = ERROR
+            result.message = ("killed: memory (your code asked for more memory than the sandbox allows; "
+                              "is an array far larger than the inputs?)")
         else:
             result.outcome = ERROR
             result.message = f"your code raised {error.describe()}"

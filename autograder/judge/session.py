@@ -15,7 +15,7 @@ import itertools
 import time
 from dataclasses import dataclass, field
 
-from autograder.sandbox.launcher import ChildCrashed, ChildProcess, ChildTimeout
+from autograder.sandbox.launcher import Channel, ChildCrashed, ChildTimeout
 
 LOAD_SECONDS = 20.0
 
@@ -95,9 +95,10 @@ def _to_wire(value):
 class Session:
     """One submission's child process, its loaded modules, and the current test's deadline."""
 
-    def __init__(self, start_child=ChildProcess):
+    def __init__(self, start_child):
         self._start_child = start_child
-        self._child: ChildProcess | None = None
+        self._child: Channel | None = None
+        self.insecure = False  # set once any child ran without the OS sandbox
         self._sources: dict[str, dict] = {}
         self._counter = itertools.count()
         self._deadline = float("inf")
@@ -119,11 +120,12 @@ class Session:
     def __exit__(self, *exc):
         self.close()
 
-    def _ensure_child(self) -> ChildProcess:
+    def _ensure_child(self) -> Channel:
         if self._child is None or not self._child.alive:
             if self._child is not None:
                 self._child.kill()
             self._child = self._start_child()
+            self.insecure |= not self._child.isolated
             for request in self._sources.values():
                 answer = self._child.request(request, LOAD_SECONDS)
                 if not answer.get("ok"):

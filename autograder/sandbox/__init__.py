@@ -2,27 +2,72 @@
 
 Use::
 
-    with open_sandbox(insecure=False) as sandbox:
+    with open_sandbox() as sandbox:
         result = grade(path, plan, start_child=sandbox.start_child)
 
-``start_child()`` returns a fresh, individually isolated child for one submission.
+``open_sandbox`` starts a warm fork server in bubblewrap (:mod:`.forkserver`, :mod:`.zygote`),
+proves with a self-test that it holds (:mod:`.selftest`) and refuses to grade otherwise
+(:class:`SandboxUnavailable`). ``start_child()`` then returns a fresh, individually confined
+child (:mod:`.confine`) for one submission. ``open_sandbox(insecure=True)`` is the explicit,
+recorded exception for a laptop without namespaces.
+
+The pieces: :mod:`.bubblewrap` (what the sandbox sees), :mod:`.cgroups` (memory and process
+bounds per slot), :mod:`.launcher` (the pipes, and the unconfined ``--insecure`` child),
+:mod:`.child` (the code that serves the judge's requests inside).
 """
 
 from __future__ import annotations
 
+import atexit
+import ctypes
+import os
+from pathlib import Path
+
+from autograder.sandbox.confine import PR_SET_DUMPABLE, Limits
+from autograder.sandbox.forkserver import ForkServer, SandboxError
 from autograder.sandbox.launcher import ChildProcess
+from autograder.sandbox.selftest import HOW_TO_FIX, run_self_test
+
+INSECURE_WARNING = (
+    "WARNING: --insecure: student code runs WITHOUT OS isolation. A hostile submission can read "
+    "hidden tests and solutions, forge its grade and harm this machine. Every result is marked "
+    "insecure. Use this only on your own code, never on real submissions."
+)
+
+
+class SandboxUnavailable(SandboxError):
+    """The sandbox failed its self-test or could not start: grading is refused."""
 
 
 class Sandbox:
-    """Hands out children for submissions; close() stops everything it started."""
+    """A self-tested fork server; ``start_child()`` per submission, ``close()`` when done."""
 
     insecure = False
 
+    def __init__(self, limits: Limits = Limits(), hidden: list[str] | None = None):
+        self.hidden = default_hidden_paths() if hidden is None else list(hidden)
+        self.server = ForkServer(limits, self.hidden)
+        self.owner = os.getpid()
+
+    def open(self) -> "Sandbox":
+        protect_judge()
+        try:
+            self.server.start()
+            problems = run_self_test(self.server.start_child, self.hidden)
+        except SandboxError as error:
+            self.close()
+            raise SandboxUnavailable(f"the sandbox cannot run here: {error}\n{HOW_TO_FIX}") from None
+        if problems:
+            self.close()
+            raise SandboxUnavailable("the sandbox self-test failed, so dlgrade refuses to grade:\n  - "
+                                     + "\n  - ".join(problems) + "\n" + HOW_TO_FIX)
+        return self
+
     def start_child(self):
-        return ChildProcess()
+        return self.server.start_child()
 
     def close(self) -> None:
-        pass
+        self.server.close()
 
     def __enter__(self):
         return self
@@ -31,5 +76,53 @@ class Sandbox:
         self.close()
 
 
-def open_sandbox(insecure: bool = False) -> Sandbox:
-    return Sandbox()
+class InsecureSandbox(Sandbox):
+    """``--insecure``: plain child processes (rlimits, scrubbed environment), no namespaces."""
+
+    insecure = True
+
+    def __init__(self):
+        self.owner = os.getpid()
+
+    def open(self) -> "InsecureSandbox":
+        protect_judge()
+        return self
+
+    def start_child(self):
+        return ChildProcess()
+
+    def close(self) -> None:
+        pass
+
+
+def open_sandbox(insecure: bool = False, hidden: list[str] | None = None, limits: Limits = Limits()) -> Sandbox:
+    """A ready sandbox, or :class:`SandboxUnavailable` saying why and how to fix it."""
+    return InsecureSandbox().open() if insecure else Sandbox(limits, hidden).open()
+
+
+_shared: Sandbox | None = None
+
+
+def shared_sandbox() -> Sandbox:
+    """One sandbox per process, opened on first use and closed at exit (for ``grade()``'s default)."""
+    global _shared
+    if _shared is None or _shared.owner != os.getpid():
+        _shared = open_sandbox()
+        atexit.register(_shared.close)
+    return _shared
+
+
+def default_hidden_paths() -> list[str]:
+    """The hidden material the sandbox must never show: the course's solutions."""
+    paths = [Path(__file__).resolve().parents[2] / "solutions"]
+    if os.environ.get("DLGRADE_SOLUTIONS"):
+        paths.append(Path(os.environ["DLGRADE_SOLUTIONS"]))
+    return [str(p.resolve()) for p in paths if p.is_dir()]
+
+
+def protect_judge() -> None:
+    """No process of the same user may ptrace the judge or read its memory and environment."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the sandbox cannot start there anyway

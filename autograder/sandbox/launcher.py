@@ -1,12 +1,10 @@
-"""Start and stop the child process that runs student code.
+"""The two ends of a child that runs student code, and the unconfined child for ``--insecure``.
 
-One child serves one submission: it gets a private working folder, a scrubbed environment (no
-secrets, one thread per numeric library), its own process group (so a kill takes every process
-it started), resource limits, and a drain that reads and drops whatever it prints. Requests and answers
-travel on two dedicated pipes, so a student's ``print`` can never forge an answer.
-
-This is the process boundary of the judge; OS-level isolation (namespaces, seccomp) tightens it
-in the same place.
+:class:`Channel` is the judge's side of one child: requests and answers travel on two dedicated
+pipes (a student's ``print`` can never forge an answer), each answer within a deadline.
+:class:`ChildProcess` is a fresh interpreter with rlimits, a scrubbed environment and its own
+process group, and nothing more: it runs only when the OS sandbox (:mod:`.forkserver`) is
+explicitly declined with ``--insecure``.
 """
 
 from __future__ import annotations
@@ -55,7 +53,7 @@ def child_environment() -> dict[str, str]:
     return env
 
 
-def _widen_pipe(fd: int) -> None:
+def widen_pipe(fd: int) -> None:
     """1 MiB pipe buffers: a million-element array crosses in 8 writes instead of 128."""
     try:
         fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
@@ -70,35 +68,13 @@ def _limit_resources() -> None:  # runs in the child between fork and exec
     resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES, OPEN_FILES))
 
 
-class ChildProcess:
-    """A running child: send requests, receive answers within a deadline, kill it."""
+class Channel:
+    """Two pipes to a child: send a request, wait for its answer until a deadline.
 
-    def __init__(self):
-        self.workdir = tempfile.mkdtemp(prefix="dlgrade-child-")
-        to_child_r, self._to_child = os.pipe()
-        self._from_child, from_child_w = os.pipe()
-        for fd in (self._to_child, self._from_child):
-            _widen_pipe(fd)
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "autograder.sandbox.child", str(to_child_r), str(from_child_w)],
-            pass_fds=(to_child_r, from_child_w),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            cwd=self.workdir,
-            env=child_environment(),
-            start_new_session=True,
-            preexec_fn=_limit_resources,
-        )
-        os.close(to_child_r)
-        os.close(from_child_w)
-        # Read and drop what the child prints, so that a full pipe never blocks it.
-        threading.Thread(target=self._drain_output, daemon=True).start()
+    Subclasses say how the child dies (:meth:`kill`) and how its death is described."""
 
-    def _drain_output(self) -> None:
-        stream = self.process.stdout
-        while stream.read1(65536):
-            pass
+    isolated = False  # True only for a child confined by the OS sandbox
+    _to_child = _from_child = -1
 
     def request(self, document: dict, timeout: float):
         """Send one request and wait at most ``timeout`` seconds for its decoded answer."""
@@ -140,19 +116,72 @@ class ChildProcess:
             left -= len(chunk)
         return b"".join(chunks)
 
+    def _close_pipes(self) -> None:
+        for fd in (self._to_child, self._from_child):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._to_child = self._from_child = -1
+
+    def _death_note(self) -> str:
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        raise NotImplementedError
+
+
+def describe_exit(code: int) -> str:
+    """A wait status as words: 'killed by SIGKILL', 'exited with status 3'."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        if name == "SIGXCPU":
+            return f"the process was killed by {name} (it used up its CPU time)"
+        return f"the process was killed by {name}"
+    return f"the process exited with status {code}"
+
+
+class ChildProcess(Channel):
+    """An unconfined child (``--insecure``): a fresh interpreter with rlimits and a scrubbed
+    environment, but no namespaces. Used only when the OS sandbox is explicitly declined."""
+
+    def __init__(self):
+        self.workdir = tempfile.mkdtemp(prefix="dlgrade-child-")
+        to_child_r, self._to_child = os.pipe()
+        self._from_child, from_child_w = os.pipe()
+        for fd in (self._to_child, self._from_child):
+            widen_pipe(fd)
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-m", "autograder.sandbox.child", str(to_child_r), str(from_child_w)],
+            pass_fds=(to_child_r, from_child_w),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=self.workdir,
+            env=child_environment(),
+            start_new_session=True,
+            preexec_fn=_limit_resources,
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        # Read and drop what the child prints, so that a full pipe never blocks it.
+        threading.Thread(target=self._drain_output, daemon=True).start()
+
+    def _drain_output(self) -> None:
+        stream = self.process.stdout
+        while stream.read1(65536):
+            pass
+
     def _death_note(self) -> str:
         try:
             code = self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
             self.kill()
             return "the process stopped answering"
-        if code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            return f"the process was killed by {name}"
-        return f"the process exited with status {code}"
+        return describe_exit(code)
 
     def kill(self) -> None:
         """Kill the child and every process it started, and remove its working folder."""
@@ -164,12 +193,7 @@ class ChildProcess:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
-        for fd in (self._to_child, self._from_child):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self._to_child = self._from_child = -1
+        self._close_pipes()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     @property

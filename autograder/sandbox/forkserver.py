@@ -1,0 +1,227 @@
+"""The judge's side of the warm fork server: start it in bubblewrap, ask it for confined children.
+
+One :class:`ForkServer` per grading slot. It starts the server once (bubblewrap, then an
+interpreter that imports numpy), and :meth:`ForkServer.start_child` then costs a fork and the
+confinement steps, a few milliseconds, instead of a fresh interpreter. The server is recycled
+after ``recycle_after`` children, and restarted if it ever dies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import tempfile
+
+from autograder.sandbox import bubblewrap, cgroups
+from autograder.sandbox.confine import Limits
+from autograder.sandbox.launcher import Channel, ChildCrashed, child_environment, describe_exit, widen_pipe
+
+START_SECONDS = 30.0
+CONTROL_SECONDS = 15.0
+SLOT_MEMORY = 3 << 30        # the cgroup bound of one slot: the server and its one live child
+SLOT_PROCESSES = 128
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not be started or used; the message says why and how to fix it."""
+
+
+class ForkServer:
+    """A sandboxed fork server; ``start_child()`` returns a :class:`ConfinedChild`."""
+
+    def __init__(self, limits: Limits = Limits(), hidden: list[str] = (), recycle_after: int = 500,
+                 use_cgroup: bool = True):
+        self.limits = limits
+        self.hidden = list(hidden)
+        self.recycle_after = recycle_after
+        self.use_cgroup = use_cgroup
+        self.process: subprocess.Popen | None = None
+        self.control: socket.socket | None = None
+        self.cgroup: cgroups.SlotCgroup | None = None
+        self.info: dict = {}
+        self.forks = 0
+        self.live: set[int] = set()
+        self._stderr = None
+
+    # ------------------------------------------------------------ server lifecycle
+    def start(self) -> None:
+        privileged = os.geteuid() == 0
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._stderr = tempfile.TemporaryFile()
+        self.cgroup = cgroups.make_slot_cgroup(SLOT_MEMORY, SLOT_PROCESSES) if (self.use_cgroup and privileged) else None
+        procs = self.cgroup.procs_files() if self.cgroup else []
+        try:
+            args = bubblewrap.command(control_fd=theirs.fileno(), limits_json=json.dumps(self.limits.to_json()),
+                                      hidden=self.hidden, privileged=privileged)
+        except bubblewrap.BubblewrapMissing as error:
+            raise SandboxError(str(error)) from None
+        self.process = subprocess.Popen(
+            args, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=self._stderr, env=child_environment(), start_new_session=True,
+            preexec_fn=(lambda: cgroups.join(procs)) if procs else None,
+        )
+        theirs.close()
+        self.control = ours
+        self.control.settimeout(START_SECONDS)
+        try:
+            self.info = self._receive()
+        except SandboxError as error:
+            self.close()
+            raise SandboxError(f"the sandbox did not start: {error}") from None
+        self.control.settimeout(CONTROL_SECONDS)
+        self.forks = 0
+
+    def _receive(self) -> dict:
+        try:
+            message = self.control.recv(1 << 16)
+        except (socket.timeout, OSError) as error:
+            raise SandboxError(self._server_death(str(error))) from None
+        if not message:
+            raise SandboxError(self._server_death("it exited"))
+        reply = json.loads(message)
+        if not reply.get("ok"):
+            raise SandboxError(reply.get("error", "unknown error"))
+        return reply
+
+    def _server_death(self, what: str) -> str:
+        detail = ""
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+        if self._stderr is not None:
+            self._stderr.seek(0)
+            detail = self._stderr.read(4000).decode(errors="replace").strip()
+        return f"{what}{': ' + detail if detail else ''}"
+
+    def _call(self, document: dict, fds: list[int] = ()) -> dict:
+        if self.control is None:
+            raise SandboxError("the fork server is not running")
+        try:
+            socket.send_fds(self.control, [json.dumps(document).encode()], list(fds))
+        except OSError as error:
+            raise SandboxError(self._server_death(f"the fork server is gone ({error})")) from None
+        return self._receive()
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def close(self) -> None:
+        """Stop the server; bubblewrap's pid namespace takes every child with it."""
+        if self.control is not None:
+            self.control.close()
+            self.control = None
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, 9)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            self.process = None
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+        self.live.clear()
+
+    # ------------------------------------------------------------ children
+    def start_child(self) -> "ConfinedChild":
+        if not self.running or (self.forks >= self.recycle_after and not self.live):
+            self.close()
+            self.start()
+        requests_r, requests_w = os.pipe()
+        answers_r, answers_w = os.pipe()
+        for fd in (requests_w, answers_r):
+            widen_pipe(fd)
+        try:
+            reply = self._call({"op": "fork", "limits": self.limits.to_json()}, [requests_r, answers_w])
+        except SandboxError:
+            for fd in (requests_r, requests_w, answers_r, answers_w):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (requests_r, answers_w):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self.forks += 1
+        pid = reply["pid"]
+        self.live.add(pid)
+        return ConfinedChild(self, pid, requests_w, answers_r, self.cgroup.oom_kills() if self.cgroup else 0)
+
+    def kill(self, pid: int):
+        self.live.discard(pid)
+        if not self.running:
+            return None
+        try:
+            return self._call({"op": "kill", "pid": pid}).get("status")
+        except SandboxError:
+            return None
+
+    def wait(self, pid: int, timeout: float = 2.0):
+        if not self.running:
+            return None
+        try:
+            status = self._call({"op": "wait", "pid": pid, "timeout": timeout}).get("status")
+        except SandboxError:
+            return None
+        if status is not None:
+            self.live.discard(pid)
+        return status
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class ConfinedChild(Channel):
+    """One confined child of a fork server: the judge's two pipes, and how it died."""
+
+    isolated = True
+
+    def __init__(self, server: ForkServer, pid: int, to_child: int, from_child: int, oom_before: int):
+        self.server, self.pid = server, pid
+        self._to_child, self._from_child = to_child, from_child
+        self._oom_before = oom_before
+        self._dead = False
+
+    def _death_note(self) -> str:
+        status = self.server.wait(self.pid, 2.0)
+        self._dead = True
+        if status is None:
+            self.kill()
+            return "the process stopped answering"
+        if self._killed_for_memory(status):
+            return ("killed: memory (the submission used more than the sandbox's memory limit of "
+                    f"{SLOT_MEMORY >> 30} GiB)")
+        return describe_exit(status)
+
+    def _killed_for_memory(self, status: int) -> bool:
+        cgroup = self.server.cgroup
+        return status == -9 and cgroup is not None and cgroup.oom_kills() > self._oom_before
+
+    def kill(self) -> None:
+        if not self._dead:
+            self.server.kill(self.pid)
+            self._dead = True
+        self._close_pipes()
+
+    @property
+    def alive(self) -> bool:
+        return not self._dead and self._to_child >= 0 and self.server.running
+
+
+__all__ = ["ForkServer", "ConfinedChild", "SandboxError", "ChildCrashed"]

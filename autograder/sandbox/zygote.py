@@ -1,0 +1,244 @@
+"""The warm fork server: runs inside bubblewrap and forks one confined child per submission.
+
+Started by :class:`autograder.sandbox.forkserver.ForkServer`. It gives up root (when bubblewrap
+started it as root), pins every numeric library to one thread, imports numpy and the child
+module once, and then serves requests on a SOCK_SEQPACKET control socket:
+
+- ``fork`` (with two file descriptors: requests in, answers out): fork a child, confine it
+  (:mod:`.confine`), and let it serve the submission; reply with its pid.
+- ``kill``: SIGKILL a child; as pid 1 of its own pid namespace its death takes every process it
+  started. ``wait``: its exit status, once it has exited.
+
+It never runs student code itself and never holds anything hidden, so a fork inherits nothing a
+student should not see.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+import time
+
+from autograder.sandbox import confine
+
+SANDBOX_UID = SANDBOX_GID = 65534  # nobody
+
+
+def become_unprivileged(uid: int, gid: int) -> None:
+    """Bubblewrap started as root keeps capabilities: drop them and become ``uid`` for good."""
+    if os.geteuid() != 0:
+        return
+    confine.mount_proc()
+    for capability in range(confine.LAST_CAPABILITY + 1):
+        try:
+            confine.prctl(confine.PR_CAPBSET_DROP, capability)
+        except OSError:
+            pass
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)  # from uid 0 to non-zero: every capability is cleared
+    if os.geteuid() == 0 or os.getuid() == 0:
+        raise SystemExit("could not leave root")
+
+
+def warm_up() -> None:
+    """Import what every child needs, once, before any fork."""
+    import numpy  # noqa: F401  (the point is the import)
+
+    import autograder.sandbox.child  # noqa: F401
+    try:
+        import pyseccomp  # noqa: F401
+    except (ImportError, OSError, RuntimeError):
+        pass  # reported by the self-test as a missing hardening layer
+
+
+class Server:
+    def __init__(self, control: socket.socket, limits: confine.Limits):
+        self.control = control
+        self.limits = limits
+        self.exited: dict[int, int] = {}
+
+    def serve(self) -> None:
+        self.send({"ok": True, "ready": True, "pid": os.getpid(), "uid": os.getuid(),
+                   "seccomp": _has_seccomp()})
+        while True:
+            try:
+                message, fds, _, _ = socket.recv_fds(self.control, 1 << 16, 4)
+            except OSError:
+                return
+            if not message:
+                return  # the judge closed the socket
+            self.reap()
+            try:
+                request = json.loads(message)
+                reply = self.handle(request, fds)
+            except Exception as error:  # a bad request must not take the server down
+                reply = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+            finally:
+                for fd in fds:
+                    _close(fd)
+            self.send(reply)
+            if request.get("op") == "exit":
+                return
+
+    def send(self, document: dict) -> None:
+        self.control.send(json.dumps(document).encode())
+
+    def handle(self, request: dict, fds: list[int]) -> dict:
+        op = request.get("op")
+        if op == "fork":
+            if len(fds) != 2:
+                return {"ok": False, "error": "fork needs two file descriptors"}
+            limits = confine.Limits(**request.get("limits", {})) if request.get("limits") else self.limits
+            return self.fork(fds[0], fds[1], limits)
+        if op == "kill":
+            pid = int(request["pid"])
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            return {"ok": True, "status": self.wait(pid, 5.0)}
+        if op == "wait":
+            return {"ok": True, "status": self.wait(int(request["pid"]), float(request.get("timeout", 2.0)))}
+        if op == "ping":
+            return {"ok": True}
+        if op == "exit":
+            return {"ok": True}
+        return {"ok": False, "error": f"unknown op {op!r}"}
+
+    # ------------------------------------------------------------ children
+    def fork(self, requests_fd: int, answers_fd: int, limits: confine.Limits) -> dict:
+        report_r, report_w = os.pipe()
+        first = os.fork()
+        if first == 0:
+            try:
+                _first_child(self.control.fileno(), requests_fd, answers_fd, report_w, limits)
+            finally:
+                os._exit(70)
+        os.close(report_w)
+        report = _read_all(report_r)
+        os.waitpid(first, 0)
+        lines = report.decode(errors="replace").splitlines()
+        pid = next((int(line.split()[1]) for line in lines if line.startswith("pid ")), None)
+        problem = next((line[6:] for line in lines if line.startswith("error ")), None)
+        if pid is None or problem or "ready" not in lines:
+            if pid is not None:
+                self.wait(pid, 2.0)
+            return {"ok": False, "error": problem or "the child did not finish its confinement"}
+        return {"ok": True, "pid": pid}
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.exited[pid] = os.waitstatus_to_exitcode(status)
+
+    def wait(self, pid: int, timeout: float):
+        deadline = time.monotonic() + timeout
+        while True:
+            self.reap()
+            if pid in self.exited:
+                return self.exited.pop(pid)
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.002)
+
+
+def _first_child(control_fd: int, requests_fd: int, answers_fd: int, report_w: int, limits) -> None:
+    """In the first fork: new namespaces, then fork the child that becomes pid 1 there."""
+    try:
+        os.close(control_fd)  # a submission must never reach the server's control socket
+        _close_all_but({requests_fd, answers_fd, report_w})
+        confine.prctl(confine.PR_SET_DUMPABLE, 1)  # to write its own uid_map; the child drops it again
+        confine.enter_namespaces(SANDBOX_UID, SANDBOX_GID)
+        second = os.fork()
+    except BaseException as error:
+        _report(report_w, f"error {type(error).__name__}: {error}")
+        return
+    if second == 0:
+        _second_child(requests_fd, answers_fd, report_w, limits)
+        return
+    _report(report_w, f"pid {second}")
+    os._exit(0)
+
+
+def _second_child(requests_fd: int, answers_fd: int, report_w: int, limits) -> None:
+    """Pid 1 of the submission's namespaces: confine, then serve the judge's requests."""
+    try:
+        confine.private_mounts(limits)
+        confine.apply_limits(limits)
+        _quiet_stdio()
+        os.chdir("/tmp")
+        confine.drop_privileges()
+        if _has_seccomp():
+            confine.install_seccomp()
+    except BaseException as error:
+        _report(report_w, f"error {type(error).__name__}: {error}")
+        os._exit(71)
+    _report(report_w, "ready")
+    os.close(report_w)
+    from autograder.sandbox.child import serve
+
+    try:
+        serve(requests_fd, answers_fd)
+    finally:
+        os._exit(0)
+
+
+def _quiet_stdio() -> None:
+    """Whatever the submission prints is dropped: it can neither flood nor reach the judge."""
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
+def _close_all_but(keep: set[int]) -> None:
+    low = 3
+    for fd in sorted(keep):
+        if fd >= low:
+            os.closerange(low, fd)
+            low = fd + 1
+    os.closerange(low, 1 << 16)
+
+
+def _report(fd: int, line: str) -> None:
+    try:
+        os.write(fd, (line.replace("\n", " ") + "\n").encode())
+    except OSError:
+        pass
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 4096):
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks)
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _has_seccomp() -> bool:
+    return "pyseccomp" in sys.modules
+
+
+def main(control_fd: int, limits_json: str) -> None:
+    become_unprivileged(SANDBOX_UID, SANDBOX_GID)
+    confine.prctl(confine.PR_SET_DUMPABLE, 0)
+    confine.prctl(confine.PR_SET_CHILD_SUBREAPER, 1)  # orphaned children come back here to be reaped
+    warm_up()
+    control = socket.socket(fileno=control_fd)
+    Server(control, confine.Limits(**json.loads(limits_json))).serve()
