@@ -172,7 +172,8 @@ class Session:
             named = {name for name in self._current if name}
             if len(named) == 1:  # only then is it certain which function hung
                 self.timed_out.update(named)
-            self._child = None  # killed already
+            if self._child is not None and not self._child.alive:
+                self._child = None  # killed at the deadline (a skipped call leaves the child running)
             raise
         finally:
             self._deadline = float("inf")

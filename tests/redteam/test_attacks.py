@@ -1,0 +1,78 @@
+"""Every attack of :mod:`attacks` against the real sandbox: it earns nothing, its verdict is clear,
+nothing hidden shows, nothing is left behind, and the next submission is graded as usual."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from autograder.judge.grader import grade
+from autograder.judge.results import NOT_GRADABLE as STATUS_NOT_GRADABLE
+from tests.redteam.attacks import ATTACKS, NOT_GRADABLE
+from tests.redteam.conftest import ASSIGNMENT, JUDGE_SECRET, SOLUTIONS, descendants, everything_shown, hidden_code_lines
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+HONEST = REPOSITORY / "tests" / "fixtures" / "submissions" / "vectorized" / f"{ASSIGNMENT}.py"
+ORIGINAL_RESULTS = '{"score": 0, "written_by": "the judge"}'
+
+
+@pytest.fixture
+def judge_files():
+    """A world-writable folder of the judge's on the host: only the sandbox can keep a child out."""
+    folder = Path(tempfile.mkdtemp(prefix="dlgrade-judge-files-", dir="/tmp"))
+    os.chmod(folder, 0o777)
+    (folder / "results.json").write_text(ORIGINAL_RESULTS)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def submit(folder: Path, source: str, files: dict, judge_files: Path) -> Path:
+    folder.mkdir(parents=True)
+    for name, text in {f"{ASSIGNMENT}.py": source, **files}.items():
+        text = text.replace("{marker}", str(judge_files)).replace("{solutions}", str(SOLUTIONS))
+        (folder / name).write_text(text)
+    return folder
+
+
+def assert_nothing_left(sandbox, processes_before: list[int], judge_files: Path) -> None:
+    assert (judge_files / "results.json").read_text() == ORIGINAL_RESULTS
+    assert sorted(p.name for p in judge_files.iterdir()) == ["results.json"]
+    assert not list(Path("/tmp").glob("dlgrade-attack-*"))
+    assert len(descendants(sandbox.server.process.pid)) == len(processes_before), "a process outlived its submission"
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda attack: attack.name)
+def test_the_attack_earns_nothing_and_leaves_nothing(attack, tmp_path, judge_files, redteam_sandbox, attack_plan):
+    before = descendants(redteam_sandbox.server.process.pid)
+    folder = submit(tmp_path / "attacker", attack.source, attack.files, judge_files)
+
+    result = grade(folder, attack_plan, start_child=redteam_sandbox.start_child)
+
+    assignment = result.assignments[0]
+    assert assignment.score == 0 and sum(t.score for t in result.tests) == 0
+    assert not result.insecure
+    if attack.expect == NOT_GRADABLE or (assignment.status == STATUS_NOT_GRADABLE and NOT_GRADABLE in attack.expect):
+        assert assignment.status == STATUS_NOT_GRADABLE
+        assert attack.message in assignment.reason
+    else:
+        step_tests = [t for t in result.tests if t.exercise == f"{ASSIGNMENT}.step"]
+        assert step_tests
+        outcomes = {t.outcome for t in step_tests}
+        assert outcomes <= attack.expect, [(t.name, t.outcome, t.message) for t in step_tests]
+        assert any(attack.message in t.message for t in step_tests)
+    shown = everything_shown(result)
+    assert JUDGE_SECRET not in shown
+    for line in hidden_code_lines():
+        assert line not in shown, f"hidden code leaked: {line}"
+
+    assert_nothing_left(redteam_sandbox, before, judge_files)
+    honest = grade(HONEST.parent, attack_plan, start_child=redteam_sandbox.start_child)
+    assert honest.assignments[0].score == honest.assignments[0].max_score, "the next submission was affected"
+
+
+def test_there_are_at_least_thirty_attacks():
+    assert len({attack.name for attack in ATTACKS}) == len(ATTACKS) >= 30
