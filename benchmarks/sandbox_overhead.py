@@ -20,6 +20,8 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
+from autograder.judge.wire import decode, encode  # noqa: E402
+
 
 class InProcessChild:
     """NO ISOLATION: serves the judge's requests inside the judge. A measuring stick, never a mode."""
@@ -33,7 +35,8 @@ class InProcessChild:
         self.alive = True
 
     def request(self, document: dict, timeout: float):
-        return self.child.handle(document)
+        # The same plain-data conversions as across the pipe (values are copied, never shared).
+        return decode(encode(self.child.handle(decode(encode(document)))))
 
     def kill(self) -> None:
         self.alive = False
