@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import tempfile
+import threading
 
 from autograder.sandbox import bubblewrap, cgroups
 from autograder.sandbox.confine import Limits
@@ -44,6 +45,7 @@ class ForkServer:
         self.forks = 0
         self.live: set[int] = set()
         self._stderr = None
+        self._lock = threading.Lock()  # a time-limit thread may kill a child while grading goes on
 
     # ------------------------------------------------------------ server lifecycle
     def start(self) -> None:
@@ -98,13 +100,14 @@ class ForkServer:
         return f"{what}{': ' + detail if detail else ''}"
 
     def _call(self, document: dict, fds: list[int] = ()) -> dict:
-        if self.control is None:
-            raise SandboxError("the fork server is not running")
-        try:
-            socket.send_fds(self.control, [json.dumps(document).encode()], list(fds))
-        except OSError as error:
-            raise SandboxError(self._server_death(f"the fork server is gone ({error})")) from None
-        return self._receive()
+        with self._lock:
+            if self.control is None:
+                raise SandboxError("the fork server is not running")
+            try:
+                socket.send_fds(self.control, [json.dumps(document).encode()], list(fds))
+            except OSError as error:
+                raise SandboxError(self._server_death(f"the fork server is gone ({error})")) from None
+            return self._receive()
 
     @property
     def running(self) -> bool:
