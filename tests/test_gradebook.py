@@ -6,8 +6,8 @@ from sqlalchemy import text
 from autograder.batch.worker import failure_result
 from autograder.gradebook import Gradebook, GradebookError, StudentInfo, checks_key
 from autograder.judge.results import TIMEOUT
-from tests.grading import SEED, grade, plan_for, write_submission
-from tests.pg_cluster import cluster, postgres_bin
+from grading import SEED, grade, plan_for, write_submission
+from pg_cluster import cluster, postgres_bin
 
 REPOSITORY_FIXTURES = "tests/fixtures/submissions"
 
