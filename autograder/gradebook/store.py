@@ -17,6 +17,7 @@ import hashlib
 import json
 import random
 import re
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import create_engine, event, select
@@ -87,7 +88,7 @@ class Gradebook:
         if parsed.get_backend_name() == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         try:
-            Base.metadata.create_all(engine)
+            _create_tables(engine)
         except Exception as error:
             raise GradebookError(f"cannot open the gradebook {parsed.render_as_string(hide_password=True)}: "
                                  f"{str(error).splitlines()[0]}") from None
@@ -284,6 +285,15 @@ class Gradebook:
 def _require(reason: str, actor: str) -> None:
     if not (reason or "").strip() or not (actor or "").strip():
         raise GradebookError("say why (--reason) and who (--by): both go into the audit trail")
+
+
+def _create_tables(engine) -> None:
+    """Create missing tables; a second process creating them at the same instant wins the race once."""
+    try:
+        Base.metadata.create_all(engine)
+    except Exception:  # noqa: BLE001 - "already exists" from a concurrent creator: the retry sees the tables
+        time.sleep(0.5)
+        Base.metadata.create_all(engine)
 
 
 def _sqlite_pragmas(connection, _record) -> None:
