@@ -21,7 +21,7 @@ TIME_LIMIT = 8.0
 
 
 def class_folder(root: Path, course) -> Path:
-    """Eight students: correct, a named mistake, broken in every way the issue lists, slow, hostile."""
+    """Nine students: correct, a named mistake, broken in every way the issue lists, slow, hostile."""
     answer = (FIXTURES / "vectorized" / "perceptron.py").read_text()
     mutant = load_rubric(course, "perceptron").mutants[0]
     files = {
@@ -31,6 +31,7 @@ def class_folder(root: Path, course) -> Path:
         "dave/perceptron.py": "def step(z)\n    return z\n",
         "gina/perceptron.py": "import time\ntime.sleep(60)\n",
         "hank/perceptron.py": "import os\nos._exit(3)\n",
+        "ivan/perceptron.ipynb": '{"cells": [ not json',
     }
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -65,6 +66,7 @@ def test_every_submission_gets_its_own_verdict(batch):
     assert verdicts(summary) == {
         "alice": "graded", "4712": "graded", "carol": "graded", "dave": "not_gradable", "erin": "not_gradable",
         "frank": "not_gradable", "gina": "timeout", "hank": "not_gradable",
+        "ivan": "not_gradable",
     }
     rows = {row["student"]: row for row in summary.rows}
     assert rows["alice"]["score"] == rows["4712"]["score"] == 100
@@ -74,14 +76,15 @@ def test_every_submission_gets_its_own_verdict(batch):
     assert "2.0 GiB, over the 5 MiB limit" in rows["frank"]["reason"]
     assert "longer than the limit of 8 s" in rows["gina"]["reason"]
     assert "stopped the process" in rows["hank"]["reason"]
-    # two warm workers graded all eight: each reused its sandbox for several submissions
+    assert "not a readable Jupyter notebook" in rows["ivan"]["reason"]
+    # two warm workers graded all nine: each reused its sandbox for several submissions
     assert len({row["worker"] for row in summary.rows}) <= 2
 
 
 def test_gradebook_holds_per_test_rows_hash_seed_and_checks(batch, course):
     gradebook = batch["gradebook"]
     gradings = {g.student_id: g for g in gradebook.gradings()}
-    assert len(gradings) == 8
+    assert len(gradings) == 9
     alice = gradings["alice"]
     assert alice.seed == SEED and alice.verdict == "graded" and alice.device == "cpu" and not alice.insecure
     assert alice.checks_version == {"perceptron": load_rubric(course, "perceptron").version}
@@ -91,7 +94,7 @@ def test_gradebook_holds_per_test_rows_hash_seed_and_checks(batch, course):
     carol = gradebook.test_rows(gradings["carol"].id)
     assert any(r.mistake == batch["mutant"].id for r in carol)
     assert gradebook.students()["4712"].name == "Bob, Jr."
-    assert [e.action for e in gradebook.audit_trail()] == ["graded"] * 8
+    assert [e.action for e in gradebook.audit_trail()] == ["graded"] * 9
 
 
 def test_out_folder_has_result_json_and_feedback(batch):
@@ -106,7 +109,7 @@ def test_out_folder_has_result_json_and_feedback(batch):
 def test_rerun_skips_what_is_graded(batch):
     summary = run_batch(batch["root"] / "subs", batch["settings"], batch["gradebook"], workers=2)
     assert summary.rows == [] and sorted(summary.skipped) == sorted(verdicts(batch["summary"]))
-    assert len(batch["gradebook"].gradings()) == 8
+    assert len(batch["gradebook"].gradings()) == 9
 
 
 def test_regrade_forces_and_new_content_or_seed_grade_again(tmp_path, course):
