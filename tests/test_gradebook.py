@@ -72,6 +72,7 @@ def test_result_documents_are_the_latest_per_student(gradebook, documents):
     docs = {d["student"]: d for d in gradebook.result_documents()}
     assert docs["alice"]["score"] == 100 and docs["bob"]["score"] == 0
     assert {t["outcome"] for t in docs["bob"]["tests"]} == {"timeout"}
+    assert (docs["alice"]["verdict"], docs["bob"]["verdict"]) == ("graded", "timeout")
     assert gradebook.result_documents("mlp") == []
     assert [d["student"] for d in gradebook.result_documents("perceptron")] == ["alice", "bob"]
 

@@ -195,7 +195,8 @@ class Gradebook:
         """Per student, the native result JSON of the latest grading of each assignment.
 
         Overrides and late penalties are applied (listed under ``"adjustments"``); each document
-        gets a ``"student"`` key. With ``assignment``, only that assignment's entries and tests.
+        gets a ``"student"`` key, ``"verdict"`` (graded, not_gradable, timeout or error) and the
+        ``"gradings"`` it comes from. With ``assignment``, only that assignment's entries and tests.
         """
         latest: dict[str, dict[str, Grading]] = {}
         for grading in self.gradings():  # in id order: later gradings replace earlier ones
@@ -319,8 +320,14 @@ def _merge(latest: dict[str, Grading]) -> dict:
         document["score"] = round(sum(a["score"] for a in document["assignments"]), 6)
         document["max_score"] = round(sum(a["max_score"] for a in document["assignments"]), 6)
     document["gradings"] = sorted(gradings)
+    # graded | not_gradable | timeout | error: a timeout's document says not_gradable with timeout tests
+    document["verdict"] = newest.verdict if len(gradings) == 1 else _worst({g.verdict for g in gradings.values()})
     document["adjustments"] = []
     return document
+
+
+def _worst(verdicts: set[str]) -> str:
+    return next(v for v in ("error", "timeout", "not_gradable", "graded") if v in verdicts or v == "graded")
 
 
 def _adjust(document: dict, overrides: list[Override], penalties: list[LatePenalty]) -> None:
