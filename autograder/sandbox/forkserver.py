@@ -216,6 +216,10 @@ class ConfinedChild(Channel):
         cgroup = self.server.cgroup
         return status == -9 and cgroup is not None and cgroup.oom_kills() > self._oom_before
 
+    def terminate(self) -> None:
+        """Kill the child's processes only (safe from another thread; the pipes stay open)."""
+        self.server.kill(self.pid)
+
     def kill(self) -> None:
         if not self._dead:
             self.server.kill(self.pid)

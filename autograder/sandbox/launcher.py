@@ -127,6 +127,10 @@ class Channel:
     def _death_note(self) -> str:
         raise NotImplementedError
 
+    def terminate(self) -> None:
+        """Kill the child's processes, from any thread; the grading thread then sees it die."""
+        raise NotImplementedError
+
     def kill(self) -> None:
         raise NotImplementedError
 
@@ -182,6 +186,13 @@ class ChildProcess(Channel):
             self.kill()
             return "the process stopped answering"
         return describe_exit(code)
+
+    def terminate(self) -> None:
+        """Kill the child's processes only (safe from another thread; the pipes stay open)."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     def kill(self) -> None:
         """Kill the child and every process it started, and remove its working folder."""

@@ -98,8 +98,8 @@ class Server:
             pid = int(request["pid"])
             try:
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            except ProcessLookupError:  # gone and reaped already
+                return {"ok": True, "status": self.exited.pop(pid, None)}
             return {"ok": True, "status": self.wait(pid, 5.0)}
         if op == "wait":
             return {"ok": True, "status": self.wait(int(request["pid"]), float(request.get("timeout", 2.0)))}

@@ -1,0 +1,107 @@
+"""Exports read back: grades CSV (quoting), Canvas CSV, Gradescope results.json, feedback without hidden details."""
+
+import csv
+import json
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from autograder.gradebook import Gradebook, StudentInfo
+from autograder.gradebook.export import export
+from autograder.judge.schemas import GRADESCOPE
+from cli import main
+from grading import grade, plan_for, write_submission
+
+
+@pytest.fixture(scope="module")
+def book(course, tmp_path_factory):
+    """A gradebook with a correct student named "B, Jr." (Canvas id 4712) and one with a named mistake."""
+    folder = tmp_path_factory.mktemp("export")
+    plan = plan_for(course, "perceptron")
+    source = (course.solutions.parent / "tests/fixtures/submissions/loops/perceptron.py").read_text()
+    mutant = plan.rubrics["perceptron"][0].mutants[0]
+    good = grade(write_submission(folder / "good", "perceptron", source), plan).to_json()
+    bad = grade(write_submission(folder / "bad", "perceptron", source + "\n" + mutant.submission), plan).to_json()
+    url = f"sqlite:///{folder / 'grades.db'}"
+    with Gradebook.open(url) as gradebook:
+        gradebook.record(StudentInfo("4712", "B, Jr.", "4712"), "a" * 64, "x", [], "graded", good)
+        gradebook.record(StudentInfo("carol", 'Carol "CJ" <b>Doe</b>'), "b" * 64, "y", [], "graded", bad)
+        gradebook.late_penalty("4712", "perceptron", "5", "late", "ta")
+    return {"url": url, "folder": folder, "good": good, "bad": bad, "mutant": mutant, "plan": plan}
+
+
+def read_csv(path):
+    with path.open(newline="", encoding="utf-8") as stream:
+        return list(csv.reader(stream))
+
+
+def test_grades_csv_quotes_names_and_has_exercise_columns(book, tmp_path):
+    result = CliRunner().invoke(main, ["export", "--db", book["url"], "--format", "csv", "--out", str(tmp_path / "g.csv")])
+    assert result.exit_code == 0, result.output
+    header, *rows = read_csv(tmp_path / "g.csv")
+    assert header[:2] == ["student", "name"] and header[-2:] == ["total", "adjustments"]
+    assert {"perceptron.step", "perceptron.perceptron_fit", "perceptron.perceptron_predict", "perceptron"} <= set(header)
+    assert all(len(row) == len(header) for row in rows)  # "B, Jr." did not shift a column
+    table = {row[0]: dict(zip(header, row)) for row in rows}
+    assert table["4712"]["name"] == "B, Jr." and table["4712"]["total"] == "95"
+    assert "late_penalty perceptron: 100 -> 95 (late)" in table["4712"]["adjustments"]
+    carol = table["carol"]
+    assert float(carol["total"]) == pytest.approx(book["bad"]["score"])
+    exercises = [c for c in header if c.startswith("perceptron.")]
+    assert sum(float(carol[e]) for e in exercises) == pytest.approx(float(carol["perceptron"]))
+
+
+def test_canvas_csv(book, tmp_path):
+    with Gradebook.open(book["url"]) as gradebook:
+        (path,) = export(gradebook, "canvas", tmp_path / "canvas.csv")
+    header, points, *rows = read_csv(path)
+    assert header == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "perceptron"]
+    assert points[0].strip() == "Points Possible" and points[-1] == "100"
+    assert ["B, Jr.", "4712", "", "", "", "95"] in rows
+    carol = next(r for r in rows if r[3] == "carol")
+    assert carol[1] == "" and float(carol[5]) == pytest.approx(book["bad"]["score"])
+
+
+def test_gradescope_results_validate(book, tmp_path):
+    with Gradebook.open(book["url"]) as gradebook:
+        paths = export(gradebook, "gradescope", tmp_path / "gs")
+    assert sorted(p.parent.name for p in paths) == ["4712", "carol"]
+    for path in paths:
+        document = json.loads(path.read_text())
+        jsonschema.validate(document, GRADESCOPE)
+    bob = json.loads((tmp_path / "gs" / "4712" / "results.json").read_text())
+    assert bob["score"] == 95 and "late penalty" in bob["output"]
+
+
+def test_feedback_shows_no_hidden_inputs_or_code(book, tmp_path, course):
+    with Gradebook.open(book["url"]) as gradebook:
+        export(gradebook, "feedback", tmp_path / "fb")
+    md = (tmp_path / "fb" / "carol" / "feedback.md").read_text()
+    html = (tmp_path / "fb" / "carol" / "feedback.html").read_text()
+    bad = book["bad"]
+    failing_hidden = [t for t in bad["tests"] if t["visibility"] == "hidden" and t["outcome"] != "passed"]
+    failing_public = [t for t in bad["tests"] if t["visibility"] == "public" and t["outcome"] != "passed"]
+    assert failing_hidden or failing_public
+    for test in failing_hidden:
+        assert test["message"].split("(checked:")[0].strip()[:40] in md
+    for test in failing_public:
+        assert "inputs:" in md  # public checks show what the student's own check shows
+    hidden_source = (course.solutions / "perceptron" / "hidden_checks.py").read_text()
+    code_lines = [line.strip() for line in hidden_source.splitlines() if "lambda" in line or "def " in line]
+    assert code_lines and not any(line in md for line in code_lines)
+    # the hidden checks' inputs never appear: only public tests carry details
+    hidden_blocks = [md.split(f"### {t['name']}")[1].split("###")[0] for t in failing_hidden if f"### {t['name']}" in md]
+    assert all("inputs:" not in block and "expected:" not in block for block in hidden_blocks)
+    assert "<script" not in html and "<h1>Feedback for carol</h1>" in html
+
+
+def test_feedback_html_escapes_student_text(book):
+    from autograder.gradebook.feedback import feedback_html
+
+    document = json.loads(json.dumps(book["bad"]))
+    test = next(t for t in document["tests"] if t["outcome"] != "passed")
+    test["message"] = "your code raised ValueError: ```\n<script>alert(1)</script> [x](javascript:alert(1))"
+    html = feedback_html(document, "<img src=x onerror=alert(1)>")
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<img" not in html and 'href="javascript' not in html

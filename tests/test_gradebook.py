@@ -1,0 +1,132 @@
+"""The gradebook on SQLite and on a real PostgreSQL server: the same tests, parametrized."""
+
+import pytest
+from sqlalchemy import text
+
+from autograder.batch.worker import failure_result
+from autograder.gradebook import Gradebook, GradebookError, StudentInfo, checks_key
+from autograder.judge.results import TIMEOUT
+from grading import SEED, grade, plan_for, write_submission
+from pg_cluster import cluster, postgres_bin
+
+REPOSITORY_FIXTURES = "tests/fixtures/submissions"
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb): "
+                    "apt-get install postgresql; CI installs it")
+    with cluster() as new_database:
+        yield new_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def gradebook(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'grades.db'}"
+    else:
+        url = request.getfixturevalue("postgres")()
+    book = Gradebook.open(url)
+    yield book
+    book.close()
+
+
+@pytest.fixture(scope="module")
+def documents(course, tmp_path_factory):
+    """Real native documents: a correct perceptron, a buggy one, and a timeout verdict."""
+    plan = plan_for(course, "perceptron")
+    folder = tmp_path_factory.mktemp("subs")
+    good_source = (course.solutions.parent / REPOSITORY_FIXTURES / "vectorized" / "perceptron.py").read_text()
+    mutant = plan.rubrics["perceptron"][0].mutants[0]
+    good = grade(write_submission(folder / "good", "perceptron", good_source), plan).to_json()
+    bad = grade(write_submission(folder / "bad", "perceptron", good_source + "\n" + mutant.submission), plan).to_json()
+    slow = failure_result(plan, "slow", "took too long", TIMEOUT).to_json()
+    return {"good": good, "bad": bad, "slow": slow}
+
+
+def record(book, student, document, sha="a" * 64, verdict="graded", name=""):
+    return book.record(StudentInfo(student, name), sha, f"/subs/{student}", [], verdict, document)
+
+
+def test_record_and_skip_key(gradebook, documents):
+    good = documents["good"]
+    key = checks_key(good["checks_version"])
+    assert not gradebook.is_graded("alice", "a" * 64, key, SEED)
+    record(gradebook, "alice", good, name="Alice, A.")
+    assert gradebook.is_graded("alice", "a" * 64, key, SEED)
+    assert not gradebook.is_graded("alice", "b" * 64, key, SEED)  # new content
+    assert not gradebook.is_graded("alice", "a" * 64, key, SEED + 1)  # another seed
+    assert not gradebook.is_graded("alice", "a" * 64, checks_key({"perceptron": "changed"}), SEED)
+    (grading,) = gradebook.gradings("alice")
+    assert grading.document == good and grading.seed == SEED and grading.dlgrade_version
+    rows = gradebook.test_rows(grading.id)
+    assert [r.name for r in rows] == [t["name"] for t in good["tests"]]
+    assert gradebook.students()["alice"].name == "Alice, A."
+
+
+def test_result_documents_are_the_latest_per_student(gradebook, documents):
+    record(gradebook, "alice", documents["bad"], sha="1" * 64)
+    record(gradebook, "alice", documents["good"], sha="2" * 64)
+    record(gradebook, "bob", documents["slow"], verdict="timeout")
+    docs = {d["student"]: d for d in gradebook.result_documents()}
+    assert docs["alice"]["score"] == 100 and docs["bob"]["score"] == 0
+    assert {t["outcome"] for t in docs["bob"]["tests"]} == {"timeout"}
+    assert (docs["alice"]["verdict"], docs["bob"]["verdict"]) == ("graded", "timeout")
+    assert gradebook.result_documents("mlp") == []
+    assert [d["student"] for d in gradebook.result_documents("perceptron")] == ["alice", "bob"]
+
+
+def test_overrides_and_late_penalties_apply_and_are_audited(gradebook, documents):
+    record(gradebook, "carol", documents["bad"])
+    bad_score = documents["bad"]["score"]
+    failed = next(t for t in documents["bad"]["tests"] if t["outcome"] != "passed")
+    gradebook.override("carol", failed["name"], failed["max_score"], "the test was too strict", "ta@course")
+    (doc,) = gradebook.result_documents()
+    assert doc["score"] == pytest.approx(bad_score - failed["score"] + failed["max_score"])
+    gradebook.late_penalty("carol", "perceptron", "10%", "two days late", "instructor")
+    (doc,) = gradebook.result_documents()
+    expected = (bad_score - failed["score"] + failed["max_score"]) * 0.9
+    assert doc["score"] == pytest.approx(expected)
+    assert [a["kind"] for a in doc["adjustments"]] == ["override", "late_penalty"]
+    gradebook.override("carol", "perceptron", 50, "regrade by hand", "instructor")
+    (grades,) = gradebook.grades()
+    assert grades.assignments["perceptron"].score == pytest.approx(45.0) and grades.total == pytest.approx(45.0)
+    trail = [(e.action, e.actor, e.reason) for e in gradebook.audit_trail("carol")]
+    assert trail == [("graded", "dlgrade grade-batch", "new submission"),
+                     ("override", "ta@course", "the test was too strict"),
+                     ("late_penalty", "instructor", "two days late"),
+                     ("override", "instructor", "regrade by hand")]
+
+
+def test_adjustments_are_validated(gradebook, documents):
+    record(gradebook, "dave", documents["good"])
+    with pytest.raises(GradebookError, match="between 0 and 100"):
+        gradebook.override("dave", "perceptron", 101, "typo", "ta")
+    with pytest.raises(GradebookError, match="no assignment or test"):
+        gradebook.override("dave", "no such test", 1, "typo", "ta")
+    with pytest.raises(GradebookError, match="--reason"):
+        gradebook.override("dave", "perceptron", 1, "  ", "ta")
+    with pytest.raises(GradebookError, match="no graded submission"):
+        gradebook.override("nobody", "perceptron", 1, "x", "ta")
+    with pytest.raises(GradebookError, match="percentage"):
+        gradebook.late_penalty("dave", "perceptron", "lots", "late", "ta")
+    assert [e.action for e in gradebook.audit_trail("dave")] == ["graded"]
+
+
+def test_audit_trail_is_append_only(gradebook, documents):
+    record(gradebook, "erin", documents["good"])
+    for statement in ("UPDATE audit SET reason = 'forged'", "DELETE FROM audit"):
+        with pytest.raises(Exception, match="append-only"):
+            with gradebook.engine.begin() as connection:
+                connection.execute(text(statement))
+    assert [e.reason for e in gradebook.audit_trail()] == ["new submission"]
+
+
+def test_course_seed_is_made_once(gradebook):
+    assert gradebook.course_seed() == gradebook.course_seed()
+
+
+def test_a_bad_url_is_a_clear_error(tmp_path):
+    with pytest.raises(GradebookError, match="cannot open the gradebook"):
+        Gradebook.open("postgresql://nobody@127.0.0.1:1/none")
