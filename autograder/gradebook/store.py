@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from autograder.gradebook.models import (
     AuditEntry, Base, Grading, LatePenalty, Override, Setting, Student, Submission, TestRow,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ ASSIGNMENT = "perceptron"
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
 # Set before the sandbox starts: a secret in the judge's environment must never reach a child.
 JUDGE_SECRET = "dlgrade-judge-secret-" + secrets.token_hex(8)
+ORIGINAL_RESULTS = '{"score": 0, "written_by": "the judge"}'
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +35,16 @@ def redteam_sandbox():
         del os.environ["DLGRADE_DB_PASSWORD"]
     yield sandbox
     sandbox.close()
+
+
+@pytest.fixture
+def judge_files():
+    """A world-writable folder of the judge's on the host: only the sandbox can keep a child out."""
+    folder = Path(tempfile.mkdtemp(prefix="dlgrade-judge-files-", dir="/tmp"))
+    os.chmod(folder, 0o777)
+    (folder / "results.json").write_text(ORIGINAL_RESULTS)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,6 @@ nothing hidden shows, nothing is left behind, and the next submission is graded 
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,21 +10,12 @@ import pytest
 from autograder.judge.grader import grade
 from autograder.judge.results import NOT_GRADABLE as STATUS_NOT_GRADABLE
 from tests.redteam.attacks import ATTACKS, NOT_GRADABLE
-from tests.redteam.conftest import ASSIGNMENT, JUDGE_SECRET, SOLUTIONS, descendants, everything_shown, hidden_code_lines
+from tests.redteam.conftest import (
+    ASSIGNMENT, JUDGE_SECRET, ORIGINAL_RESULTS, SOLUTIONS, descendants, everything_shown, hidden_code_lines,
+)
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 HONEST = REPOSITORY / "tests" / "fixtures" / "submissions" / "vectorized" / f"{ASSIGNMENT}.py"
-ORIGINAL_RESULTS = '{"score": 0, "written_by": "the judge"}'
-
-
-@pytest.fixture
-def judge_files():
-    """A world-writable folder of the judge's on the host: only the sandbox can keep a child out."""
-    folder = Path(tempfile.mkdtemp(prefix="dlgrade-judge-files-", dir="/tmp"))
-    os.chmod(folder, 0o777)
-    (folder / "results.json").write_text(ORIGINAL_RESULTS)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def submit(folder: Path, source: str, files: dict, judge_files: Path) -> Path:

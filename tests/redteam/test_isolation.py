@@ -17,8 +17,8 @@ from autograder.judge.results import GRADED, NOT_GRADABLE
 from autograder.sandbox import InsecureSandbox, SandboxUnavailable, bubblewrap, open_sandbox
 from autograder.sandbox.forkserver import ForkServer
 from autograder.sandbox.selftest import run_self_test
-from tests.redteam.conftest import ASSIGNMENT, descendants
-from tests.redteam.test_attacks import HONEST, ORIGINAL_RESULTS, judge_files  # noqa: F401  (fixture)
+from tests.redteam.conftest import ASSIGNMENT, ORIGINAL_RESULTS, descendants
+from tests.redteam.test_attacks import HONEST
 
 
 def write(folder: Path, source: str) -> Path:
@@ -67,7 +67,7 @@ def test_another_students_submission_in_the_same_batch_is_out_of_reach(tmp_path,
     assert "stolen: ['FileNotFoundError']" in result.tests[0].message
 
 
-def test_a_detached_daemon_dies_with_its_submission(tmp_path, judge_files, redteam_sandbox, attack_plan):  # noqa: F811
+def test_a_detached_daemon_dies_with_its_submission(tmp_path, judge_files, redteam_sandbox, attack_plan):
     before = descendants(redteam_sandbox.server.process.pid)
     source = ("import os, time\n"
               "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(2)\n"
