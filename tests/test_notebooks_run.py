@@ -12,7 +12,8 @@ import pytest
 
 from autograder.curriculum import ASSIGNMENTS
 from autograder.judge.rubric import load_rubric
-from autograder.nbgrader_bridge.source import build_source_notebook, test_cells
+from autograder.nbgrader_bridge.source import build_source_notebook
+from autograder.nbgrader_bridge.source import test_cells as graded_cells
 
 from conftest import REPOSITORY
 
@@ -37,7 +38,7 @@ def test_instructor_notebook_runs_without_error(course, assignment, tmp_path):
     assert not errors, [f"{e.ename}: {e.evalue}" for e in errors]
     printed = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert printed, "the example cells should show something"
-    for cell in test_cells(notebook):  # full points: no error, no partial-credit value
+    for cell in graded_cells(notebook):  # full points: no error, no partial-credit value
         assert not [o for o in cell.outputs if o.output_type in ("error", "execute_result")], cell.source
         assert "✘" not in "".join(o.get("text", "") for o in cell.outputs)
 
@@ -49,5 +50,5 @@ def test_student_notebook_runs_and_only_stubs_fail(assignment, tmp_path):
     errors = execute(notebook, tmp_path)
     assert errors, "the examples call the stubs, which must raise"
     assert {e.ename for e in errors} == {"NotImplementedError"}
-    for cell in test_cells(notebook):
+    for cell in graded_cells(notebook):
         assert [o.ename for o in cell.outputs if o.output_type == "error"] == ["NotImplementedError"]
