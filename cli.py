@@ -227,5 +227,47 @@ def _locate_student_file(assignment: str, path: Path | None) -> Path:
                                f"run `dlgrade check {assignment}` from your assignment folder, or give its path")
 
 
+@main.command()
+@click.argument("assignment", nargs=-1, type=click.Choice(ASSIGNMENTS))
+@click.option("--release", "release_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Validate this existing release folder (e.g. assignments/) instead of a freshly built one.")
+@click.option("--no-run", is_flag=True, help="Skip executing the notebooks in a Jupyter kernel.")
+@solutions_option
+def validate(assignment, release_dir, no_run, solutions):
+    """Check a release before students get it (instructors).
+
+    The model answers score full marks, the released stubs score 0, the release holds no hidden
+    content, and every notebook runs top to bottom. Exit 1 if anything fails.
+    """
+    import tempfile
+
+    from autograder.curriculum import check_assignment_names
+    from autograder.nbgrader_bridge.course_dir import NbgraderError
+    from autograder.nbgrader_bridge.validate import validate as validate_assignment
+    from autograder.release import release_files, write_release
+
+    course = open_course(solutions)
+    names = check_assignment_names(assignment)
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="dlgrade-release-") as built:
+        try:
+            if release_dir is None:
+                release_dir = Path(built)
+                write_release(release_files(course, names), release_dir)
+        except (MarkerError, NotebookSourceError, NbgraderError, CourseError, ValueError) as error:
+            raise click.ClickException(str(error)) from error
+        for name in names:
+            folder = release_dir / name
+            files = {f"{name}/{p.name}": p.read_text(encoding="utf-8") for p in sorted(folder.glob("*")) if p.is_file()}
+            for finding in validate_assignment(course, name, folder, files, execute=not no_run):
+                click.echo(f"{'✔' if finding.ok else '✘'} {name}: {finding.what}")
+                for problem in finding.problems:
+                    click.echo(f"    {problem}")
+                failed += not finding.ok
+    if failed:
+        click.echo(f"{failed} check(s) failed", err=True)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

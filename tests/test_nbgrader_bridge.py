@@ -94,3 +94,25 @@ def test_test_cells_are_not_student_code():
                                                nbformat.v4.new_code_cell("check()")])
     notebook.cells[1].metadata["nbgrader"] = {"grade": True, "solution": False}
     assert notebook_code(nbformat.writes(notebook)) == ["x = 1"]
+
+
+def test_validate_passes_the_committed_release_and_catches_a_broken_one(course, tmp_path):
+    import shutil
+
+    from autograder.nbgrader_bridge.validate import validate
+
+    def findings(folder):
+        files = {f"perceptron/{p.name}": p.read_text() for p in folder.iterdir() if p.is_file()}
+        return {f.what: f.problems for f in validate(course, "perceptron", folder, files, execute=False)}
+
+    good = findings(REPOSITORY / "assignments" / "perceptron")
+    assert all(not problems for problems in good.values()), good
+
+    broken = tmp_path / "perceptron"
+    shutil.copytree(REPOSITORY / "assignments" / "perceptron", broken)
+    shutil.copy(course.answer_source("perceptron"), broken / "perceptron.py")  # the answer shipped as the stub
+    bad = findings(broken)
+    assert bad["the released stubs score 0"] and "perceptron.py scores 100" in bad["the released stubs score 0"][0]
+    assert any("BEGIN SOLUTION" in p for p in bad["no hidden content in the release"])
+    assert any("hidden code" in p for p in bad["no hidden content in the release"])
+    assert not bad["the model answer scores full marks"]
