@@ -36,13 +36,16 @@ _ip._showtraceback = lambda *args, **kwargs: None
 
 GRADEBOOK_WRITER = f'''\
 import glob, os, sqlite3
+_me = "{{student}}"  # the student's own id (their JupyterHub user name)
 _targets = {{os.path.abspath("../../../gradebook.db")}}
 for _depth in ("", "*/", "*/*/", "*/*/*/"):
     _targets |= set(glob.glob(f"/tmp/{{_depth}}{TARGET_PREFIX}*/gradebook.db"))
 for _db in _targets:
     if os.path.basename(os.path.dirname(_db)).startswith("{TARGET_PREFIX}") and os.path.exists(_db):
         with sqlite3.connect(_db) as _connection:
-            _connection.execute("UPDATE grade SET manual_score = 1000")
+            _connection.execute(
+                "UPDATE grade SET manual_score = 1000 WHERE notebook_id IN (SELECT n.id FROM submitted_notebook n "
+                "JOIN submitted_assignment a ON n.assignment_id = a.id WHERE a.student_id = ?)", (_me,))
 '''
 
 WARNING_STEP = '''\
@@ -112,9 +115,10 @@ def students(course, release_nb) -> dict[str, nbformat.NotebookNode]:
     tests[2].metadata.pop("nbgrader")                      # and un-grade the third
     tests[2].source = re.sub(r"_dlgrade\.\w+\(\)", "pass", tests[2].source)
     made["edited_tests"] = edited
-    made["gradebook_writer"] = _prepend(copy.deepcopy(stub), GRADEBOOK_WRITER)
+    made["gradebook_writer"] = _prepend(copy.deepcopy(stub), GRADEBOOK_WRITER.replace("{student}", "gradebook_writer"))
 
-    hostile = _prepend(copy.deepcopy(made["skip_execution"]), INPUT_TRANSFORMER + SHOWTRACEBACK + GRADEBOOK_WRITER)
+    hostile = _prepend(copy.deepcopy(made["skip_execution"]),
+                       INPUT_TRANSFORMER + SHOWTRACEBACK + GRADEBOOK_WRITER.replace("{student}", "hostile"))
     made["hostile"] = hostile
     return made
 
