@@ -47,23 +47,32 @@ def list_assignments():
 
 @main.command()
 @click.argument("assignment", nargs=-1, type=click.Choice(ASSIGNMENTS))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder to write the student release into (created if needed).")
+@click.option("--course", "course_root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="An existing nbgrader course directory: write source/<a>/ there and run its generate_assignment.")
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 if --out differs from what the release would be.")
 @solutions_option
-def release(assignment, out, check, solutions):
-    """Build the student release (stubs and notebooks) from the solutions.
+def release(assignment, out, course_root, check, solutions):
+    """Build the student release (stubs and nbgrader notebooks) from the solutions.
 
     Solution regions between '### BEGIN SOLUTION' and '### END SOLUTION' are replaced by
-    'raise NotImplementedError'. Nothing else from solutions/ is copied.
+    'raise NotImplementedError', hidden tests are removed (nbgrader's generate_assignment does it
+    for the notebooks). Nothing else from solutions/ is copied.
     """
+    from autograder.nbgrader_bridge.course_dir import NbgraderError
     from autograder.release import release_drift, release_files, write_release
 
+    if (out is None) == (course_root is None):
+        raise click.UsageError("give exactly one of --out DIR or --course DIR")
     course = open_course(solutions)
+    if course_root is not None:
+        _release_into_course(course, course_root, assignment)
+        return
     try:
         files = release_files(course, assignment)
-    except (MarkerError, NotebookSourceError) as error:
+    except (MarkerError, NotebookSourceError, NbgraderError, CourseError, ValueError) as error:
         raise click.ClickException(str(error)) from error
     if check:
         problems = release_drift(files, out)
@@ -78,6 +87,23 @@ def release(assignment, out, check, solutions):
         raise click.ClickException("refusing to write the student release inside solutions/")
     written = write_release(files, out)
     click.echo(f"wrote {len(written)} files to {out}")
+
+
+def _release_into_course(course: Course, root: Path, assignments) -> None:
+    from autograder.curriculum import check_assignment_names
+    from autograder.nbgrader_bridge import NBGRADER_CONFIG, PREPROCESSOR
+    from autograder.nbgrader_bridge.course_dir import NbgraderError, release_through_nbgrader
+
+    if not root.is_dir():
+        raise click.ClickException(f"{root} is not a directory: create the nbgrader course first (nbgrader quickstart)")
+    try:
+        files = release_through_nbgrader(course, root.resolve(), check_assignment_names(assignments))
+    except (MarkerError, NotebookSourceError, NbgraderError, CourseError, ValueError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"generated {len(files)} files under {root / 'release'}")
+    config = root / "nbgrader_config.py"
+    if not config.is_file() or PREPROCESSOR not in config.read_text(encoding="utf-8"):
+        click.echo(f"Add to {config} so that autograde uses dlgrade's judge:\n\n{NBGRADER_CONFIG}", err=True)
 
 
 def _read_config_seed() -> int | None:
@@ -374,6 +400,48 @@ def audit(student, db_url):
         for entry in gradebook.audit_trail(student):
             click.echo(f"{entry.at:%Y-%m-%d %H:%M:%S} {entry.student_id} {entry.action} {entry.target}: "
                        f"{entry.old or '-'} -> {entry.new} by {entry.actor} ({entry.reason})")
+
+@main.command()
+@click.argument("assignment", nargs=-1, type=click.Choice(ASSIGNMENTS))
+@click.option("--release", "release_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Validate this existing release folder (e.g. assignments/) instead of a freshly built one.")
+@click.option("--no-run", is_flag=True, help="Skip executing the notebooks in a Jupyter kernel.")
+@solutions_option
+def validate(assignment, release_dir, no_run, solutions):
+    """Check a release before students get it (instructors).
+
+    The model answers score full marks, the released stubs score 0, the release holds no hidden
+    content, and every notebook runs top to bottom. Exit 1 if anything fails.
+    """
+    import tempfile
+
+    from autograder.curriculum import check_assignment_names
+    from autograder.nbgrader_bridge.course_dir import NbgraderError
+    from autograder.nbgrader_bridge.validate import validate as validate_assignment
+    from autograder.release import release_files, write_release
+
+    course = open_course(solutions)
+    names = check_assignment_names(assignment)
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="dlgrade-release-") as built:
+        try:
+            if release_dir is None:
+                release_dir = Path(built)
+                write_release(release_files(course, names), release_dir)
+        except (MarkerError, NotebookSourceError, NbgraderError, CourseError, ValueError) as error:
+            raise click.ClickException(str(error)) from error
+        for name in names:
+            folder = release_dir / name
+            files = {f"{name}/{p.name}": p.read_text(encoding="utf-8") for p in sorted(folder.glob("*")) if p.is_file()}
+            for finding in validate_assignment(course, name, folder, files, execute=not no_run):
+                click.echo(f"{'✔' if finding.ok else '✘'} {name}: {finding.what}")
+                for problem in finding.problems:
+                    click.echo(f"    {problem}")
+                failed += not finding.ok
+    if failed:
+        click.echo(f"{failed} check(s) failed", err=True)
+        sys.exit(1)
+
 
 if __name__ == "__main__":
     main()

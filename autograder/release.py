@@ -1,7 +1,9 @@
 """Build the student release from the course's solutions: stubs, notebooks and public checks.
 
 One source per assignment, ``solutions/<a>/<a>.py``, gives both files of the release:
-``<a>/<a>.py`` (the solution regions stripped) and ``<a>/<a>.ipynb`` (the same, as a notebook).
+``<a>/<a>.py`` (the solution regions stripped) and ``<a>/<a>.ipynb``, the student version of the
+nbgrader notebook generated from the same source (answer cells, test cells worth the rubric's
+points), written by nbgrader's own ``generate_assignment`` (see :mod:`autograder.nbgrader_bridge`).
 The public checks travel too: ``<a>/public_checks.py`` verbatim, and ``<a>/public_checks.json``
 with their inputs and expected values frozen, so that ``dlgrade check`` needs no hidden file.
 """
@@ -9,27 +11,22 @@ with their inputs and expected values frozen, so that ``dlgrade check`` needs no
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 from autograder.course import Course
 from autograder.curriculum import check_assignment_names
-from autograder.markers import strip_solutions
-from autograder.notebook import build_notebook, notebook_text
 
 
 def release_files(course: Course, assignments=()) -> dict[str, str]:
-    """The release as ``{relative path: text}``, for the given assignments (all when empty)."""
-    files = {}
-    for assignment in check_assignment_names(assignments):
-        source_path = course.answer_source(assignment)
-        stub = strip_solutions(source_path.read_text(encoding="utf-8"), filename=str(source_path))
-        files[f"{assignment}/{assignment}.py"] = stub
-        notebook = build_notebook(stub, name=assignment, filename=str(source_path))
-        files[f"{assignment}/{assignment}.ipynb"] = notebook_text(notebook)
-        files[f"{assignment}/public_checks.py"] = course.solutions.joinpath(
-            assignment, "public_checks.py").read_text(encoding="utf-8")
-        files[f"{assignment}/public_checks.json"] = freeze_public_checks(course, assignment)
-    return files
+    """The release as ``{relative path: text}``, for the given assignments (all when empty).
+
+    Built by nbgrader's generate_assignment in a throw-away course directory.
+    """
+    from autograder.nbgrader_bridge.course_dir import release_through_nbgrader
+
+    with tempfile.TemporaryDirectory(prefix="dlgrade-course-") as root:
+        return release_through_nbgrader(course, Path(root), check_assignment_names(assignments))
 
 
 class ReleaseError(RuntimeError):

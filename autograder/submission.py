@@ -76,12 +76,23 @@ def read_code(assignment: str, path: Path) -> SubmissionCode:
 
 
 def notebook_code(text: str, name: str = "notebook") -> list[str]:
-    """The code cells of a notebook (JSON text), with IPython-only syntax neutralized."""
+    """The code cells of a notebook (JSON text), with IPython-only syntax neutralized.
+
+    nbgrader's autograder test cells (``nbgrader.grade`` true, ``solution`` false) are the course's
+    checks, not the student's code: they are left out, as the judge runs the checks itself.
+    """
     try:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises JSON, validation and version errors
         raise SubmissionError(f"{name} is not a readable Jupyter notebook: {str(error).splitlines()[0][:200]}") from None
-    return [neutralize_ipython(cell.source) for cell in notebook.cells if cell.cell_type == "code"]
+    return [neutralize_ipython(cell.source) for cell in notebook.cells
+            if cell.cell_type == "code" and not is_autograder_test(cell)]
+
+
+def is_autograder_test(cell) -> bool:
+    """An nbgrader test cell: graded, and not an answer."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return isinstance(meta, dict) and bool(meta.get("grade")) and not meta.get("solution")
 
 
 _LINE_MAGIC = re.compile(r"^(\s*)([%!].*|\S.*\?\??)$")

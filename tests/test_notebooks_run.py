@@ -1,14 +1,19 @@
 """Every assignment notebook runs top to bottom in a real Jupyter kernel.
 
-The instructor's version (answers filled in) runs without error; the student's release runs too,
-and its only errors are the stubs' NotImplementedError.
+The instructor's nbgrader source notebook (answers filled in, public and hidden test cells) runs
+without error and every test cell passes; the student's release runs too, and its only errors are
+the stubs' NotImplementedError (raised by the examples and by every test cell).
 """
+
+import shutil
 
 import nbformat
 import pytest
 
 from autograder.curriculum import ASSIGNMENTS
-from autograder.notebook import build_notebook
+from autograder.judge.rubric import load_rubric
+from autograder.nbgrader_bridge.source import build_source_notebook
+from autograder.nbgrader_bridge.source import test_cells as graded_cells
 
 from conftest import REPOSITORY
 
@@ -26,16 +31,24 @@ def execute(notebook, cwd):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_instructor_notebook_runs_without_error(course, assignment, tmp_path):
-    notebook = build_notebook(course.answer_source(assignment).read_text(), name=assignment)
+    shutil.copytree(REPOSITORY / "assignments" / assignment, tmp_path, dirs_exist_ok=True)  # public checks
+    notebook = build_source_notebook(course.answer_source(assignment).read_text(), assignment=assignment,
+                                     rubric=load_rubric(course, assignment))
     errors = execute(notebook, tmp_path)
     assert not errors, [f"{e.ename}: {e.evalue}" for e in errors]
     printed = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert printed, "the example cells should show something"
+    for cell in graded_cells(notebook):  # full points: no error, no partial-credit value
+        assert not [o for o in cell.outputs if o.output_type in ("error", "execute_result")], cell.source
+        assert "✘" not in "".join(o.get("text", "") for o in cell.outputs)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_student_notebook_runs_and_only_stubs_fail(assignment, tmp_path):
-    notebook = nbformat.read(REPOSITORY / "assignments" / assignment / f"{assignment}.ipynb", as_version=4)
+    shutil.copytree(REPOSITORY / "assignments" / assignment, tmp_path, dirs_exist_ok=True)
+    notebook = nbformat.read(tmp_path / f"{assignment}.ipynb", as_version=4)
     errors = execute(notebook, tmp_path)
     assert errors, "the examples call the stubs, which must raise"
     assert {e.ename for e in errors} == {"NotImplementedError"}
+    for cell in graded_cells(notebook):
+        assert [o.ename for o in cell.outputs if o.output_type == "error"] == ["NotImplementedError"]
