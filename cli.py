@@ -201,6 +201,7 @@ def _locate_student_file(assignment: str, path: Path | None) -> Path:
                                f"run `dlgrade check {assignment}` from your assignment folder, or give its path")
 
 
+<<<<<<< HEAD
 @main.command()
 @click.option("--db", "db_url", default=None, help="The gradebook's database URL (e.g. sqlite:///grades.db).")
 @click.option("--results", type=click.Path(path_type=Path), default=None,
@@ -229,5 +230,137 @@ def report(db_url, results, out):
     click.echo(f"wrote the report on {len(documents)} submissions to {out}")
 
 
+=======
+# ------------------------------------------------------------------ batch grading and the gradebook
+
+db_option = click.option("--db", "db_url", default="gradebook.db", show_default=True, envvar="DLGRADE_DB",
+                         show_envvar=True,
+                         help="The gradebook: a SQLite file, or a URL such as postgresql://user@host/course.")
+
+
+def _open_gradebook(db_url):
+    from autograder.gradebook import Gradebook, GradebookError
+
+    try:
+        return Gradebook.open(db_url)
+    except GradebookError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@main.command("grade-batch")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local worker processes (default: all cores).")
+@db_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write OUT/<student>/result.json, feedback.md and feedback.html.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Grade on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786).")
+@click.option("--regrade", is_flag=True, help="Grade again what the gradebook already has.")
+@click.option("--assignment", "-a", "assignments", multiple=True, type=click.Choice(ASSIGNMENTS),
+              help="Grade only these assignments (repeatable; default: all seven).")
+@click.option("--seed", type=int, default=None, envvar="DLGRADE_SEED",
+              help="Seed of the hidden inputs (default: `seed` in ./dlgrade.toml, else the gradebook's own).")
+@click.option("--time-limit", type=click.FloatRange(min=1), default=600.0, show_default=True,
+              help="Seconds one submission may take in all.")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+              help="Where the torch references run (with --scheduler: tasks ask for the Dask resource GPU=1).")
+@solutions_option
+def grade_batch(submissions, workers, db_url, out, scheduler, regrade, assignments, seed, time_limit, device,
+                solutions):
+    """Grade every student's submission in SUBMISSIONS into the gradebook.
+
+    SUBMISSIONS: one folder per student, nbgrader's submitted/, Moodle folders, or Canvas/LMS zip
+    downloads. Already graded submissions (same content, checks and seed) are skipped.
+    """
+    from autograder.batch.intake import IntakeError
+    from autograder.batch.pool import PoolError
+    from autograder.batch.run import print_summary, run_batch
+    from autograder.batch.worker import GradingSettings
+
+    course = open_course(solutions)
+    gradebook = _open_gradebook(db_url)
+    if seed is None:
+        seed = _read_config_seed()
+    if seed is None:
+        seed = gradebook.course_seed()
+    settings = GradingSettings(str(course.solutions), tuple(assignments or ASSIGNMENTS), seed, device,
+                               time_limit=time_limit)
+    try:
+        summary = run_batch(submissions, settings, gradebook, out=out, workers=workers, scheduler=scheduler,
+                            regrade=regrade)
+    except (IntakeError, PoolError, CourseError, RuntimeError) as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        gradebook.close()
+    print_summary(summary)
+
+
+@main.command("export")
+@db_option
+@click.option("--format", "kind", type=click.Choice(["csv", "canvas", "gradescope", "feedback"]), required=True,
+              help="csv: grades per exercise; canvas: Canvas gradebook import; gradescope: OUT/<student>/results.json; "
+                   "feedback: OUT/<student>/feedback.md and .html.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="The file (csv, canvas) or folder.")
+@click.option("--assignment", "-a", type=click.Choice(ASSIGNMENTS), default=None, help="Only this assignment.")
+def export_command(db_url, kind, out, assignment):
+    """Export the gradebook (overrides and late penalties applied)."""
+    from autograder.gradebook.export import export
+
+    with _open_gradebook(db_url) as gradebook:
+        written = export(gradebook, kind, out, assignment)
+    click.echo(f"wrote {len(written)} file{'s' if len(written) != 1 else ''} ({kind}) to {out}")
+
+
+@main.command()
+@click.argument("student")
+@click.argument("target")
+@click.argument("score", type=float)
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+@click.option("--by", "actor", required=True, help="Who decides (kept in the audit trail).")
+@click.option("--assignment", "-a", type=click.Choice(ASSIGNMENTS), default=None,
+              help="The assignment of TARGET when several tests share its name.")
+@db_option
+def override(student, target, score, reason, actor, assignment, db_url):
+    """Set STUDENT's SCORE for TARGET: a test name, or a whole assignment."""
+    from autograder.gradebook import GradebookError
+
+    with _open_gradebook(db_url) as gradebook:
+        try:
+            label = gradebook.override(student, target, score, reason, actor, assignment)
+        except GradebookError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"{student}: {label} set to {score:g} (recorded in the audit trail)")
+
+
+@main.command()
+@click.argument("student")
+@click.argument("assignment", type=click.Choice(ASSIGNMENTS))
+@click.argument("penalty")
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+@click.option("--by", "actor", required=True, help="Who decides (kept in the audit trail).")
+@db_option
+def late(student, assignment, penalty, reason, actor, db_url):
+    """Deduct PENALTY from STUDENT's ASSIGNMENT: a percentage of the score (10%) or points (5)."""
+    from autograder.gradebook import GradebookError
+
+    with _open_gradebook(db_url) as gradebook:
+        try:
+            gradebook.late_penalty(student, assignment, penalty, reason, actor)
+        except GradebookError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"{student}: {assignment} late penalty {penalty} (recorded in the audit trail)")
+
+
+@main.command()
+@click.argument("student", required=False)
+@db_option
+def audit(student, db_url):
+    """Print the audit trail (of STUDENT, or of everyone)."""
+    with _open_gradebook(db_url) as gradebook:
+        for entry in gradebook.audit_trail(student):
+            click.echo(f"{entry.at:%Y-%m-%d %H:%M:%S} {entry.student_id} {entry.action} {entry.target}: "
+                       f"{entry.old or '-'} -> {entry.new} by {entry.actor} ({entry.reason})")
+
+>>>>>>> issue5
 if __name__ == "__main__":
     main()

@@ -1,0 +1,133 @@
+"""A local pool of warm grading workers: N processes, each with one plan and one sandbox.
+
+The coordinator hands each worker one job at a time over its own pipe, so it always knows
+which submission a worker holds. Answers are plain dicts (see :mod:`autograder.batch.worker`).
+Inside a worker the per-submission time limit kills the running child and yields a timeout
+verdict; should a worker itself stop answering (limit + :data:`GRACE_S`) or die, the
+coordinator kills it, records a timeout or error verdict for that submission alone, and starts
+a fresh worker for the rest.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+
+from autograder.batch.worker import ERROR_VERDICT, TIMEOUT_VERDICT, GradingSettings
+
+GRACE_S = 60.0  # a worker's own deadline fires first; this catches a worker that is stuck itself
+
+
+class PoolError(RuntimeError):
+    """The workers cannot start (the course material fails to load in them)."""
+
+
+def _serve(connection, settings: GradingSettings) -> None:  # runs in the worker process
+    from autograder.batch.worker import GradingWorker
+
+    try:
+        worker = GradingWorker(settings)
+    except Exception as error:  # noqa: BLE001 - reported to the coordinator, which stops
+        connection.send(("failed", f"{type(error).__name__}: {error}"))
+        return
+    connection.send(("ready", worker.where))
+    try:
+        while True:
+            job = connection.recv()
+            if job is None:
+                break
+            connection.send(("done", worker.grade(job)))
+    except (EOFError, BrokenPipeError, KeyboardInterrupt):
+        pass  # the coordinator went away: stop
+    finally:
+        worker.close()
+
+
+@dataclass
+class _Slot:
+    process: multiprocessing.Process
+    connection: object
+    ready: bool = False
+    job: dict | None = None
+    started: float = 0.0
+
+
+class LocalPool:
+    """Grade jobs on ``workers`` local processes (default: all cores)."""
+
+    def __init__(self, settings: GradingSettings, workers: int | None = None):
+        self.settings = settings
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._context = multiprocessing.get_context("spawn")  # torch and threads do not survive fork
+
+    def _start(self) -> _Slot:
+        mine, theirs = self._context.Pipe()
+        process = self._context.Process(target=_serve, args=(theirs, self.settings), daemon=True,
+                                        name="dlgrade-worker")
+        process.start()
+        theirs.close()
+        return _Slot(process, mine)
+
+    def run(self, jobs, on_result) -> None:
+        """Grade every job; call ``on_result(job, answer)`` in this process as each one finishes."""
+        pending = deque(jobs)
+        if not pending:
+            return
+        slots = [self._start() for _ in range(min(self.workers, len(pending)))]
+        hard_limit = self.settings.time_limit + GRACE_S
+        try:
+            while pending or any(s.job is not None for s in slots):
+                for slot in slots:
+                    if slot.ready and slot.job is None and pending:
+                        slot.job, slot.started = pending.popleft(), time.monotonic()
+                        slot.connection.send(slot.job)
+                for connection in wait([s.connection for s in slots], timeout=1.0):
+                    slot = next(s for s in slots if s.connection is connection)
+                    try:
+                        kind, payload = connection.recv()
+                    except (EOFError, OSError):
+                        self._replace(slots, slot, on_result, ERROR_VERDICT,
+                                      "the grading worker died while grading this submission")
+                        continue
+                    if kind == "failed":
+                        raise PoolError(f"a grading worker could not start: {payload}")
+                    if kind == "ready":
+                        slot.ready = True
+                    else:
+                        job, slot.job = slot.job, None
+                        on_result(job, payload)
+                now = time.monotonic()
+                for slot in slots:
+                    if slot.job is not None and now - slot.started > hard_limit:
+                        self._replace(slots, slot, on_result, TIMEOUT_VERDICT,
+                                      f"grading took longer than the limit of {self.settings.time_limit:g} s")
+        finally:
+            for slot in slots:
+                self._stop(slot)
+
+    def _replace(self, slots: list[_Slot], slot: _Slot, on_result, verdict: str, reason: str) -> None:
+        job = slot.job
+        if job is None and not slot.ready:
+            raise PoolError("a grading worker stopped while starting")
+        self._stop(slot, kill=True)
+        slots[slots.index(slot)] = self._start()
+        if job is not None:
+            on_result(job, {"student": job["student"], "sha256": job["sha256"], "verdict": verdict,
+                            "document": None, "reason": reason, "worker": "local"})
+
+    @staticmethod
+    def _stop(slot: _Slot, kill: bool = False) -> None:
+        if not kill and slot.process.is_alive():
+            try:
+                slot.connection.send(None)
+            except (BrokenPipeError, OSError):
+                kill = True
+            slot.process.join(timeout=10)
+        if slot.process.is_alive():
+            slot.process.kill()
+            slot.process.join(timeout=5)
+        slot.connection.close()

@@ -1,0 +1,148 @@
+"""One batch run: intake -> skip what the gradebook has -> grade on a pool -> record each answer.
+
+Every answer is recorded as it arrives (one transaction per submission, in this process), and
+with ``out`` also written as ``OUT/<student>/result.json``, ``feedback.md`` and
+``feedback.html``. A run that is killed loses at most the submissions in flight; the next run
+skips everything recorded with the same content, checks and seed (``regrade`` forces them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from autograder.batch.intake import Submission, discover
+from autograder.batch.worker import ERROR_VERDICT, TIMEOUT_VERDICT, GradingSettings, build_plan, failure_result
+from autograder.gradebook.export import safe_name, write_new_file, write_student_files
+from autograder.gradebook.store import Gradebook, StudentInfo, checks_key
+from autograder.judge.results import ERROR, NOT_GRADABLE, TIMEOUT
+
+LABELS = {"graded": "graded", NOT_GRADABLE: "not gradable", TIMEOUT_VERDICT: "timed out", ERROR_VERDICT: "failed"}
+
+
+@dataclass
+class BatchSummary:
+    rows: list[dict] = field(default_factory=list)  # per graded submission: student, verdict, score, ...
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def counts(self) -> Counter:
+        return Counter(row["verdict"] for row in self.rows)
+
+
+def job_for(submission: Submission) -> dict:
+    """The plain-data job of a staged submission (its files travel with it, for remote workers)."""
+    files = {}
+    if submission.path is not None:
+        files = {p.name: p.read_bytes() for p in sorted(submission.path.iterdir()) if p.is_file()}
+    return {"student": submission.student, "sha256": submission.sha256, "files": files,
+            "problems": dict(submission.problems), "error": submission.error}
+
+
+def run_batch(root: Path, settings: GradingSettings, gradebook: Gradebook, *, out: Path | None = None,
+              workers: int | None = None, scheduler: str | None = None, regrade: bool = False,
+              console: Console | None = None) -> BatchSummary:
+    console = console or Console(stderr=True)
+    started = time.perf_counter()
+    summary = BatchSummary()
+    staging = Path(tempfile.mkdtemp(prefix="dlgrade-batch-"))
+    try:
+        intake = discover(root, staging, settings.assignments)
+        summary.notes += intake.notes
+        plan = build_plan(settings)
+        key = checks_key({a: r.version for a, (r, _) in plan.rubrics.items()})
+        by_student = {}
+        for submission in intake.submissions:
+            if submission.error:  # nothing to grade: its hash is the error's, so an unchanged one is skipped
+                submission.sha256 = hashlib.sha256(f"error\0{submission.error}".encode()).hexdigest()
+            if not regrade and gradebook.is_graded(submission.student, submission.sha256, key, settings.seed):
+                summary.skipped.append(submission.student)
+                continue
+            by_student[submission.student] = submission
+        jobs = [job_for(s) for s in by_student.values()]
+
+        with _progress(console) as progress:
+            task = progress.add_task("grading", total=len(jobs), counts=_counts_text(Counter()))
+
+            def on_result(job: dict, answer: dict) -> None:
+                submission = by_student[job["student"]]
+                document = answer.get("document")
+                if document is None:  # the worker itself was lost: a verdict built here
+                    outcome = TIMEOUT if answer["verdict"] == TIMEOUT_VERDICT else ERROR
+                    document = failure_result(plan, submission.student, answer.get("reason", ""), outcome).to_json()
+                verdict = answer["verdict"]
+                gradebook.record(StudentInfo(submission.student, submission.name, submission.lms_id),
+                                 submission.sha256, submission.origin, submission.notes, verdict, document,
+                                 reason="--regrade" if regrade else "")
+                if out is not None:
+                    _write_outputs(out, submission.student, document)
+                summary.rows.append({"student": submission.student, "verdict": verdict, "score": document["score"],
+                                     "max_score": document["max_score"], "reason": document.get("reason", ""),
+                                     "notes": submission.notes, "worker": answer.get("worker", "")})
+                progress.update(task, advance=1, counts=_counts_text(summary.counts))
+
+            if scheduler:
+                from autograder.batch.dask_backend import DaskPool
+
+                DaskPool(settings, scheduler).run(jobs, on_result)
+            else:
+                from autograder.batch.pool import LocalPool
+
+                LocalPool(settings, workers).run(jobs, on_result)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _write_outputs(out: Path, student: str, document: dict) -> None:
+    write_new_file(out / safe_name(student) / "result.json", json.dumps(document, indent=2, allow_nan=False) + "\n")
+    write_student_files(out, student, document)
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
+                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=False)
+
+
+def _counts_text(counts: Counter) -> str:
+    return (f"graded {counts.get('graded', 0)} · not gradable {counts.get(NOT_GRADABLE, 0)} · "
+            f"timed out {counts.get(TIMEOUT_VERDICT, 0)} · failed {counts.get(ERROR_VERDICT, 0)}")
+
+
+def print_summary(summary: BatchSummary, console: Console | None = None) -> None:
+    """The final table: one row per submission graded in this run, then the counts."""
+    console = console or Console()
+    for note in summary.notes:
+        console.print(Text(f"note: {note}", style="yellow"))
+    table = Table(title="grade-batch", title_justify="left")
+    table.add_column("student")
+    table.add_column("score", justify="right")
+    table.add_column("verdict")
+    table.add_column("reason / notes", overflow="fold")
+    styles = {"graded": "green", NOT_GRADABLE: "red", TIMEOUT_VERDICT: "yellow", ERROR_VERDICT: "magenta"}
+    for row in sorted(summary.rows, key=lambda r: r["student"]):
+        detail = "; ".join(filter(None, [row["reason"]] + list(row["notes"])))
+        table.add_row(Text(row["student"]), f"{row['score']:g}/{row['max_score']:g}",
+                      Text(LABELS.get(row["verdict"], row["verdict"]), style=styles.get(row["verdict"], "")),
+                      Text(detail[:300]))
+    if summary.rows:
+        console.print(table)
+    counts = summary.counts
+    console.print(Text(
+        f"{len(summary.rows)} graded in {summary.seconds:.1f} s: {counts.get('graded', 0)} graded, "
+        f"{counts.get(NOT_GRADABLE, 0)} not gradable, {counts.get(TIMEOUT_VERDICT, 0)} timed out, "
+        f"{counts.get(ERROR_VERDICT, 0)} failed; {len(summary.skipped)} already graded (skipped)", style="bold"))

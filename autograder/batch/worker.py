@@ -1,0 +1,177 @@
+"""What one grading worker does, in a local pool process or on a Dask worker: the same code.
+
+A worker builds its :class:`Plan` once (rubrics, torch references), opens ONE sandbox and
+grades submission after submission with it. A job is plain data (a dict)::
+
+    {"student": str, "sha256": str, "files": {"perceptron.py": bytes, ...},
+     "problems": {assignment: reason}, "error": str}
+
+and so is the answer (:func:`GradingWorker.grade`)::
+
+    {"student", "sha256", "verdict": "graded" | "not_gradable" | "timeout" | "error",
+     "document": <the native result JSON>, "worker": "<host>:<pid>"}
+
+Nothing built from student data crosses back as an object. The submission's files are written
+into a fresh private folder for its grading and removed after it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.curriculum import ASSIGNMENTS
+from autograder.judge.grader import Plan, grade
+from autograder.judge.results import (
+    ERROR, NOT_ATTEMPTED, NOT_GRADABLE, TIMEOUT, AssignmentResult, SubmissionResult, TestResult,
+)
+
+TIMEOUT_VERDICT, ERROR_VERDICT = "timeout", "error"
+
+
+@dataclass(frozen=True)
+class GradingSettings:
+    """Everything a worker needs to build the same plan as the coordinator (picklable)."""
+
+    solutions: str
+    assignments: tuple[str, ...] = ASSIGNMENTS
+    seed: int = 0
+    device: str = "cpu"
+    insecure: bool = False
+    time_limit: float = 600.0  # seconds for a whole submission
+
+
+def build_plan(settings: GradingSettings) -> Plan:
+    """The rubrics and live torch oracles of ``settings.assignments``."""
+    from autograder.course import Course
+    from autograder.judge.rubric import live_oracle, load_rubric
+
+    # A Dask worker on another machine may keep the course elsewhere: $DLGRADE_SOLUTIONS there wins.
+    course = Course.locate(os.environ.get("DLGRADE_SOLUTIONS") or settings.solutions)
+    rubrics = {}
+    for assignment in settings.assignments:
+        rubric = load_rubric(course, assignment)
+        rubrics[assignment] = (rubric, live_oracle(course, rubric, settings.device))
+    return Plan(rubrics, settings.seed, settings.device)
+
+
+class SubmissionTimedOut(Exception):
+    """The whole submission ran past its time limit."""
+
+
+class _Deadline:
+    """Kills the running child when the submission's time is up, and refuses to start new ones."""
+
+    def __init__(self, start_child, seconds: float):
+        self._start_child, self.expired = start_child, False
+        self._children: list = []
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self):
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._timer.cancel()
+
+    def start_child(self):
+        if self.expired:
+            raise SubmissionTimedOut()
+        child = self._start_child()
+        self._children.append(child)
+        return child
+
+    def _expire(self) -> None:
+        self.expired = True
+        for child in self._children:
+            process = getattr(child, "process", None)
+            try:  # a signal only: the grading thread owns the child's pipes and closes them itself
+                if process is not None:
+                    os.killpg(process.pid, signal.SIGKILL)
+                else:
+                    child.kill()
+            except (ProcessLookupError, PermissionError, OSError):
+                pass
+
+
+class GradingWorker:
+    """One plan, one sandbox, many submissions (one at a time)."""
+
+    def __init__(self, settings: GradingSettings):
+        from autograder.sandbox import open_sandbox
+
+        self.settings = settings
+        self.plan = build_plan(settings)
+        self.sandbox = open_sandbox(insecure=settings.insecure)
+        self.where = f"{socket.gethostname()}:{os.getpid()}"
+        self._lock = threading.Lock()  # one submission at a time per sandbox, whatever the thread
+
+    def close(self) -> None:
+        self.sandbox.close()
+
+    def grade(self, job: dict) -> dict:
+        with self._lock:
+            return self._grade(job)
+
+    def _grade(self, job: dict) -> dict:
+        started = time.perf_counter()
+        if job.get("error"):
+            result = failure_result(self.plan, job["student"], job["error"], NOT_ATTEMPTED)
+            return self._answer(job, NOT_GRADABLE, result, started)
+        folder = Path(tempfile.mkdtemp(prefix="dlgrade-submission-"))
+        try:
+            for name, data in job["files"].items():
+                (folder / Path(name).name).write_bytes(data)
+            with _Deadline(self.sandbox.start_child, self.settings.time_limit) as deadline:
+                try:
+                    result = grade(folder, self.plan, start_child=deadline.start_child)
+                except Exception as error:  # noqa: BLE001 - one submission's failure stays its own
+                    if not deadline.expired:
+                        reason = f"dlgrade could not grade this submission: {type(error).__name__}: {error}"
+                        return self._answer(job, ERROR_VERDICT, failure_result(self.plan, job["student"], reason, ERROR),
+                                            started)
+            if deadline.expired:
+                reason = f"grading took longer than the limit of {self.settings.time_limit:g} s for one submission"
+                return self._answer(job, TIMEOUT_VERDICT, failure_result(self.plan, job["student"], reason, TIMEOUT),
+                                    started)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        apply_problems(result, job.get("problems", {}))
+        result.submission = job["student"]
+        result.insecure = bool(self.settings.insecure or getattr(self.sandbox, "insecure", False))
+        return self._answer(job, result.status, result, started)
+
+    def _answer(self, job: dict, verdict: str, result: SubmissionResult, started: float) -> dict:
+        result.duration_s = time.perf_counter() - started
+        return {"student": job["student"], "sha256": job["sha256"], "verdict": verdict,
+                "document": result.to_json(), "worker": self.where}
+
+
+def apply_problems(result: SubmissionResult, problems: dict[str, str]) -> None:
+    """Intake problems (a 2 GB file, an unreadable one) make that assignment not gradable, with the reason."""
+    for entry in result.assignments:
+        reason = problems.get(entry.assignment)
+        if reason and entry.file is None:
+            entry.status, entry.file, entry.reason, entry.score = NOT_GRADABLE, entry.assignment, reason, 0.0
+            for test in result.tests:
+                if test.assignment == entry.assignment:
+                    test.message = reason
+
+
+def failure_result(plan: Plan, student: str, reason: str, outcome: str) -> SubmissionResult:
+    """A result for a submission that could not be graded at all: every assignment not gradable."""
+    assignments, tests = [], []
+    for assignment, (rubric, _) in plan.rubrics.items():
+        assignments.append(AssignmentResult(assignment, NOT_GRADABLE, 0.0, rubric.max_score, "submission", reason))
+        tests += [TestResult(c.name, c.assignment, c.exercise, 0.0, float(c.points), outcome, reason,
+                             visibility=c.visibility) for c in rubric.checks]
+    return SubmissionResult(student, assignments, tests, plan.seed, plan.device,
+                            {a: r.version for a, (r, _) in plan.rubrics.items()})

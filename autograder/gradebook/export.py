@@ -1,0 +1,163 @@
+"""Exports of the gradebook: grades CSV, Canvas upload CSV, Gradescope results.json, feedback.
+
+All of them read :meth:`Gradebook.grades` / :meth:`Gradebook.result_documents`, so overrides
+and late penalties are in every one. CSV files are written by the csv module (a name like
+"B, Jr." is quoted and stays in its column).
+
+- ``csv``: ``student, name, <assignment>.<function>... , <assignment>, ..., total``;
+- ``canvas``: Canvas's gradebook import format: ``Student, ID, SIS User ID, SIS Login ID,
+  Section``, then one column per assignment (a new column creates the assignment in Canvas),
+  and a ``Points Possible`` row under the header;
+- ``gradescope``: ``OUT/<student>/results.json`` per student (validated against the schema);
+- ``feedback``: ``OUT/<student>/feedback.md`` and ``feedback.html``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import fields
+from pathlib import Path
+
+from autograder.curriculum import ASSIGNMENTS
+from autograder.gradebook.feedback import feedback_html, feedback_markdown
+from autograder.gradebook.store import Gradebook
+from autograder.judge.results import AssignmentResult, SubmissionResult, TestResult
+
+FORMATS = ("csv", "canvas", "gradescope", "feedback")
+_SAFE = re.compile(r"[^A-Za-z0-9._@-]+")
+
+
+def safe_name(student: str) -> str:
+    """A folder name for a student key (never '.', '..' or a path)."""
+    name = _SAFE.sub("_", student).strip("._")
+    return name or "student"
+
+
+def write_new_file(path: Path, text: str) -> None:
+    """Write ``path`` (replacing a symlink planted there rather than following it)."""
+    if path.is_symlink():
+        path.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def export(gradebook: Gradebook, kind: str, out: Path, assignment: str | None = None) -> list[Path]:
+    """Write the export ``kind`` to ``out`` (a file for csv/canvas, a folder otherwise)."""
+    if kind == "csv":
+        return [write_grades_csv(gradebook, out, assignment)]
+    if kind == "canvas":
+        return [write_canvas_csv(gradebook, out, assignment)]
+    if kind == "gradescope":
+        return write_gradescope(gradebook, out, assignment)
+    if kind == "feedback":
+        return write_feedback(gradebook, out, assignment)
+    raise ValueError(f"unknown export format {kind!r}: one of {', '.join(FORMATS)}")
+
+
+def _columns(grades) -> tuple[list[str], dict[str, list[str]]]:
+    present = {a for g in grades for a in g.assignments}
+    assignments = [a for a in ASSIGNMENTS if a in present] + sorted(present - set(ASSIGNMENTS))
+    exercises = {a: sorted({e for g in grades if a in g.assignments for e in g.assignments[a].exercises})
+                 for a in assignments}
+    return assignments, exercises
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def write_grades_csv(gradebook: Gradebook, out: Path, assignment: str | None = None) -> Path:
+    grades = gradebook.grades(assignment)
+    assignments, exercises = _columns(grades)
+    header = ["student", "name"]
+    for a in assignments:
+        header += exercises[a] + [a]
+    header += ["total", "adjustments"]
+    rows = [header]
+    for grade in grades:
+        row = [grade.student.id, grade.student.name]
+        for a in assignments:
+            entry = grade.assignments.get(a)
+            row += [_number(entry.exercises.get(e, 0.0)) if entry else "" for e in exercises[a]]
+            row.append("" if entry is None else _number(entry.score))
+        row += [_number(grade.total),
+                "; ".join(f"{j['kind']} {j['target']}: {j['old']:g} -> {j['new']:g} ({j['reason']})"
+                          for j in grade.adjustments)]
+        rows.append(row)
+    return _write_csv(out, rows)
+
+
+def write_canvas_csv(gradebook: Gradebook, out: Path, assignment: str | None = None) -> Path:
+    grades = gradebook.grades(assignment)
+    assignments, _ = _columns(grades)
+    rows = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] + assignments]
+    maxima = {a: max(g.assignments[a].max_score for g in grades if a in g.assignments) for a in assignments}
+    rows.append(["    Points Possible", "", "", "", ""] + [_number(maxima[a]) for a in assignments])
+    for grade in grades:
+        student = grade.student
+        canvas_id = student.lms_id if student.lms_id.isdigit() else ""
+        login = "" if canvas_id else student.id  # without a Canvas id, match on the login
+        rows.append([student.name or student.id, canvas_id, student.sis_user_id, login, student.section]
+                    + [_number(grade.assignments[a].score) if a in grade.assignments else "" for a in assignments])
+    return _write_csv(out, rows)
+
+
+def _write_csv(out: Path, rows: list[list[str]]) -> Path:
+    if out.is_symlink():
+        out.unlink()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as stream:
+        csv.writer(stream).writerows(rows)
+    return out
+
+
+def document_result(document: dict) -> SubmissionResult:
+    """The :class:`SubmissionResult` of a native document (to reuse its Gradescope conversion)."""
+    test_fields = {f.name for f in fields(TestResult)}
+    assignment_fields = {f.name for f in fields(AssignmentResult)}
+    return SubmissionResult(
+        submission=document.get("student", document.get("submission", "")),
+        assignments=[AssignmentResult(**{k: v for k, v in a.items() if k in assignment_fields})
+                     for a in document["assignments"]],
+        tests=[TestResult(**{k: v for k, v in t.items() if k in test_fields}) for t in document["tests"]],
+        seed=document["seed"], device=document.get("device", "cpu"),
+        checks_version=document.get("checks_version", {}), duration_s=document.get("duration_s", 0.0),
+        insecure=document.get("insecure", False),
+    )
+
+
+def gradescope_document(document: dict) -> dict:
+    result = document_result(document).to_gradescope()
+    result["score"] = document["score"]  # overrides and penalties included
+    if document.get("adjustments"):
+        result["output"] += "\n" + "\n".join(f"{j['kind'].replace('_', ' ')} on {j['target']}: "
+                                             f"{j['old']:g} -> {j['new']:g} ({j['reason']})"
+                                             for j in document["adjustments"])
+    return result
+
+
+def write_gradescope(gradebook: Gradebook, out: Path, assignment: str | None = None) -> list[Path]:
+    written = []
+    for document in gradebook.result_documents(assignment):
+        path = out / safe_name(document["student"]) / "results.json"
+        write_new_file(path, json.dumps(gradescope_document(document), indent=2, allow_nan=False) + "\n")
+        written.append(path)
+    return written
+
+
+def write_student_files(out: Path, student: str, document: dict) -> list[Path]:
+    """``OUT/<student>/feedback.md`` and ``feedback.html``."""
+    folder = out / safe_name(student)
+    paths = [folder / "feedback.md", folder / "feedback.html"]
+    write_new_file(paths[0], feedback_markdown(document, student))
+    write_new_file(paths[1], feedback_html(document, student))
+    return paths
+
+
+def write_feedback(gradebook: Gradebook, out: Path, assignment: str | None = None) -> list[Path]:
+    written = []
+    for document in gradebook.result_documents(assignment):
+        written += write_student_files(out, document["student"], document)
+    return written
