@@ -190,3 +190,39 @@ def test_dlgrade_report_needs_exactly_one_source(tmp_path):
     missing = runner.invoke(main, ["report", "--results", str(tmp_path / "nope")])
     assert missing.exit_code == 1 and "no such folder" in missing.output
     assert not (tmp_path / "r.html").exists()
+
+
+def test_a_submission_over_the_batch_time_limit_is_listed_as_timed_out_once_per_assignment(course):
+    from autograder.batch.worker import failure_result
+    from autograder.judge.results import TIMEOUT
+    from grading import plan_for
+
+    reason = "grading took longer than the limit of 60 s for one submission"
+    document = failure_result(plan_for(course, "perceptron", "losses"), "hal", reason, TIMEOUT).to_json()
+    document["student"] = "hal"
+    rows = stats.problems([document])
+    assert [(p.student, p.assignment, p.kind, p.reason) for p in rows] == [
+        ("hal", "perceptron", "timed out", reason), ("hal", "losses", "timed out", reason)]
+    assert [(r.assignment, r.not_gradable, r.scores) for r in stats.assignment_scores([document])] == [
+        ("perceptron", 1, []), ("losses", 1, [])]
+
+
+def test_dlgrade_report_from_the_gradebook(documents, tmp_path):
+    from autograder.gradebook import Gradebook
+    from autograder.gradebook.store import StudentInfo
+
+    url = f"sqlite:///{tmp_path / 'grades.db'}"
+    with Gradebook.open(url) as gradebook:
+        for number, document in enumerate(documents):
+            plain = {k: v for k, v in document.items() if k != "student"}
+            gradebook.record(StudentInfo(document["student"]), f"{number:064x}", document["student"], [],
+                             document["status"], plain)
+    runner = CliRunner()
+    result = runner.invoke(main, ["report", "--db", url, "--out", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert "6 submissions" in result.output
+    page = Page((tmp_path / "r.html").read_text(encoding="utf-8"))
+    assert len(page.tags("img")) == 5
+    assert "eve" in page.text and NO_BIAS in " ".join(page.text)
+    empty = runner.invoke(main, ["report", "--db", f"sqlite:///{tmp_path / 'empty.db'}", "--out", str(tmp_path / "e.html")])
+    assert empty.exit_code == 1 and "holds no graded submission" in empty.output

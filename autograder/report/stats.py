@@ -113,20 +113,25 @@ def problems(documents: list[dict]) -> list[Problem]:
     rows = []
     for document in documents:
         student = student_of(document)
+        timed_out = defaultdict(list)
+        outcomes = defaultdict(set)
+        for test in document.get("tests", []):
+            outcomes[test["assignment"]].add(test["outcome"])
+            if test["outcome"] == TIMEOUT:
+                timed_out[test["assignment"]].append(test)
         flagged = set()
         for entry in document.get("assignments", []):
             if entry.get("file") is not None and entry["status"] == NOT_GRADABLE:
-                rows.append(Problem(student, entry["assignment"], "not gradable", entry.get("reason") or ""))
+                # The batch's own per-submission limit marks every test a timeout: say so.
+                kind = "timed out" if outcomes[entry["assignment"]] == {TIMEOUT} else "not gradable"
+                rows.append(Problem(student, entry["assignment"], kind, entry.get("reason") or ""))
                 flagged.add(entry["assignment"])
         if document.get("status") == NOT_GRADABLE and not flagged:
-            # A whole submission refused before any assignment was looked at (e.g. the batch's
-            # own per-submission time limit): the document's reason says why.
+            # A whole submission refused before any assignment was looked at: the document says why.
             rows.append(Problem(student, "(all)", "not gradable", document.get("reason") or ""))
-        timed_out = defaultdict(list)
-        for test in document.get("tests", []):
-            if test["outcome"] == TIMEOUT:
-                timed_out[test["assignment"]].append(test)
         for assignment, tests in timed_out.items():
+            if assignment in flagged:
+                continue
             first = tests[0]
             more = f" (and {len(tests) - 1} more tests)" if len(tests) > 1 else ""
             rows.append(Problem(student, assignment, "timed out",
