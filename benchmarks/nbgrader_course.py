@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -25,6 +26,8 @@ from autograder.judge.rubric import load_rubric
 from synthetic import REPOSITORY
 
 BENCHMARKS = Path(__file__).resolve().parent
+# nbgrader's own gradebook code trips SQLAlchemy 2's autoflush warnings; they say nothing about the run.
+warnings.filterwarnings("ignore", module="nbgrader")
 
 
 def _cell(source: str, grade_id: str, *, grade=False, solution=False, locked=False, points=None):
