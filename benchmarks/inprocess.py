@@ -14,8 +14,9 @@ import os
 import time
 import types
 
-from autograder.judge.wire import decode, encode
-from autograder.sandbox.child import Child
+from autograder.judge.wire import WireError, decode, encode
+from autograder.sandbox.child import Child, _describe
+from autograder.sandbox.launcher import ChildCrashed
 
 
 class InProcessChild:
@@ -27,7 +28,16 @@ class InProcessChild:
             self._child.modules[module] = types.SimpleNamespace(**(namespace or {}))
 
     def request(self, document: dict, timeout: float):  # the time limit cannot be enforced in-process
-        return decode(encode(self._child.handle(decode(encode(document)))))
+        """As the real child and launcher do: a reply that cannot be encoded is a protocol error,
+        one the judge cannot decode means the child is broken (ChildCrashed)."""
+        try:
+            data = encode(self._child.handle(decode(encode(document))))
+        except Exception as error:
+            data = encode({"ok": False, "error": _describe(error, "<judge>") | {"kind": "protocol"}})
+        try:
+            return decode(data)
+        except WireError as error:
+            raise ChildCrashed(f"the answer was not valid plain data: {error}") from error
 
     @property
     def alive(self) -> bool:
