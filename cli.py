@@ -442,6 +442,33 @@ def validate(assignment, release_dir, no_run, solutions):
         click.echo(f"{failed} check(s) failed", err=True)
         sys.exit(1)
 
+@main.command()
+@click.option("--db", "db_url", default=None,
+              help="The gradebook: a SQLite file, or a URL such as postgresql://user@host/course.")
+@click.option("--results", type=click.Path(path_type=Path), default=None,
+              help="Instead of --db: a folder of native result JSON files (as written by `grade-batch --out`).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
+              show_default=True, help="The HTML file to write.")
+def report(db_url, results, out):
+    """Write the course report: one static HTML file with score distributions, common mistakes,
+    submissions not gradable or timed out, and grading times."""
+    from autograder.report import ReportSourceError, build_report, read_result_folder
+
+    if (db_url is None) == (results is None):
+        raise click.UsageError("give either --db URL or --results DIR")
+    if results is not None:
+        try:
+            documents = read_result_folder(results)
+        except ReportSourceError as error:
+            raise click.ClickException(str(error)) from error
+    else:
+        with _open_gradebook(db_url) as gradebook:
+            documents = gradebook.result_documents()
+        if not documents:
+            raise click.ClickException(f"{db_url}: the gradebook holds no graded submission")
+    _write_new_file(out, build_report(documents))
+    click.echo(f"wrote the report on {len(documents)} submissions to {out}")
+
 
 if __name__ == "__main__":
     main()

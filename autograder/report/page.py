@@ -1,0 +1,141 @@
+"""The course report as one static HTML page: inline CSS, plots as data URIs, nothing fetched.
+
+Rendered with Jinja2 and autoescaping on: every string that comes from a document (student
+names, reasons, messages, mistake titles) is HTML-escaped, so a name like ``<script>`` shows as
+text. Only the plots' data URIs (built here, base64) go into attributes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import statistics
+
+import jinja2
+
+from autograder import __version__
+from autograder.report import plots, stats
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>dlgrade course report</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; padding: 0 1em; }
+h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 2em; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ddd; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+img.plot { display: block; max-width: 100%; height: auto; margin: 0.5em 0; }
+.muted { color: #666; } .reason { white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 0.95em; }
+</style>
+</head>
+<body>
+<h1>Course report</h1>
+<p class="muted">{{ generated }} · dlgrade {{ version }} · {{ overview.submissions }} submissions</p>
+
+<section id="overview">
+<h2>Overview</h2>
+<table>
+<tr><th>submissions</th><td class="num">{{ overview.submissions }}</td></tr>
+<tr><th>graded</th><td class="num">{{ overview.graded }}</td></tr>
+<tr><th>not gradable</th><td class="num">{{ overview.not_gradable }}</td></tr>
+<tr><th>with a timed-out test</th><td class="num">{{ overview.with_timeouts }}</td></tr>
+<tr><th>total score, mean / median</th><td class="num">{{ "%.1f"|format(overview.mean_percent) }} % / {{ "%.1f"|format(overview.median_percent) }} %</td></tr>
+</table>
+{% if total_plot %}<img class="plot" id="plot-total" alt="histogram of total scores" src="{{ total_plot }}">{% endif %}
+</section>
+
+<section id="scores">
+<h2>Scores per assignment</h2>
+{% if assignments_plot %}<img class="plot" id="plot-assignments" alt="box plot of scores per assignment" src="{{ assignments_plot }}">{% endif %}
+<table>
+<tr><th>assignment</th><th>graded</th><th>missing</th><th>not gradable</th><th>mean</th><th>median</th><th>max</th></tr>
+{% for row in assignments %}
+<tr><td><a href="#assignment-{{ loop.index }}">{{ row.assignment }}</a></td><td class="num">{{ row.scores|length }}</td>
+<td class="num">{{ row.missing }}</td><td class="num">{{ row.not_gradable }}</td>
+<td class="num">{{ mean(row.scores) }}</td><td class="num">{{ median(row.scores) }}</td><td class="num">{{ "%g"|format(row.max_score) }}</td></tr>
+{% endfor %}
+</table>
+{% for row, panel in panels %}
+<h3 id="assignment-{{ loop.index }}">{{ row.assignment }}</h3>
+{% if panel %}<img class="plot" alt="scores of {{ row.assignment }}, per exercise" src="{{ panel }}">
+{% else %}<p class="muted">No graded submission of this assignment.</p>{% endif %}
+{% endfor %}
+</section>
+
+<section id="mistakes">
+<h2>Most common mistakes</h2>
+{% if mistakes %}
+<img class="plot" id="plot-mistakes" alt="bar chart of the most common named mistakes" src="{{ mistakes_plot }}">
+<table>
+<tr><th>mistake</th><th>what it is</th><th>exercise</th><th>submissions</th><th>tests</th></tr>
+{% for m in mistakes %}
+<tr><td><code>{{ m.mistake }}</code></td><td>{{ m.title }}</td><td>{{ m.exercise }}</td><td class="num">{{ m.submissions }}</td><td class="num">{{ m.tests }}</td></tr>
+{% endfor %}
+</table>
+{% else %}<p class="muted">No named mistake in these submissions.</p>{% endif %}
+</section>
+
+<section id="problems">
+<h2>Not gradable or timed out</h2>
+{% if problems %}
+<table>
+<tr><th>student</th><th>assignment</th><th>what happened</th><th>reason</th></tr>
+{% for p in problems %}
+<tr><td>{{ p.student }}</td><td>{{ p.assignment }}</td><td>{{ p.kind }}</td><td class="reason">{{ p.reason }}</td></tr>
+{% endfor %}
+</table>
+{% else %}<p class="muted">Every submitted file was graded, and no test ran out of time.</p>{% endif %}
+</section>
+
+<section id="timing">
+<h2>Grading time</h2>
+{% if durations.seconds %}
+<p>Per submission: p50 {{ "%.2f"|format(durations.p50) }} s, p95 {{ "%.2f"|format(durations.p95) }} s,
+max {{ "%.2f"|format(durations.seconds|max) }} s; {{ "%.1f"|format(durations.total) }} s in all
+({{ durations.seconds|length }} submissions; wall time of each grading, not of the whole run).</p>
+<img class="plot" id="plot-durations" alt="histogram of grading time per submission" src="{{ durations_plot }}">
+{% else %}<p class="muted">No grading time recorded.</p>{% endif %}
+</section>
+</body>
+</html>
+"""
+
+_ENVIRONMENT = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+def _mean(values: list[float]) -> str:
+    return f"{statistics.fmean(values):.1f}" if values else "–"
+
+
+def _median(values: list[float]) -> str:
+    return f"{statistics.median(values):.1f}" if values else "–"
+
+
+def build_report(documents: list[dict], now: _dt.datetime | None = None) -> str:
+    """The course report for ``documents`` (native result documents, one per submission), as HTML."""
+    overview = stats.overview(documents)
+    assignments = stats.assignment_scores(documents)
+    mistakes = stats.common_mistakes(documents)
+    durations = stats.durations(documents)
+    percents = [100.0 * d["score"] / d["max_score"] for d in documents
+                if d.get("status") != stats.NOT_GRADABLE and d.get("max_score")]
+    template = _ENVIRONMENT.from_string(_TEMPLATE)
+    return template.render(
+        generated=(now or _dt.datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M %Z").strip(),
+        version=__version__,
+        overview=overview,
+        total_plot=plots.total_histogram(percents) if percents else "",
+        assignments=assignments,
+        assignments_plot=plots.assignments_boxplot(assignments) if any(r.scores for r in assignments) else "",
+        panels=[(row, plots.assignment_panel(row) if row.scores else "") for row in assignments],
+        mistakes=mistakes,
+        mistakes_plot=plots.mistakes_bar(mistakes) if mistakes else "",
+        problems=stats.problems(documents),
+        durations=durations,
+        durations_plot=plots.durations_histogram(durations) if durations.seconds else "",
+        mean=_mean,
+        median=_median,
+    )

@@ -1,0 +1,185 @@
+"""The figures of a course report, computed from native result documents (no plotting here).
+
+Input: a list of native result documents (``SubmissionResult.to_json()``), each optionally with
+a ``"student"`` key (the gradebook adds it); without one, the ``"submission"`` path names it.
+Every function returns plain data (lists, dicts, floats) that ``plots`` and ``page`` render.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from autograder.curriculum import ASSIGNMENTS
+
+NOT_GRADABLE, TIMEOUT = "not_gradable", "timeout"
+
+
+def student_of(document: dict) -> str:
+    """The student's name as the gradebook stores it, else the graded path."""
+    return str(document.get("student") or document.get("submission") or "?")
+
+
+def _ordered(names) -> list[str]:
+    """Assignments in teaching order; unknown ones (another course's) after them, sorted."""
+    names = set(names)
+    return [a for a in ASSIGNMENTS if a in names] + sorted(names - set(ASSIGNMENTS))
+
+
+@dataclass
+class AssignmentScores:
+    """Scores of one assignment over the submissions that handed it in and could be graded.
+
+    ``scores``: one float per graded submission (0..max_score); ``exercises``: exercise name ->
+    one percentage (0..100) per graded submission, in the order the tests first appear.
+    """
+
+    assignment: str
+    max_score: float
+    scores: list[float] = field(default_factory=list)
+    exercises: dict[str, list[float]] = field(default_factory=dict)
+    missing: int = 0
+    not_gradable: int = 0
+
+
+def assignment_scores(documents: list[dict]) -> list[AssignmentScores]:
+    """Per assignment: scores of the graded files; counts of missing and not gradable ones."""
+    table: dict[str, AssignmentScores] = {}
+    for document in documents:
+        tests_by_assignment = defaultdict(list)
+        for test in document.get("tests", []):
+            tests_by_assignment[test["assignment"]].append(test)
+        for entry in document.get("assignments", []):
+            name = entry["assignment"]
+            row = table.setdefault(name, AssignmentScores(name, float(entry["max_score"])))
+            if entry.get("file") is None:
+                row.missing += 1
+            elif entry["status"] == NOT_GRADABLE:
+                row.not_gradable += 1
+            else:
+                row.scores.append(float(entry["score"]))
+                earned, possible = defaultdict(float), defaultdict(float)
+                for test in tests_by_assignment[name]:
+                    earned[test["exercise"]] += float(test["score"])
+                    possible[test["exercise"]] += float(test["max_score"])
+                for exercise, total in possible.items():
+                    percent = 100.0 * earned[exercise] / total if total else 0.0
+                    row.exercises.setdefault(exercise, []).append(percent)
+    return [table[name] for name in _ordered(table)]
+
+
+@dataclass(frozen=True)
+class MistakeCount:
+    """A named mistake: how many submissions made it, and in how many tests it was named."""
+
+    mistake: str
+    title: str
+    exercise: str
+    submissions: int
+    tests: int
+
+
+def common_mistakes(documents: list[dict], limit: int = 15) -> list[MistakeCount]:
+    """The named mistakes, most frequent first (by submissions, then tests, then id)."""
+    submissions, tests, titles = Counter(), Counter(), {}
+    for document in documents:
+        seen = set()
+        for test in document.get("tests", []):
+            mistake = test.get("mistake")
+            if not mistake:
+                continue
+            tests[mistake] += 1
+            titles.setdefault(mistake, (test.get("mistake_title") or "", test["exercise"]))
+            seen.add(mistake)
+        submissions.update(seen)
+    ranked = sorted(submissions, key=lambda m: (-submissions[m], -tests[m], m))[:limit]
+    return [MistakeCount(m, titles[m][0], titles[m][1], submissions[m], tests[m]) for m in ranked]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A submission (or one assignment of it) that was not gradable or ran out of time."""
+
+    student: str
+    assignment: str
+    kind: str  # "not gradable" | "timed out"
+    reason: str
+
+
+def problems(documents: list[dict]) -> list[Problem]:
+    """Not-gradable assignments and timed-out tests, one row per student and assignment."""
+    rows = []
+    for document in documents:
+        student = student_of(document)
+        timed_out = defaultdict(list)
+        outcomes = defaultdict(set)
+        for test in document.get("tests", []):
+            outcomes[test["assignment"]].add(test["outcome"])
+            if test["outcome"] == TIMEOUT:
+                timed_out[test["assignment"]].append(test)
+        flagged = set()
+        for entry in document.get("assignments", []):
+            if entry.get("file") is not None and entry["status"] == NOT_GRADABLE:
+                # The batch's own per-submission limit marks every test a timeout: say so.
+                kind = "timed out" if outcomes[entry["assignment"]] == {TIMEOUT} else "not gradable"
+                rows.append(Problem(student, entry["assignment"], kind, entry.get("reason") or ""))
+                flagged.add(entry["assignment"])
+        if document.get("status") == NOT_GRADABLE and not flagged:
+            # A whole submission refused before any assignment was looked at: the document says why.
+            rows.append(Problem(student, "(all)", "not gradable", document.get("reason") or ""))
+        for assignment, tests in timed_out.items():
+            if assignment in flagged:
+                continue
+            first = tests[0]
+            more = f" (and {len(tests) - 1} more tests)" if len(tests) > 1 else ""
+            rows.append(Problem(student, assignment, "timed out",
+                                f"{first['exercise']}: {first.get('message') or 'time limit'}{more}"))
+    order = {a: i for i, a in enumerate(ASSIGNMENTS)}
+    return sorted(rows, key=lambda p: (p.student, order.get(p.assignment, len(order)), p.assignment, p.kind))
+
+
+@dataclass(frozen=True)
+class Durations:
+    """Grading time per submission, in seconds."""
+
+    seconds: list[float]
+
+    @property
+    def p50(self) -> float:
+        return float(np.percentile(self.seconds, 50)) if self.seconds else 0.0
+
+    @property
+    def p95(self) -> float:
+        return float(np.percentile(self.seconds, 95)) if self.seconds else 0.0
+
+    @property
+    def total(self) -> float:
+        return float(sum(self.seconds))
+
+
+def durations(documents: list[dict]) -> Durations:
+    """``duration_s`` of every document that records one."""
+    return Durations([float(d["duration_s"]) for d in documents
+                      if isinstance(d.get("duration_s"), (int, float)) and d["duration_s"] >= 0])
+
+
+@dataclass(frozen=True)
+class Overview:
+    submissions: int
+    graded: int
+    not_gradable: int
+    with_timeouts: int
+    mean_percent: float
+    median_percent: float
+
+
+def overview(documents: list[dict]) -> Overview:
+    """Head counts, and the total score as a percentage of the maximum (graded submissions)."""
+    graded = [d for d in documents if d.get("status") != NOT_GRADABLE]
+    percents = [100.0 * d["score"] / d["max_score"] for d in graded if d.get("max_score")]
+    with_timeouts = sum(any(t["outcome"] == TIMEOUT for t in d.get("tests", [])) for d in documents)
+    return Overview(len(documents), len(graded), len(documents) - len(graded), with_timeouts,
+                    float(np.mean(percents)) if percents else 0.0,
+                    float(np.median(percents)) if percents else 0.0)
