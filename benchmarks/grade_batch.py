@@ -225,7 +225,7 @@ def main(argv=None) -> None:
     with_nbgrader = not args.no_nbgrader
     if with_nbgrader:
         try:
-            import nbgrader  # noqa: F401
+            import nbgrader  # noqa: F401  (only whether it is installed)
         except ImportError:
             print("(b) skipped: nbgrader is not installed (pip install -e '.[bench]')")
             with_nbgrader = False

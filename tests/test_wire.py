@@ -89,3 +89,9 @@ def test_unknown_tags_and_bad_array_indices_are_refused():
         decode(_message(json.dumps({"$array": 0}).encode()))
     with pytest.raises(WireError):
         decode(_message(json.dumps({"$pickle": "x"}).encode()))
+
+
+def test_non_finite_numpy_scalars_travel_like_python_floats():
+    for value in (np.float64("inf"), np.float64("-inf"), np.float64("nan")):
+        back = decode(encode({"x": value}))["x"]
+        assert isinstance(back, float) and repr(back) == repr(float(value))

@@ -67,7 +67,7 @@ def _encode_value(value, blobs, depth):
     if isinstance(value, int):
         return value if -(2**63) <= value < 2**63 else {"$object": "int too large"}
     if isinstance(value, float):
-        return value if math.isfinite(value) else {"$float": repr(value)}
+        return value if math.isfinite(value) else {"$float": repr(float(value))}  # np.float64 is a float; its repr is not
     if isinstance(value, (np.ndarray, np.generic)):
         return _encode_array(value, blobs)
     if isinstance(value, tuple):
