@@ -9,13 +9,11 @@ import pytest
 
 from autograder.judge.grader import grade
 from autograder.judge.results import NOT_GRADABLE as STATUS_NOT_GRADABLE
-from tests.redteam.attacks import ATTACKS, NOT_GRADABLE
-from tests.redteam.conftest import (
-    ASSIGNMENT, JUDGE_SECRET, ORIGINAL_RESULTS, SOLUTIONS, descendants, everything_shown, hidden_code_lines,
+from redteam.attacks import ATTACKS, NOT_GRADABLE
+from redteam.harness import (
+    ASSIGNMENT, HONEST, JUDGE_SECRET, ORIGINAL_RESULTS, SOLUTIONS, descendants, everything_shown, hidden_code_lines,
 )
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-HONEST = REPOSITORY / "tests" / "fixtures" / "submissions" / "vectorized" / f"{ASSIGNMENT}.py"
 
 
 def submit(folder: Path, source: str, files: dict, judge_files: Path) -> Path:

@@ -17,8 +17,7 @@ from autograder.judge.results import GRADED, NOT_GRADABLE
 from autograder.sandbox import InsecureSandbox, SandboxUnavailable, bubblewrap, open_sandbox
 from autograder.sandbox.forkserver import ForkServer
 from autograder.sandbox.selftest import run_self_test
-from tests.redteam.conftest import ASSIGNMENT, ORIGINAL_RESULTS, descendants
-from tests.redteam.test_attacks import HONEST
+from redteam.harness import ASSIGNMENT, HONEST, ORIGINAL_RESULTS, descendants
 
 
 def write(folder: Path, source: str) -> Path:
