@@ -99,6 +99,9 @@ def command(*, control_fd: int, limits_json: str, hidden: list[str], privileged:
             args += ["--symlink", os.readlink(directory), directory]
         elif os.path.isdir(directory):
             args += ["--ro-bind", directory, directory]
+    # The zygote's /tmp comes first, so that a runtime that lives under /tmp (a virtual environment
+    # in a fresh clone there) is bound on top of it rather than hidden by it.
+    args += ["--tmpfs", "/tmp"]
     trees = read_only_trees(python_paths() + [os.path.dirname(python)])
     for tree in trees:
         args += _parents(tree) + ["--ro-bind", tree, tree]
@@ -109,7 +112,7 @@ def command(*, control_fd: int, limits_json: str, hidden: list[str], privileged:
             args += ["--tmpfs", real]
     # The loader's cache, so ctypes.util.find_library (libseccomp) works; no other file of /etc.
     args += ["--perms", "0755", "--dir", "/etc", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
-    args += ["--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp", "--remount-ro", "/"]
+    args += ["--dev", "/dev", "--chdir", "/tmp", "--remount-ro", "/"]
     sandbox_path = [ENGINE_MOUNT] + python_paths()
     args += [python, "-I", "-S", "-B", "-c", _BOOT, json.dumps(sandbox_path), str(control_fd), limits_json]
     return args

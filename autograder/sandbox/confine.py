@@ -33,6 +33,7 @@ CLONE_NEWNET = 0x40000000
 NAMESPACES = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
 
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x2, 0x4, 0x8
+MS_RDONLY, MS_REMOUNT, MS_BIND = 0x1, 0x20, 0x1000
 MS_REC, MS_PRIVATE = 0x4000, 0x40000
 
 PR_SET_PDEATHSIG = 1
@@ -93,10 +94,19 @@ def _mount(source: str, target: str, kind: str | None, flags: int, data: str | N
     _check(result, f"mount {target}")
 
 
-def private_mounts(limits: Limits) -> None:
-    """Fresh /tmp, /dev/shm and /proc for this submission alone."""
+def private_mounts(limits: Limits, keep_under_tmp: list[str] = ()) -> None:
+    """Fresh /tmp, /dev/shm and /proc for this submission alone.
+
+    ``keep_under_tmp``: runtime folders that live under /tmp (a virtual environment there); they
+    are bound again, read-only as before, on top of the fresh tmpfs."""
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
+    kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in keep_under_tmp]
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={limits.tmpfs_bytes},mode=1777")
+    for path, fd in kept:
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        os.close(fd)
+        _mount("none", path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
     if os.path.isdir("/dev/shm"):
         _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=8m,mode=1777")
     try:

@@ -172,7 +172,7 @@ def _first_child(control_fd: int, requests_fd: int, answers_fd: int, report_w: i
 def _second_child(requests_fd: int, answers_fd: int, report_w: int, limits) -> None:
     """Pid 1 of the submission's namespaces: confine, then serve the judge's requests."""
     try:
-        confine.private_mounts(limits)
+        confine.private_mounts(limits, runtime_under_tmp())
         confine.apply_limits(limits)
         _quiet_stdio()
         os.chdir("/tmp")
@@ -190,6 +190,13 @@ def _second_child(requests_fd: int, answers_fd: int, report_w: int, limits) -> N
         serve(requests_fd, answers_fd)
     finally:
         os._exit(0)
+
+
+def runtime_under_tmp() -> list[str]:
+    """The interpreter's folders that a fresh /tmp would hide (outermost first)."""
+    folders = sorted({p for p in sys.path + [os.path.dirname(sys.executable)]
+                      if p.startswith("/tmp/") and os.path.isdir(p)})
+    return [p for p in folders if not any(p.startswith(q + "/") for q in folders if q != p)]
 
 
 def _quiet_stdio() -> None:
