@@ -24,6 +24,7 @@ met (20x nbgrader, within 1.3x of in-process, memory flat in N). Targets are pri
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -224,9 +225,7 @@ def main(argv=None) -> None:
     assignments = tuple(args.assignments or ASSIGNMENTS)
     with_nbgrader = not args.no_nbgrader
     if with_nbgrader:
-        try:
-            import nbgrader  # noqa: F401  (only whether it is installed)
-        except ImportError:
+        if importlib.util.find_spec("nbgrader") is None:
             print("(b) skipped: nbgrader is not installed (pip install -e '.[bench]')")
             with_nbgrader = False
 

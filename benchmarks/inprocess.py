@@ -22,6 +22,8 @@ from autograder.sandbox.launcher import ChildCrashed
 class InProcessChild:
     """A child that is this process. ``namespace``: an already-run module (a notebook kernel's globals)."""
 
+    isolated = False
+
     def __init__(self, module: str | None = None, namespace: dict | None = None):
         self._child = Child()
         if module is not None:

@@ -14,32 +14,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from autograder.judge.wire import decode, encode  # noqa: E402
-
-
-class InProcessChild:
-    """NO ISOLATION: serves the judge's requests inside the judge. A measuring stick, never a mode."""
-
-    isolated = False
-
-    def __init__(self):
-        from autograder.sandbox.child import Child
-
-        self.child = Child()
-        self.alive = True
-
-    def request(self, document: dict, timeout: float):
-        # The same plain-data conversions as across the pipe (values are copied, never shared).
-        return decode(encode(self.child.handle(decode(encode(document)))))
-
-    def kill(self) -> None:
-        self.alive = False
+from inprocess import InProcessChild  # noqa: E402  (benchmarks/inprocess.py: no isolation, measuring only)
 
 
 def measure(name, start_child, folder, plan, repeat, grade):
