@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from autograder import __version__
-from autograder.course import Course, CourseError
+from autograder.course import Course, CourseError, configured_seed
 from autograder.curriculum import ASSIGNMENTS, CONTRACT
 from autograder.markers import MarkerError
 from autograder.notebook import NotebookSourceError
@@ -106,19 +106,6 @@ def _release_into_course(course: Course, root: Path, assignments) -> None:
         click.echo(f"Add to {config} so that autograde uses dlgrade's judge:\n\n{NBGRADER_CONFIG}", err=True)
 
 
-def _read_config_seed() -> int | None:
-    """``seed = N`` in ./dlgrade.toml: the course secret that fixes hidden inputs."""
-    from autograder.course import course_settings
-
-    try:
-        value = course_settings().get("seed")
-    except CourseError as error:
-        raise click.ClickException(str(error)) from error
-    if value is not None and not isinstance(value, int):
-        raise click.ClickException("dlgrade.toml: seed must be an integer")
-    return value
-
-
 insecure_option = click.option(
     "--insecure", is_flag=True,
     help="Run student code WITHOUT the OS sandbox (a laptop without user namespaces). Loudly warned, "
@@ -162,7 +149,7 @@ def grade(path, assignments, json_file, output_format, device, seed, insecure, s
     from autograder.console import print_summary
     from autograder.judge.grader import Plan, grade as grade_submission, new_seed
     from autograder.judge.oracle import OracleError
-    from autograder.judge.rubric import RubricError, live_oracle, load_rubric
+    from autograder.judge.rubric import RubricError
     from autograder.submission import SubmissionError, find_files
     from autograder.tensors import resolve_device
 
@@ -173,15 +160,11 @@ def grade(path, assignments, json_file, output_format, device, seed, insecure, s
     course = open_course(solutions)
     try:
         resolve_device(device)
-        rubrics = {}
-        for assignment in assignments or ASSIGNMENTS:
-            rubric = load_rubric(course, assignment)
-            rubrics[assignment] = (rubric, live_oracle(course, rubric, device))
+        if seed is None:
+            seed = configured_seed()
+        plan = Plan.for_course(course, assignments or ASSIGNMENTS, seed if seed is not None else new_seed(), device)
     except (CourseError, RubricError, RuntimeError) as error:
         raise click.ClickException(str(error)) from error
-    if seed is None:
-        seed = _read_config_seed()
-    plan = Plan(rubrics, seed if seed is not None else new_seed(), device)
     try:
         with open_sandbox_or_fail(insecure) as sandbox:
             result = grade_submission(path, plan, start_child=sandbox.start_child)
@@ -320,7 +303,10 @@ def grade_batch(submissions, workers, db_url, out, scheduler, regrade, assignmen
     course = open_course(solutions)
     gradebook = _open_gradebook(db_url)
     if seed is None:
-        seed = _read_config_seed()
+        try:
+            seed = configured_seed()
+        except CourseError as error:
+            raise click.ClickException(str(error)) from error
     if seed is None:
         seed = gradebook.course_seed()
     settings = GradingSettings(str(course.solutions), tuple(assignments or ASSIGNMENTS), seed, device,

@@ -54,6 +54,20 @@ def course_settings(cwd: Path | None = None) -> dict:
         raise CourseError(f"{config} is not valid TOML: {error}") from error
 
 
+def configured_seed(cwd: Path | None = None) -> int | None:
+    """The course secret that fixes hidden inputs: ``$DLGRADE_SEED``, else ``seed = N`` in
+    ./dlgrade.toml; None when neither is set."""
+    if os.environ.get("DLGRADE_SEED"):
+        try:
+            return int(os.environ["DLGRADE_SEED"])
+        except ValueError:
+            raise CourseError("$DLGRADE_SEED must be an integer") from None
+    value = course_settings(cwd).get("seed")
+    if value is not None and not isinstance(value, int):
+        raise CourseError("dlgrade.toml: seed must be an integer")
+    return value
+
+
 @dataclass(frozen=True)
 class Course:
     """The hidden side of a course: its ``solutions/`` folder."""

@@ -37,17 +37,12 @@ def main() -> None:
     from autograder.course import Course
     from autograder.curriculum import ASSIGNMENTS
     from autograder.judge.grader import Plan, grade
-    from autograder.judge.rubric import live_oracle, load_rubric
 
     course = Course.locate(REPOSITORY / "solutions")
-    rubrics = {}
-    for assignment in ASSIGNMENTS:
-        rubric = load_rubric(course, assignment)
-        rubrics[assignment] = (rubric, live_oracle(course, rubric))
-    plan = Plan(rubrics, seed=1)
+    plan = Plan.for_course(course, ASSIGNMENTS, seed=1)
     setup_wall, setup_cpu = time.perf_counter() - started, cpu_seconds()[0] - cpu0
-    checks = sum(len(r.checks) for r, _ in rubrics.values())
-    print(f"grader start-up (import torch, load {len(rubrics)} rubrics, {checks} checks): "
+    checks = sum(len(r.checks) for r, _ in plan.rubrics.values())
+    print(f"grader start-up (import torch, load {len(plan.rubrics)} rubrics, {checks} checks): "
           f"{setup_wall:.2f} s wall, {setup_cpu:.2f} s CPU (once per run, not per submission)")
 
     with tempfile.TemporaryDirectory() as folder:

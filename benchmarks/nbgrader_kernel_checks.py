@@ -25,9 +25,13 @@ def checker(assignment: str, seed: int, namespace: dict):
     oracle = live_oracle(course, rubric)
     # One session per notebook, started at the first test cell: it sees the kernel's globals as
     # they are after the student's cells ran.
-    session = Session(lambda: InProcessChild(assignment, namespace))
+    session = Session(lambda: InProcessChild(namespace))
+    loaded = []
 
     def check(index: int):
+        if not loaded:  # the kernel's globals as they are at the first test cell
+            session.load(assignment, [], "<notebook>", True)
+            loaded.append(True)
         result = run_check(rubric.checks[index], session, oracle, seed, assignment)
         if result.outcome == PASSED:
             return None

@@ -56,13 +56,12 @@ def main() -> None:
     from autograder.course import Course
     from autograder.curriculum import ASSIGNMENTS
     from autograder.judge.grader import Plan, grade
-    from autograder.judge.rubric import live_oracle, load_rubric
     from autograder.sandbox import open_sandbox
     from autograder.sandbox.forkserver import ForkServer
     from autograder.sandbox.launcher import ChildProcess
 
     course = Course.locate(REPOSITORY / "solutions")
-    plan = Plan({a: (r, live_oracle(course, r)) for a in ASSIGNMENTS for r in [load_rubric(course, a)]}, seed=1)
+    plan = Plan.for_course(course, ASSIGNMENTS, seed=1)
     with tempfile.TemporaryDirectory() as folder, open_sandbox() as sandbox, ForkServer(recycle_after=1) as fresh:
         folder = Path(folder)
         for assignment in ASSIGNMENTS:

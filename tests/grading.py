@@ -6,17 +6,12 @@ from pathlib import Path
 
 from autograder.course import Course
 from autograder.judge.grader import Plan, grade
-from autograder.judge.rubric import live_oracle, load_rubric
 
 SEED = 12345
 
 
 def plan_for(course: Course, *assignments: str, seed: int = SEED, device: str = "cpu") -> Plan:
-    rubrics = {}
-    for assignment in assignments:
-        rubric = load_rubric(course, assignment)
-        rubrics[assignment] = (rubric, live_oracle(course, rubric, device))
-    return Plan(rubrics, seed, device)
+    return Plan.for_course(course, assignments, seed, device)
 
 
 def write_submission(folder: Path, assignment: str, source: str) -> Path:

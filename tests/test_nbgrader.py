@@ -141,11 +141,9 @@ def test_bypasses_get_no_points(course_dir, gradebook, student):
 def test_bypass_scores_equal_dlgrade_grade(course_dir, gradebook, course):
     """The same engine on the submitted files (in process, one plan for all) gives the same zeros."""
     from autograder.judge.grader import Plan, grade
-    from autograder.judge.rubric import live_oracle, load_rubric
     from autograder.sandbox import open_sandbox
 
-    rubric = load_rubric(course, ASSIGNMENT)
-    plan = Plan({ASSIGNMENT: (rubric, live_oracle(course, rubric))}, SEED)
+    plan = Plan.for_course(course, [ASSIGNMENT], SEED)
     with guarded(course_dir), open_sandbox() as sandbox:
         for student in HOSTILE + ("warning_on_stderr",):
             result = grade(course_dir / "submitted" / student / ASSIGNMENT, plan, start_child=sandbox.start_child)

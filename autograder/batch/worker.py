@@ -50,15 +50,10 @@ class GradingSettings:
 def build_plan(settings: GradingSettings) -> Plan:
     """The rubrics and live torch oracles of ``settings.assignments``."""
     from autograder.course import Course
-    from autograder.judge.rubric import live_oracle, load_rubric
 
     # A Dask worker on another machine may keep the course elsewhere: $DLGRADE_SOLUTIONS there wins.
     course = Course.locate(os.environ.get("DLGRADE_SOLUTIONS") or settings.solutions)
-    rubrics = {}
-    for assignment in settings.assignments:
-        rubric = load_rubric(course, assignment)
-        rubrics[assignment] = (rubric, live_oracle(course, rubric, settings.device))
-    return Plan(rubrics, settings.seed, settings.device)
+    return Plan.for_course(course, settings.assignments, settings.seed, settings.device)
 
 
 class SubmissionTimedOut(Exception):

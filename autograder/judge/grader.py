@@ -19,7 +19,7 @@ from autograder.judge.results import (
     ERROR, FAILED, NOT_ATTEMPTED, NOT_GRADABLE, PASSED, TIMEOUT, GRADED,
     AssignmentResult, SubmissionResult, TestResult,
 )
-from autograder.judge.rubric import PUBLIC_SEED, Rubric
+from autograder.judge.rubric import PUBLIC_SEED, Rubric, live_oracle, load_rubric
 from autograder.judge.session import LoadError, Session, StudentError, TestTimeout, WorkerCrashed
 from autograder.submission import SubmissionError, find_files, read_code
 
@@ -32,6 +32,15 @@ class Plan:
     seed: int
     device: str = "cpu"
     load_seconds: float = 20.0  # the time limit for running a file's top level
+
+    @classmethod
+    def for_course(cls, course, assignments, seed: int, device: str = "cpu") -> "Plan":
+        """The hidden rubric of each assignment with its live torch reference on ``device``."""
+        rubrics = {}
+        for assignment in assignments:
+            rubric = load_rubric(course, assignment)
+            rubrics[assignment] = (rubric, live_oracle(course, rubric, device))
+        return cls(rubrics, seed, device)
 
 
 def new_seed() -> int:

@@ -24,7 +24,6 @@ scores each test cell by its outputs, so code in the notebook can change its own
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 from pathlib import Path
 
@@ -110,15 +109,13 @@ class DlgradeAutograde(NbGraderPreprocessor):
         return _RUBRICS[key]
 
     def _seed(self) -> int:
-        from autograder.course import course_settings
+        from autograder.course import configured_seed
         from autograder.judge.grader import new_seed
 
         if self.seed is not None:
             return self.seed
-        if os.environ.get("DLGRADE_SEED"):
-            return int(os.environ["DLGRADE_SEED"])
-        configured = course_settings().get("seed")
-        return int(configured) if configured is not None else new_seed()
+        configured = configured_seed()
+        return configured if configured is not None else new_seed()
 
     # ------------------------------------------------------------ outcomes
     def _write_outcomes(self, nb, assignment: str, tests: dict[str, dict], result) -> None:

@@ -24,7 +24,8 @@ from __future__ import annotations
 import types
 from pathlib import Path
 
-from autograder.judge.wire import decode, encode
+from autograder.judge.wire import WireError, decode, encode
+from autograder.sandbox.launcher import ChildCrashed
 
 
 class ChecksFailed(AssertionError):
@@ -32,18 +33,23 @@ class ChecksFailed(AssertionError):
 
 
 class KernelChild:
-    """A stand-in for the sandboxed child that serves calls from the kernel's namespace, in process.
+    """A child that is this process: the student's own kernel (their self-check, never a grade).
 
-    Requests and answers still cross the plain-data wire format, so values are copied exactly as
-    they are between the judge and a real child.
+    With ``namespace``, loading a module means taking the kernel's globals as they are; without,
+    the submission's code is executed here. Requests and answers still cross the plain-data wire
+    format through :meth:`Child.respond`, so values are copied exactly as with a real child.
     """
 
-    def __init__(self, namespace: dict):
+    alive = True
+    isolated = False
+
+    def __init__(self, namespace: dict | None = None):
         from autograder.sandbox.child import Child
 
-        self.namespace = namespace
         self.child = Child()
-        self.child.load = self._load
+        if namespace is not None:
+            self.namespace = namespace
+            self.child.load = self._load
 
     def _load(self, name, cells, filename, tolerant):
         module = types.ModuleType(name)
@@ -52,11 +58,11 @@ class KernelChild:
         self.child.modules[name] = module
         return {"ok": True, "warnings": []}
 
-    def request(self, document: dict, timeout: float):
-        return decode(encode(self.child.handle(decode(encode(document)))))
-
-    alive = True
-    isolated = False  # the student's own kernel: their self-check, never a grade
+    def request(self, document: dict, timeout: float):  # no time limit can be enforced in-process
+        try:
+            return decode(self.child.respond(encode(document)))
+        except WireError as error:  # as across the pipe: an answer that cannot travel is a crash
+            raise ChildCrashed(f"the answer was not valid plain data: {error}") from error
 
     def kill(self) -> None:
         pass
@@ -80,16 +86,15 @@ class ExerciseChecks:
 
     def hidden(self) -> None:
         """Run the hidden checks against the course's torch reference (instructors only)."""
-        from autograder.course import Course, course_settings
+        from autograder.course import Course, configured_seed
         from autograder.judge.grader import new_seed
         from autograder.judge.rubric import live_oracle, load_rubric
-        import os
 
         course = Course.locate()
         rubric = load_rubric(course, self.assignment)
-        seed = os.environ.get("DLGRADE_SEED") or course_settings().get("seed")
+        seed = configured_seed()
         checks = [c for c in rubric.checks if c.exercise == self.exercise and c.visibility != "public"]
-        self._run(checks, live_oracle(course, rubric), int(seed) if seed is not None else new_seed())
+        self._run(checks, live_oracle(course, rubric), seed if seed is not None else new_seed())
 
     def _run(self, checks, oracle, seed: int) -> None:
         from autograder.judge.grader import run_check

@@ -76,11 +76,9 @@ def leaks(course: Course, assignment: str, files: dict[str, str]) -> list[str]:
 def scores(course: Course, assignment: str, release: Path, source_nb) -> tuple[Finding, Finding]:
     """Grade the model answer notebook (full marks expected) and the released files (0 expected)."""
     from autograder.judge.grader import Plan, grade, new_seed
-    from autograder.judge.rubric import live_oracle, load_rubric
     from autograder.sandbox import open_sandbox
 
-    rubric = load_rubric(course, assignment)
-    plan = Plan({assignment: (rubric, live_oracle(course, rubric))}, new_seed())
+    plan = Plan.for_course(course, [assignment], new_seed())
     full, zero = Finding("the model answer scores full marks"), Finding("the released stubs score 0")
     with tempfile.TemporaryDirectory(prefix="dlgrade-validate-") as folder, open_sandbox() as sandbox:
         answer = Path(folder) / f"{assignment}.ipynb"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 _names = itertools.count()
@@ -55,7 +55,6 @@ class SlotCgroup:
 
     directories: list[Path]
     memory_events: Path | None
-    joined: list[Path] = field(default_factory=list)
 
     def procs_files(self) -> list[str]:
         return [str(directory / "cgroup.procs") for directory in self.directories]

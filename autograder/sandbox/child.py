@@ -53,6 +53,13 @@ class Child:
             return {"ok": True}
         return {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError", "message": f"unknown op {op!r}"}}
 
+    def respond(self, body: bytes) -> bytes:
+        """One request in the wire format, its answer in the wire format (never an exception)."""
+        try:
+            return encode(self.handle(decode(body)))
+        except BaseException as error:  # a value that cannot be encoded, a bad reference...
+            return encode({"ok": False, "error": _describe(error, "<judge>") | {"kind": "protocol"}})
+
     def batch(self, requests: list[dict]) -> dict:
         """Run requests in order; stop at the first failure. Warnings of all of them are kept."""
         warnings_seen: list[str] = []
@@ -208,11 +215,7 @@ def serve(read_fd: int, write_fd: int) -> None:
         body = _read_exactly(read_fd, struct.unpack(">Q", header)[0])
         if body is None:
             return
-        try:
-            reply = child.handle(decode(body))
-            data = encode(reply)
-        except BaseException as error:  # a value that cannot be encoded, a bad reference...
-            data = encode({"ok": False, "error": _describe(error, "<judge>") | {"kind": "protocol"}})
+        data = child.respond(body)
         out.write(struct.pack(">Q", len(data)) + data)
 
 

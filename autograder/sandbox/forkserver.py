@@ -17,7 +17,7 @@ import threading
 
 from autograder.sandbox import bubblewrap, cgroups
 from autograder.sandbox.confine import Limits
-from autograder.sandbox.launcher import Channel, ChildCrashed, child_environment, describe_exit, widen_pipe
+from autograder.sandbox.launcher import Channel, child_environment, describe_exit, widen_pipe
 
 START_SECONDS = 30.0
 CONTROL_SECONDS = 15.0
@@ -146,7 +146,7 @@ class ForkServer:
         for fd in (requests_w, answers_r):
             widen_pipe(fd)
         try:
-            reply = self._call({"op": "fork", "limits": self.limits.to_json()}, [requests_r, answers_w])
+            reply = self._call({"op": "fork"}, [requests_r, answers_w])
         except SandboxError:
             for fd in (requests_r, requests_w, answers_r, answers_w):
                 os.close(fd)
@@ -230,5 +230,3 @@ class ConfinedChild(Channel):
     def alive(self) -> bool:
         return not self._dead and self._to_child >= 0 and self.server.running
 
-
-__all__ = ["ForkServer", "ConfinedChild", "SandboxError", "ChildCrashed"]

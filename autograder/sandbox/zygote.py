@@ -92,8 +92,7 @@ class Server:
         if op == "fork":
             if len(fds) != 2:
                 return {"ok": False, "error": "fork needs two file descriptors"}
-            limits = confine.Limits(**request.get("limits", {})) if request.get("limits") else self.limits
-            return self.fork(fds[0], fds[1], limits)
+            return self.fork(fds[0], fds[1])
         if op == "kill":
             pid = int(request["pid"])
             try:
@@ -110,12 +109,12 @@ class Server:
         return {"ok": False, "error": f"unknown op {op!r}"}
 
     # ------------------------------------------------------------ children
-    def fork(self, requests_fd: int, answers_fd: int, limits: confine.Limits) -> dict:
+    def fork(self, requests_fd: int, answers_fd: int) -> dict:
         report_r, report_w = os.pipe()
         first = os.fork()
         if first == 0:
             try:
-                _first_child(self.control.fileno(), requests_fd, answers_fd, report_w, limits)
+                _first_child(self.control.fileno(), requests_fd, answers_fd, report_w, self.limits)
             finally:
                 os._exit(70)
         os.close(report_w)

@@ -3,6 +3,7 @@ environment, the grading plan, and a world-writable folder of the grader's on th
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -12,7 +13,6 @@ import pytest
 from grading import plan_for
 from redteam.harness import ASSIGNMENT, JUDGE_SECRET, ORIGINAL_RESULTS
 
-from autograder.judge.grader import Plan
 from autograder.sandbox import open_sandbox
 
 
@@ -38,8 +38,8 @@ def judge_files():
 
 
 @pytest.fixture(scope="session")
-def attack_plan(course) -> Plan:
+def attack_plan(course):
     plan = plan_for(course, ASSIGNMENT)
-    return Plan(plan.rubrics, plan.seed, plan.device, load_seconds=10.0)
+    return dataclasses.replace(plan, load_seconds=10.0)
 
 
