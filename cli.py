@@ -13,6 +13,7 @@ from autograder.course import Course, CourseError, configured_seed
 from autograder.curriculum import ASSIGNMENTS, CONTRACT
 from autograder.markers import MarkerError
 from autograder.notebook import NotebookSourceError
+from autograder.sandbox import placement
 
 
 def open_course(solutions) -> Course:
@@ -166,7 +167,7 @@ def grade(path, assignments, json_file, output_format, device, seed, insecure, s
     except (CourseError, RubricError, RuntimeError) as error:
         raise click.ClickException(str(error)) from error
     try:
-        with open_sandbox_or_fail(insecure) as sandbox:
+        with open_sandbox_or_fail(insecure) as sandbox, placement.pinned():  # judge and child on one CPU
             result = grade_submission(path, plan, start_child=sandbox.start_child)
     except SubmissionError as error:
         raise click.ClickException(str(error)) from error
@@ -208,7 +209,7 @@ def check(assignment, path, insecure):
     target = _locate_student_file(assignment, path)
     try:
         rubric, oracle = load_released(target.parent, assignment)
-        with open_sandbox_or_fail(insecure) as sandbox:
+        with open_sandbox_or_fail(insecure) as sandbox, placement.pinned():
             result = grade_submission(target, Plan({assignment: (rubric, oracle)}, PUBLIC_SEED),
                                       start_child=sandbox.start_child)
     except (RubricError, SubmissionError) as error:

@@ -17,8 +17,6 @@ import ast
 import re
 import textwrap
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 _CELL = re.compile(r"^# %%(?:[ \t]+\[(?P<kind>[a-z]+)\])?[ \t]*$")
 _MAIN_GUARD = re.compile(r"""^if __name__ == (["'])__main__\1:[ \t]*$""")
@@ -82,8 +80,15 @@ def preamble_cell(text: str):
         body = []
     if len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
             and isinstance(body[0].value.value, str):
-        return new_markdown_cell(textwrap.dedent(body[0].value.value).strip())
-    return new_code_cell(text)
+        return _v4().new_markdown_cell(textwrap.dedent(body[0].value.value).strip())
+    return _v4().new_code_cell(text)
+
+
+def _v4():
+    """nbformat's v4 module, imported on first use (with jsonschema it takes over a second)."""
+    import nbformat.v4
+
+    return nbformat.v4
 
 
 def build_notebook(source: str, *, name: str, filename: str = "<source>") -> nbformat.NotebookNode:
@@ -97,23 +102,27 @@ def build_notebook(source: str, *, name: str, filename: str = "<source>") -> nbf
         if kind == "preamble":
             cell = preamble_cell(text)
         elif kind == "markdown":
-            cell = new_markdown_cell(markdown_text(text))
+            cell = _v4().new_markdown_cell(markdown_text(text))
         elif kind == "example":
-            cell = new_code_cell(example_code(text, filename=filename))
+            cell = _v4().new_code_cell(example_code(text, filename=filename))
         else:
-            cell = new_code_cell(text)
+            cell = _v4().new_code_cell(text)
         cell.id = f"{name}-{len(cells):02d}"
         cells.append(cell)
-    notebook = new_notebook(
+    notebook = _v4().new_notebook(
         cells=cells,
         metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}},
     )
+    import nbformat
+
     nbformat.validate(notebook)
     return notebook
 
 
 def notebook_text(notebook: nbformat.NotebookNode) -> str:
     """The notebook as the exact text written to disk."""
+    import nbformat
+
     return nbformat.writes(notebook) + "\n"
 
 

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 
 from autograder.curriculum import ASSIGNMENTS
 
@@ -81,6 +80,8 @@ def notebook_code(text: str, name: str = "notebook") -> list[str]:
     nbgrader's autograder test cells (``nbgrader.grade`` true, ``solution`` false) are the course's
     checks, not the student's code: they are left out, as the judge runs the checks itself.
     """
+    import nbformat  # here, not at the top: with jsonschema it takes over a second to import
+
     try:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises JSON, validation and version errors

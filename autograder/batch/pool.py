@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 
 from autograder.batch.worker import ERROR_VERDICT, TIMEOUT_VERDICT, GradingSettings
+from autograder.sandbox import placement
 
 GRACE_S = 60.0  # a worker's own deadline fires first; this catches a worker that is stuck itself
 
@@ -26,11 +27,14 @@ class PoolError(RuntimeError):
     """The workers cannot start (the course material fails to load in them)."""
 
 
-def _serve(connection, settings: GradingSettings) -> None:  # runs in the worker process
+def _serve(connection, settings: GradingSettings, cpu: int | None) -> None:  # runs in the worker process
     from autograder.batch.worker import GradingWorker
+    from autograder.sandbox import placement
 
     try:
         worker = GradingWorker(settings)
+        if cpu is not None:
+            placement.pin(cpu)  # from now on the worker and its children share one CPU (see placement)
     except Exception as error:  # noqa: BLE001 - reported to the coordinator, which stops
         connection.send(("failed", f"{type(error).__name__}: {error}"))
         return
@@ -51,6 +55,7 @@ def _serve(connection, settings: GradingSettings) -> None:  # runs in the worker
 class _Slot:
     process: multiprocessing.Process
     connection: object
+    index: int
     ready: bool = False
     job: dict | None = None
     started: float = 0.0
@@ -63,21 +68,40 @@ class LocalPool:
         self.settings = settings
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._context = multiprocessing.get_context("spawn")  # torch and threads do not survive fork
+        self._slots: list[_Slot] = []
 
-    def _start(self) -> _Slot:
+    def _start(self, index: int) -> _Slot:
         mine, theirs = self._context.Pipe()
-        process = self._context.Process(target=_serve, args=(theirs, self.settings), daemon=True,
+        cpu = placement.cpu_for_worker(index) if self.workers > 1 else None
+        process = self._context.Process(target=_serve, args=(theirs, self.settings, cpu), daemon=True,
                                         name="dlgrade-worker")
         process.start()
         theirs.close()
-        return _Slot(process, mine)
+        return _Slot(process, mine, index)
+
+    def start(self) -> "LocalPool":
+        """Start the workers now: they import torch and build their plans while this process
+        does its own start-up (intake, the gradebook). Optional: :meth:`run` starts them otherwise."""
+        if not self._slots:
+            self._slots = [self._start(index) for index in range(self.workers)]
+        return self
+
+    def close(self) -> None:
+        """Stop workers started by :meth:`start` that :meth:`run` never used."""
+        for slot in self._slots:
+            self._stop(slot, kill=True)  # never given a job: nothing to lose, no need to wait for its start-up
+        self._slots = []
 
     def run(self, jobs, on_result) -> None:
         """Grade every job; call ``on_result(job, answer)`` in this process as each one finishes."""
         pending = deque(jobs)
+        started, self._slots = self._slots, []
+        for slot in started[len(pending):]:  # more workers than jobs
+            self._stop(slot, kill=True)
         if not pending:
             return
-        slots = [self._start() for _ in range(min(self.workers, len(pending)))]
+        slots = started[:len(pending)]
+        slots += [self._start(index) for index in range(len(slots), min(self.workers, len(pending)))]
         hard_limit = self.settings.time_limit + GRACE_S
         try:
             while pending or any(s.job is not None for s in slots):
@@ -114,7 +138,7 @@ class LocalPool:
         if job is None and not slot.ready:
             raise PoolError("a grading worker stopped while starting")
         self._stop(slot, kill=True)
-        slots[slots.index(slot)] = self._start()
+        slots[slots.index(slot)] = self._start(slot.index)
         if job is not None:
             on_result(job, {"student": job["student"], "sha256": job["sha256"], "verdict": verdict,
                             "document": None, "reason": reason, "worker": "local"})

@@ -59,6 +59,11 @@ def run_batch(root: Path, settings: GradingSettings, gradebook: Gradebook, *, ou
     started = time.perf_counter()
     summary = BatchSummary()
     staging = Path(tempfile.mkdtemp(prefix="dlgrade-batch-"))
+    pool = None
+    if not scheduler:
+        from autograder.batch.pool import LocalPool
+
+        pool = LocalPool(settings, workers).start()  # the workers warm up while intake runs here
     try:
         intake = discover(root, staging, settings.assignments)
         summary.notes += intake.notes
@@ -99,10 +104,10 @@ def run_batch(root: Path, settings: GradingSettings, gradebook: Gradebook, *, ou
 
                 DaskPool(settings, scheduler).run(jobs, on_result)
             else:
-                from autograder.batch.pool import LocalPool
-
-                LocalPool(settings, workers).run(jobs, on_result)
+                pool.run(jobs, on_result)
     finally:
+        if pool is not None:
+            pool.close()
         shutil.rmtree(staging, ignore_errors=True)
     summary.seconds = time.perf_counter() - started
     return summary

@@ -3,15 +3,15 @@
 Public tests show everything the student's own ``dlgrade check`` shows (message, named
 mistake, hint, inputs and values). Hidden tests show their name, points, outcome and message
 only: never their inputs, expected values or code. Student-controlled text (exception
-messages) goes into code blocks, and the HTML comes from markdown-it with raw HTML disabled,
-so nothing a student wrote becomes markup.
+messages) goes into code blocks in the Markdown, and every piece of text is escaped in the HTML,
+so nothing a student wrote becomes markup. Both formats render the same blocks (:func:`_blocks`).
 """
 
 from __future__ import annotations
 
 import re
 
-from markdown_it import MarkdownIt
+from html import escape
 
 _HTML_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -34,31 +34,52 @@ def _cell(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>])", r"\\\1", " ".join(str(text).split()))
 
 
-def feedback_markdown(document: dict, student: str) -> str:
-    """The feedback of one student as Markdown."""
-    lines = [f"# Feedback for {_cell(student)}", "",
-             f"**Total: {document['score']:g} / {document['max_score']:g}**", ""]
+def _blocks(document: dict, student: str) -> list[tuple]:
+    """The feedback as a list of blocks (kind, content), rendered by both formats below."""
+    blocks: list[tuple] = [("h1", f"Feedback for {student}"),
+                           ("strong", f"Total: {document['score']:g} / {document['max_score']:g}")]
+    adjustments = []
     for adjustment in document.get("adjustments", []):
         what = "late penalty" if adjustment["kind"] == "late_penalty" else "score set by hand"
-        lines.append(f"- {what} on {_cell(adjustment['target'])}: {adjustment['old']:g} → {adjustment['new']:g} "
-                     f"({_cell(adjustment['reason'])})")
+        adjustments.append(f"{what} on {adjustment['target']}: {adjustment['old']:g} → {adjustment['new']:g} "
+                           f"({adjustment['reason']})")
+    if adjustments:
+        blocks.append(("items", adjustments))
     for entry in document["assignments"]:
-        lines += ["", f"## {entry['assignment']}: {entry['score']:g} / {entry['max_score']:g}", ""]
+        blocks.append(("h2", f"{entry['assignment']}: {entry['score']:g} / {entry['max_score']:g}"))
         if entry["status"] == "not_gradable":
-            lines += ["Not gradable:", "", _block(entry.get("reason", ""))]
+            blocks += [("p", "Not gradable:"), ("code", entry.get("reason", ""))]
             continue
         if entry.get("reason"):
-            lines += [_cell(entry["reason"]), ""]
+            blocks.append(("p", entry["reason"]))
         tests = [t for t in document["tests"] if t["assignment"] == entry["assignment"]]
-        lines += ["| test | points | outcome |", "|---|---|---|"]
-        lines += [f"| {_cell(t['name'])}{' (hidden)' if t['visibility'] != 'public' else ''} | "
-                  f"{t['score']:g}/{t['max_score']:g} | {t['outcome'].replace('_', ' ')} |" for t in tests]
+        blocks.append(("table", [(f"{t['name']}{' (hidden)' if t['visibility'] != 'public' else ''}",
+                                  f"{t['score']:g}/{t['max_score']:g}", t["outcome"].replace("_", " "))
+                                 for t in tests]))
         for test in tests:
-            if test["outcome"] == "passed":
-                continue
-            lines += ["", f"### {_cell(test['name'])}", ""]
-            lines.append(_block(_test_text(test)))
-    return "\n".join(lines) + "\n"
+            if test["outcome"] != "passed":
+                blocks += [("h3", test["name"]), ("code", _test_text(test))]
+    return blocks
+
+
+def feedback_markdown(document: dict, student: str) -> str:
+    """The feedback of one student as Markdown."""
+    lines: list[str] = []
+    for kind, content in _blocks(document, student):
+        if kind in ("h1", "h2", "h3"):
+            lines += ["" if lines else None, f"{'#' * int(kind[1])} {_cell(content)}", ""]
+        elif kind == "strong":
+            lines += [f"**{content}**", ""]  # numbers only
+        elif kind == "items":
+            lines += [f"- {_cell(item)}" for item in content]
+        elif kind == "p":
+            lines += [_cell(content), ""]
+        elif kind == "code":
+            lines.append(_block(content))
+        elif kind == "table":
+            lines += ["| test | points | outcome |", "|---|---|---|"]
+            lines += [f"| {_cell(name)} | {points} | {outcome} |" for name, points, outcome in content]
+    return "\n".join(line for line in lines if line is not None) + "\n"
 
 
 def _test_text(test: dict) -> str:
@@ -75,8 +96,23 @@ def _test_text(test: dict) -> str:
 
 
 def feedback_html(document: dict, student: str) -> str:
-    """The same feedback as one HTML page."""
-    renderer = MarkdownIt("commonmark", {"html": False}).enable("table")
-    body = renderer.render(feedback_markdown(document, student))
-    title = re.sub(r"[<>&\"']", "", f"Feedback for {student}")
-    return _HTML_PAGE.format(title=title, body=body)
+    """The same feedback as one HTML page: every piece of text escaped, no markup from any input."""
+    parts = []
+    for kind, content in _blocks(document, student):
+        if kind in ("h1", "h2", "h3"):
+            parts.append(f"<{kind}>{escape(content)}</{kind}>")
+        elif kind == "strong":
+            parts.append(f"<p><strong>{escape(content)}</strong></p>")
+        elif kind == "items":
+            parts.append("<ul>" + "".join(f"<li>{escape(item)}</li>" for item in content) + "</ul>")
+        elif kind == "p":
+            parts.append(f"<p>{escape(content)}</p>")
+        elif kind == "code":
+            parts.append(f"<pre><code>{escape(content)}</code></pre>")
+        elif kind == "table":
+            rows = "".join(f"<tr><td>{escape(name)}</td><td>{escape(points)}</td><td>{escape(outcome)}</td></tr>"
+                           for name, points, outcome in content)
+            parts.append(f"<table><thead><tr><th>test</th><th>points</th><th>outcome</th></tr></thead>"
+                         f"<tbody>{rows}</tbody></table>")
+    title = escape(f"Feedback for {student}")
+    return _HTML_PAGE.format(title=title, body="\n".join(parts) + "\n")

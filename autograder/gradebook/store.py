@@ -20,7 +20,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, event, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -151,11 +151,15 @@ class Gradebook:
                 score=float(document["score"]), max_score=float(document["max_score"]),
                 duration_s=float(document.get("duration_s", 0.0)), document=document,
             )
-            grading.tests = [TestRow(name=t["name"], assignment=t["assignment"], exercise=t["exercise"],
-                                     outcome=t["outcome"], score=float(t["score"]), max_score=float(t["max_score"]),
-                                     mistake=t.get("mistake"), message=t.get("message", ""))
-                             for t in document["tests"]]
             session.add(grading)
+            session.flush()
+            # One multi-row INSERT for the ~160 test rows (the ORM would add them one by one).
+            if document["tests"]:
+                session.execute(insert(TestRow), [
+                    {"grading_id": grading.id, "name": t["name"], "assignment": t["assignment"],
+                     "exercise": t["exercise"], "outcome": t["outcome"], "score": float(t["score"]),
+                     "max_score": float(t["max_score"]), "mistake": t.get("mistake"), "message": t.get("message", "")}
+                    for t in document["tests"]])
             session.add(AuditEntry(
                 actor=actor, action="regraded" if regrade else "graded", student_id=student.id,
                 target=",".join(sorted(document.get("checks_version", {}))),

@@ -26,10 +26,12 @@ from autograder.judge import feedback
 from autograder.judge.compare import Rejected, compare_values, matches, numeric_array
 from autograder.judge.mutants import Mutant
 from autograder.judge.session import Remote, Rng, Session
+from autograder.judge.wire import Unsupported
 from autograder.judge.statistics import distribution_problem, mask_problem
 
 PUBLIC = "public"
 HIDDEN = "hidden"
+FORWARDS_PER_FETCH = 64  # a numeric gradient's forward passes, sent to the child together
 
 
 @dataclass
@@ -44,15 +46,18 @@ class Verdict:
 
 
 class StudentNamespace:
-    """The submission's module as seen by a check: ``ns.softmax(z)`` calls into the child."""
+    """The submission's module as seen by a check: ``ns.softmax(z)`` calls into the child.
 
-    def __init__(self, session: Session):
-        self._session = session
+    ``tolerant``: a call that raises does not stop the calls queued after it; its value arrives
+    as an :class:`~autograder.judge.wire.Unsupported` marker instead."""
+
+    def __init__(self, session: Session, tolerant: bool = False):
+        self._session, self._tolerant = session, tolerant
 
     def __getattr__(self, name: str):
         if name.startswith("__"):
             raise AttributeError(name)
-        return lambda *args, **kwargs: self._session.call(name, *args, **kwargs)
+        return lambda *args, **kwargs: self._session.call(name, *args, _tolerant=self._tolerant, **kwargs)
 
     def rng(self, seed: int) -> Rng:
         return Rng(int(seed))
@@ -71,6 +76,7 @@ class Trial:
         self.check, self.session, self.oracle = check, session, oracle
         self.rng = np.random.default_rng([int(seed) % 2**63, zlib.crc32(check.name.encode())])
         self.student = StudentNamespace(session)
+        self.tolerant_student = StudentNamespace(session, tolerant=True)
 
     @property
     def public(self) -> bool:
@@ -103,6 +109,15 @@ class Trial:
                        self.diagnose(received, expected, compute))
 
 
+@dataclass
+class Prepared:
+    """A check's first half, done: the student calls are queued, ``fetch`` names the values they
+    return (remote), ``state`` is what the second half needs (inputs, expected value...)."""
+
+    fetch: Any
+    state: dict
+
+
 @dataclass(kw_only=True)
 class Check:
     name: str
@@ -127,6 +142,20 @@ class Check:
         return self.exercise.split(".")[1]
 
     def run(self, trial: Trial) -> Verdict:
+        prepared = self.prepare(trial)
+        return self.conclude(trial, prepared, trial.fetch(prepared.fetch))
+
+    # A check made of one round trip (queue the calls, fetch once, judge) can share that round
+    # trip with its neighbours (grader.run_checks); a check that fetches several times cannot.
+    groupable = True
+
+    def prepare(self, trial: Trial, grouped: bool = False) -> Prepared:
+        """Compute the inputs and the expected value, queue the student's calls. ``grouped``: the
+        round trip is shared, so queue now what a later round trip would otherwise fetch."""
+        raise NotImplementedError
+
+    def conclude(self, trial: Trial, prepared: Prepared, received) -> Verdict:
+        """Judge what the student's calls returned (``received``, plain data)."""
         raise NotImplementedError
 
 
@@ -139,11 +168,14 @@ class ValueCheck(Check):
     tolerance: tuple[float, float] | None = None
     exact: bool = False
 
-    def run(self, trial: Trial) -> Verdict:
+    def prepare(self, trial: Trial, grouped: bool = False) -> Prepared:
         inputs = trial.inputs(self.inputs)
         compute = lambda ns: self.call(ns, **copy.deepcopy(inputs))  # noqa: E731
         expected = trial.expected(compute)
-        received = trial.fetch(self.call(trial.student, **inputs))
+        return Prepared(self.call(trial.student, **inputs), {"inputs": inputs, "compute": compute, "expected": expected})
+
+    def conclude(self, trial: Trial, prepared: Prepared, received) -> Verdict:
+        inputs, compute, expected = (prepared.state[k] for k in ("inputs", "compute", "expected"))
         comparison = compare_values(received, expected, f"{self.function}(...)", self.exact, self.tolerance)
         if comparison.ok:
             return Verdict(True)
@@ -169,37 +201,63 @@ class GradientCheck(Check):
     step: float = 1e-6
     threshold: float = 1e-6  # CS231n relative error; correct code <= 1e-8, typical bugs >= 0.3
 
-    def run(self, trial: Trial) -> Verdict:
+    def prepare(self, trial: Trial, grouped: bool = False) -> Prepared:
+        """The analytic gradient; grouped, also the shifted forward passes of the numeric check, as
+        tolerant calls: one that raises is asked again on its own, and only if the analytic
+        gradient is right, as when the forwards run after it."""
         inputs = trial.inputs(self.inputs)
         reference = self.expect or self.analytic
         compute = lambda ns: reference(ns, **copy.deepcopy(inputs))  # noqa: E731
         expected = trial.expected(compute)
-        received = trial.fetch(self.analytic(trial.student, **inputs))
+        analytic = self.analytic(trial.student, **inputs)
+        shifts = self._shifts(inputs)
+        forwards = [self.forward(trial.tolerant_student, **shifted)
+                    for _, _, shifted in shifts[:FORWARDS_PER_FETCH]] if grouped else []
+        return Prepared({"analytic": analytic, "forwards": forwards},
+                        {"inputs": inputs, "compute": compute, "expected": expected, "shifts": shifts})
+
+    def conclude(self, trial: Trial, prepared: Prepared, received) -> Verdict:
+        inputs, compute, expected = (prepared.state[k] for k in ("inputs", "compute", "expected"))
+        analytic = received["analytic"]
         label = f"d/d{self.wrt[-1]}"
-        comparison = compare_values(received, expected, f"the gradient {label}")
+        comparison = compare_values(analytic, expected, f"the gradient {label}")
         if not comparison.ok:
-            return trial.mismatch(comparison, inputs, expected, received, compute)
-        _, precision = numeric_array(received)
+            return trial.mismatch(comparison, inputs, expected, analytic, compute)
+        _, precision = numeric_array(analytic)
         if precision == "float32":
             return Verdict(True, "the numeric gradient check was skipped: it needs float64 (your code returned float32)")
-        return self._numeric(trial, inputs, np.asarray(received, dtype=np.float64), label)
+        return self._numeric(trial, inputs, np.asarray(analytic, dtype=np.float64), label,
+                             prepared.state["shifts"], received["forwards"])
 
-    def _numeric(self, trial: Trial, inputs: dict, analytic: np.ndarray, label: str) -> Verdict:
-        base = _get_path(inputs, self.wrt)
-        numeric = np.zeros_like(analytic)
-        for index in np.ndindex(*np.shape(base)):
-            values = []
+    def _shifts(self, inputs: dict) -> list[tuple[tuple, int, dict]]:
+        """(index, sign, inputs with that one entry moved by sign * step), for every entry."""
+        shifts = []
+        for index in np.ndindex(*np.shape(_get_path(inputs, self.wrt))):
             for sign in (+1, -1):
                 shifted = copy.deepcopy(inputs)
                 target = np.array(_get_path(shifted, self.wrt), dtype=np.float64)
                 target[index] += sign * self.step
                 _set_path(shifted, self.wrt, target)
+                shifts.append((index, sign, shifted))
+        return shifts
+
+    def _numeric(self, trial: Trial, inputs: dict, analytic: np.ndarray, label: str, shifts: list, fetched: list) -> Verdict:
+        """Central differences of the student's forward; ``fetched``: the first forwards' outputs."""
+        outputs = list(fetched)
+        for start in range(len(outputs), len(shifts), FORWARDS_PER_FETCH):  # the rest, many per round trip
+            outputs += trial.fetch([self.forward(trial.student, **shifted)
+                                    for _, _, shifted in shifts[start:start + FORWARDS_PER_FETCH]])
+        values = {}
+        for number, ((index, sign, shifted), output) in enumerate(zip(shifts, outputs)):
+            if number < len(fetched) and isinstance(output, Unsupported):  # raised, or an object: ask alone
                 output = trial.fetch(self.forward(trial.student, **shifted))
-                try:
-                    values.append(float(self.objective(output, **shifted)))
-                except (Rejected, TypeError, ValueError, KeyError, IndexError) as error:
-                    return Verdict(False, f"the forward pass returned something unusable for the numeric check: {error}")
-            numeric[index] = (values[0] - values[1]) / (2 * self.step)
+            try:
+                values[index, sign] = float(self.objective(output, **shifted))
+            except (Rejected, TypeError, ValueError, KeyError, IndexError) as error:
+                return Verdict(False, f"the forward pass returned something unusable for the numeric check: {error}")
+        numeric = np.zeros_like(analytic)
+        for index in np.ndindex(*np.shape(_get_path(inputs, self.wrt))):
+            numeric[index] = (values[index, +1] - values[index, -1]) / (2 * self.step)
         error = np.abs(analytic - numeric) / np.maximum(1e-8, np.abs(analytic) + np.abs(numeric))
         worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), error.shape)) if error.size else ()
         if error.size and error[worst] > self.threshold:
@@ -230,11 +288,14 @@ class StatisticalCheck(Check):
             return mask_problem(received, inputs[self.data], spec)
         return distribution_problem(received, spec)
 
-    def run(self, trial: Trial) -> Verdict:
+    def prepare(self, trial: Trial, grouped: bool = False) -> Prepared:
         inputs = trial.inputs(self.inputs)
         compute = lambda ns: self.expect(ns, **copy.deepcopy(inputs))  # noqa: E731
         spec = trial.expected(compute)
-        received = trial.fetch(self.sample(trial.student, **inputs))
+        return Prepared(self.sample(trial.student, **inputs), {"inputs": inputs, "compute": compute, "spec": spec})
+
+    def conclude(self, trial: Trial, prepared: Prepared, received) -> Verdict:
+        inputs, compute, spec = (prepared.state[k] for k in ("inputs", "compute", "spec"))
         problem = self._problem(received, spec, inputs)
         if problem is None:
             return Verdict(True)
@@ -248,6 +309,7 @@ class BehaviourCheck(Check):
     """A property of the submission: ``probe(trial)`` returns what is wrong, or None."""
 
     probe: Callable[[Trial], str | None]
+    groupable = False  # a probe may fetch several times, each fetch depending on the last
 
     def run(self, trial: Trial) -> Verdict:
         problem = self.probe(trial)
@@ -268,9 +330,9 @@ def leaves_inputs_unchanged(draw: Callable, call: Callable, names: tuple[str, ..
         inputs = trial.inputs(draw)
         remote = {k: (trial.student.keep(v) if k in names else v) for k, v in inputs.items()}
         call(trial.student, **remote)
+        after = trial.fetch({name: remote[name] for name in names})
         for name in names:
-            after = trial.fetch(remote[name])
-            comparison = compare_values(after, inputs[name], f"the argument {name}", exact=True)
+            comparison = compare_values(after[name], inputs[name], f"the argument {name}", exact=True)
             if not comparison.ok:
                 return f"the function modified its argument {name!r} in place; work on a copy instead"
         return None
@@ -288,10 +350,11 @@ def uses_only_given_rng(draw: Callable, call: Callable) -> Callable[[Trial], str
     def probe(trial: Trial) -> str | None:
         inputs = trial.inputs(draw)
         seed = int(trial.rng.integers(2**31))
-        results = []
+        calls = []
         for global_seed, rng_seed in ((1, seed), (2, seed), (1, seed + 1)):
             trial.student.reseed_global(global_seed)
-            results.append(trial.fetch(call(trial.student, rng=trial.student.rng(rng_seed), **inputs)))
+            calls.append(call(trial.student, rng=trial.student.rng(rng_seed), **inputs))
+        results = trial.fetch(calls)  # the three calls, in order, in one round trip
         try:
             first, again, other = (numeric_array(r)[0] for r in results)
         except Rejected as rejection:

@@ -1,7 +1,8 @@
 """Grade one submission: find its files, load each in the child, run every check, collect results.
 
 The pipeline, one small step each: :func:`find_files` -> :func:`read_code` -> ``Session.load``
--> :func:`run_check` for every check of the rubric -> :class:`SubmissionResult`. A file that
+-> :func:`run_checks` for the checks of the rubric (:func:`run_check` for one, :func:`run_group`
+for neighbours that share a round trip) -> :class:`SubmissionResult`. A file that
 cannot be read or loaded makes that assignment *not gradable* (kept apart from a score of 0);
 a missing file makes its tests *not attempted*; nothing one assignment does affects another's
 verdicts, because every comparison happens here, in the trusted process.
@@ -14,6 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from autograder.judge.checks import PUBLIC, Check, Trial
 from autograder.judge.results import (
     ERROR, FAILED, NOT_ATTEMPTED, NOT_GRADABLE, PASSED, TIMEOUT, GRADED,
@@ -22,6 +25,10 @@ from autograder.judge.results import (
 from autograder.judge.rubric import PUBLIC_SEED, Rubric, live_oracle, load_rubric
 from autograder.judge.session import LoadError, Session, StudentError, TestTimeout, WorkerCrashed
 from autograder.submission import SubmissionError, find_files, read_code
+
+
+GROUP_SIZE = 16  # checks per shared round trip
+GROUP_BYTES = 1 << 20  # a check sending more than this to the child gets a round trip to itself
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,7 @@ def grade(path: Path, plan: Plan, start_child=None) -> SubmissionResult:
             finally:
                 timing["loading_s"] += time.perf_counter() - mark
             mark = time.perf_counter()
-            results = [run_check(check, session, oracle, plan.seed, assignment) for check in rubric.checks]
+            results = run_checks(rubric.checks, session, oracle, plan.seed, assignment)
             timing["checks_s"] += time.perf_counter() - mark
             tests += results
             assignments.append(AssignmentResult(assignment, GRADED, round(sum(t.score for t in results), 6),
@@ -99,15 +106,102 @@ def grade(path: Path, plan: Plan, start_child=None) -> SubmissionResult:
     )
 
 
+def run_checks(checks: list[Check], session: Session, oracle, seed: int, module: str) -> list[TestResult]:
+    """Every check of one assignment, in order. Consecutive checks that need one round trip each
+    share it (:func:`run_group`): a full submission makes a few dozen round trips, not hundreds."""
+    results: list[TestResult] = []
+    group: list[Check] = []
+    for check in checks:
+        if not check.groupable:
+            results += run_group(group, session, oracle, seed, module)
+            group = []
+            results.append(run_check(check, session, oracle, seed, module))
+            continue
+        group.append(check)
+        if len(group) == GROUP_SIZE:
+            results += run_group(group, session, oracle, seed, module)
+            group = []
+    return results + run_group(group, session, oracle, seed, module)
+
+
 def run_check(check: Check, session: Session, oracle, seed: int, module: str) -> TestResult:
     """Run one check under its own time limit and turn whatever happens into a test result."""
+    trial = _trial(check, session, oracle, seed)
+    return _judged(check, session, module, lambda: check.run(trial))
+
+
+def run_group(checks: list[Check], session: Session, oracle, seed: int, module: str) -> list[TestResult]:
+    """Run groupable checks with their student calls in one round trip, then judge each.
+
+    Each check's calls stay independent of the others' (an exception stops only its own). If the
+    group as a whole times out or kills the child, nobody can tell which check did it, so each is
+    run again on its own (a fresh child, its own time limit): the verdicts are exactly those of
+    :func:`run_check`. A check whose inputs are large gets its round trip to itself.
+    """
+    if len(checks) < 2:
+        return [run_check(check, session, oracle, seed, module) for check in checks]
+    results: list[TestResult | None] = [None] * len(checks)
+    members, alone = [], []
+    session.module = module
+    session.take_queued()
+    for number, check in enumerate(checks):
+        trial = _trial(check, session, oracle, seed)
+        started = time.perf_counter()
+        try:
+            prepared = check.prepare(trial, grouped=True)
+        except TestTimeout as timeout:  # it calls a function that already ran out of time
+            session.take_queued()
+            results[number] = _judged(check, session, module, lambda timeout=timeout: _raise(timeout))
+            continue
+        queued = session.take_queued()
+        member = (number, check, trial, prepared, queued, time.perf_counter() - started)
+        (alone if _array_bytes(queued) > GROUP_BYTES else members).append(member)
+    for batch in ([members] if members else []) + [[member] for member in alone]:
+        started = time.perf_counter()
+        try:
+            answers = session.fetch_group(module, max(m[1].timeout for m in batch),
+                                          [(queued, prepared.fetch) for _, _, _, prepared, queued, _ in batch])
+        except (TestTimeout, WorkerCrashed):
+            for number, check, *_ in batch:
+                results[number] = run_check(check, session, oracle, seed, module)
+            continue
+        share = (time.perf_counter() - started) / len(batch)
+        for (number, check, trial, prepared, _, prepare_s), answer in zip(batch, answers):
+            results[number] = _judged(
+                check, session, module,
+                lambda check=check, trial=trial, prepared=prepared, answer=answer: check.conclude(
+                    trial, prepared, session.member_value(answer, prepared.fetch)),
+                extra_seconds=prepare_s + share)
+    return results
+
+
+def _trial(check: Check, session: Session, oracle, seed: int) -> Trial:
+    return Trial(check, session, oracle, PUBLIC_SEED if check.visibility == PUBLIC else seed)
+
+
+def _raise(error: Exception):
+    raise error
+
+
+def _array_bytes(value) -> int:
+    """The bytes of the arrays inside queued requests (what the round trip will carry to the child)."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, dict):
+        return sum(_array_bytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_array_bytes(v) for v in value)
+    return 0
+
+
+def _judged(check: Check, session: Session, module: str, verdict_of, extra_seconds: float = 0.0) -> TestResult:
+    """``verdict_of()`` under the check's time limit, and whatever happens as a test result."""
     result = TestResult(check.name, check.assignment, check.exercise, 0.0, float(check.points), FAILED,
                         visibility=check.visibility)
-    trial = Trial(check, session, oracle, PUBLIC_SEED if check.visibility == PUBLIC else seed)
     started = time.perf_counter()
     try:
         with session.test(module, check.timeout):
-            verdict = check.run(trial)
+            verdict = verdict_of()
     except StudentError as error:
         if error.kind in ("not_implemented", "missing"):
             result.outcome = NOT_ATTEMPTED
@@ -142,7 +236,7 @@ def run_check(check: Check, session: Session, oracle, seed: int, module: str) ->
         # What failed first (it survives truncation in a table), then what the hidden check checks.
         result.message = f"{result.message} (checked: {check.description})" if result.message else check.description
     result.advice = [_advice(w) for w in session.warnings]
-    result.duration_s = time.perf_counter() - started
+    result.duration_s = time.perf_counter() - started + extra_seconds
     return result
 
 

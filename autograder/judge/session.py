@@ -201,18 +201,22 @@ class Session:
             raise StudentError(error.get("kind", "raised"), str(error.get("type", "Exception")),
                                str(error.get("message", "")), error.get("where"))
 
-    def call(self, target, *args, **kwargs) -> Remote:
+    def call(self, target, *args, _tolerant: bool = False, **kwargs) -> Remote:
         """Call a function of the module (by name) or a remote callable; the result stays remote.
 
         The call is queued: it runs, in order, when the next value is fetched (and its errors
-        surface there).
+        surface there). ``_tolerant``: if it raises, the calls after it still run, and its value
+        arrives as an :class:`~autograder.judge.wire.Unsupported` marker.
         """
         name = target if isinstance(target, str) else None
         if name in self.timed_out:
             raise TestTimeout(f"{name} ran out of time in an earlier test")
         handle = f"h{next(self._counter)}"
-        self._pending.append({"op": "call", "module": self.module, "target": target,
-                              "args": list(args), "kwargs": kwargs, "keep": handle, "name": name})
+        request = {"op": "call", "module": self.module, "target": target,
+                   "args": list(args), "kwargs": kwargs, "keep": handle, "name": name}
+        if _tolerant:
+            request["tolerant"] = True
+        self._pending.append(request)
         return Remote(self, handle)
 
     def put(self, value) -> Remote:
@@ -225,14 +229,75 @@ class Session:
         """Seed numpy's and Python's global generators in the child (to catch code that uses them)."""
         self._pending.append({"op": "reseed", "seed": seed})
 
+    # ------------------------------------------------------------ several tests, one round trip
+    def take_queued(self) -> list[dict]:
+        """The calls queued so far (one test's, when its checks are grouped), leaving the queue empty."""
+        queued, self._pending = self._pending, []
+        return queued
+
+    def fetch_group(self, module: str, seconds: float, members: list[tuple[list[dict], object]]) -> list[dict]:
+        """Run several tests in one round trip: each member is (its queued calls, the value to fetch).
+
+        The members are independent: one that raises does not stop the next. Returns one answer
+        per member, to hand to :meth:`member_value`. Raises TestTimeout (the child was killed at
+        the deadline) or WorkerCrashed for the group as a whole: which member did it is unknown.
+        """
+        self.module, self.warnings, self._current = module, [], []
+        batches = [queued + [{"op": "get", "value": value}] for queued, value in members]
+        batches[0].insert(0, {"op": "forget"})
+        self._deadline = time.monotonic() + seconds
+        try:
+            answer = self._request({"op": "group", "batches": batches})
+        finally:
+            self._deadline = float("inf")
+        answers = answer.get("answers")
+        if not (answer.get("ok") and isinstance(answers, list) and len(answers) == len(members)
+                and all(isinstance(a, dict) for a in answers)):
+            raise WorkerCrashed("the judge could not use the answer: not one answer per test of the group")
+        return answers
+
+    def member_value(self, answer: dict, asked):
+        """One group member's value as :meth:`fetch` would return it (or raise); sets ``warnings``."""
+        self.warnings = []
+        self._note_warnings(answer)
+        self._raise_for(answer)
+        if "value" not in answer:
+            raise WorkerCrashed("the judge could not use the answer: it carries no value")
+        problem = _shape_problem(asked, answer.get("value"))
+        if problem:
+            raise WorkerCrashed(f"the judge could not use the answer: {problem}")
+        return answer["value"]
+
+    def _note_warnings(self, answer: dict) -> None:
+        warnings = answer.get("warnings")
+        for warning in warnings if isinstance(warnings, list) else []:
+            if isinstance(warning, str) and warning not in self.warnings:
+                self.warnings.append(warning[:300])
+
     def fetch(self, value):
         """Run the queued calls, then bring a remote value (or a structure of them) back as plain data."""
         requests, self._pending = self._pending + [{"op": "get", "value": value}], []
         self._current = [r.get("name") for r in requests if r["op"] == "call"]
         answer = self._request({"op": "batch", "requests": requests})
-        for warning in answer.get("warnings", []):
-            if warning not in self.warnings:
-                self.warnings.append(warning)
+        self._note_warnings(answer)
         self._raise_for(answer)
         self._current = []
+        if "value" not in answer:
+            raise WorkerCrashed("the judge could not use the answer: it carries no value")
+        problem = _shape_problem(value, answer.get("value"))
+        if problem:  # only a child whose serving code was tampered with answers another shape
+            raise WorkerCrashed(f"the judge could not use the answer: {problem}")
         return answer["value"]
+
+
+def _shape_problem(asked, answered) -> str | None:
+    """How a fetched structure of remote values differs from the structure asked for, or None."""
+    if isinstance(asked, (list, tuple)):
+        if type(answered) is not type(asked) or len(answered) != len(asked):
+            return f"asked for a {type(asked).__name__} of {len(asked)} values, got {type(answered).__name__}"
+        return next((p for a, b in zip(asked, answered) if (p := _shape_problem(a, b))), None)
+    if isinstance(asked, dict):
+        if not isinstance(answered, dict) or set(answered) != set(asked):
+            return f"asked for the values {sorted(map(str, asked))}, got {type(answered).__name__}"
+        return next((p for k in asked if (p := _shape_problem(asked[k], answered[k]))), None)
+    return None

@@ -12,9 +12,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 from autograder.judge.compare import Rejected, numeric_array
+
+
+def _stats():
+    """scipy.stats, imported on first use (a second of start-up that only a grading worker needs)."""
+    from scipy import stats
+
+    return stats
 
 KS_ALPHA = 5e-7
 SIGMAS = 6.0
@@ -44,7 +50,7 @@ def distribution_problem(sample, spec: dict) -> str | None:
     if spec["family"] == "normal":
         mu, sigma = float(spec["mean"]), float(spec["std"])
         se_std = sigma / math.sqrt(2 * (n - 1))
-        cdf = stats.norm(loc=mu, scale=sigma).cdf
+        cdf = _stats().norm(loc=mu, scale=sigma).cdf
         target = f"N({mu:g}, std {sigma:.4g})"
     elif spec["family"] == "uniform":
         low, high = float(spec["low"]), float(spec["high"])
@@ -55,7 +61,7 @@ def distribution_problem(sample, spec: dict) -> str | None:
         mu, sigma = (low + high) / 2, (high - low) / math.sqrt(12)
         fourth = (high - low) ** 4 / 80
         se_std = math.sqrt((fourth - sigma**4) / n) / (2 * sigma)
-        cdf = stats.uniform(loc=low, scale=high - low).cdf
+        cdf = _stats().uniform(loc=low, scale=high - low).cdf
         target = f"U({low:.4g}, {high:.4g})"
     else:
         raise ValueError(f"unknown family {spec['family']!r}")
@@ -65,7 +71,7 @@ def distribution_problem(sample, spec: dict) -> str | None:
     if abs(std - sigma) > SIGMAS * se_std:
         return (f"the sample standard deviation is {std:.4g}; {target} has {sigma:.4g} "
                 f"(ratio {std / sigma:.3f}, tolerance {SIGMAS * se_std:.2g})")
-    p_value = stats.kstest(x, cdf).pvalue
+    p_value = _stats().kstest(x, cdf).pvalue
     if p_value < KS_ALPHA:
         return f"the values are not distributed like {target} (Kolmogorov-Smirnov p = {p_value:.1e})"
     return None
@@ -121,13 +127,13 @@ def _truncated_normal_problem(sample, spec: dict) -> str | None:
         return "the sample has the wrong shape or non-finite values"
     x = values.ravel()
     mean, scale, limit = float(spec["mean"]), float(spec["scale"]), float(spec["truncate"])
-    law = stats.truncnorm(-limit, limit, loc=mean, scale=scale)
+    law = _stats().truncnorm(-limit, limit, loc=mean, scale=scale)
     if np.abs(x - mean).max() > limit * scale * (1 + 1e-6):
         return "values fall outside the truncation bounds"
     sigma = float(law.std())
     se_std = sigma * math.sqrt((float(law.stats(moments="k")) + 2.0) / (4.0 * (x.size - 1)))
     if abs(x.mean() - mean) > SIGMAS * sigma / math.sqrt(x.size) or abs(x.std(ddof=1) - sigma) > SIGMAS * se_std:
         return "the moments differ from the truncated normal's"
-    if stats.kstest(x, law.cdf).pvalue < KS_ALPHA:
+    if _stats().kstest(x, law.cdf).pvalue < KS_ALPHA:
         return "the values are not distributed like the truncated normal"
     return None

@@ -50,13 +50,19 @@ class Unsupported:
 
 def encode(document) -> bytes:
     """A plain-data document (see the module docstring) as one message."""
-    blobs: list[bytes] = []
+    return b"".join(encode_parts(document))
+
+
+def encode_parts(document) -> list:
+    """:func:`encode`'s message as a list of buffers to write in order: each array's data is a
+    view of the array itself, so a large array is never copied on the sending side."""
+    blobs: list[tuple[bytes, memoryview]] = []
     tree = _encode_value(document, blobs, 0)
     head = json.dumps(tree, allow_nan=False, separators=(",", ":")).encode("utf-8")
     parts = [struct.pack(">Q", len(head)), head, struct.pack(">I", len(blobs))]
-    for blob in blobs:
-        parts += [struct.pack(">Q", len(blob)), blob]
-    return b"".join(parts)
+    for header, data in blobs:
+        parts += [struct.pack(">Q", len(header) + data.nbytes), header, data]
+    return parts
 
 
 def _encode_value(value, blobs, depth):
@@ -84,11 +90,13 @@ def _encode_value(value, blobs, depth):
 
 def _encode_array(value, blobs):
     array = np.asarray(value)
-    if array.dtype.hasobject or array.dtype.fields is not None:
+    if array.dtype.hasobject or array.dtype.fields is not None or array.dtype.itemsize == 0:
         return {"$object": f"numpy array of dtype {array.dtype}"}
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, np.asarray(array, order="C"), allow_pickle=False)
-    blobs.append(buffer.getvalue())
+    if not array.flags.c_contiguous:
+        array = array.copy(order="C")
+    header = io.BytesIO()  # the .npy header numpy itself writes (version 1.0, C order)
+    np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(array))
+    blobs.append((header.getvalue(), memoryview(array.reshape(-1).view(np.uint8))))
     return {"$array": len(blobs) - 1}
 
 

@@ -10,9 +10,7 @@ only, so a fresh child starts fast.
 
 from __future__ import annotations
 
-import os
 import random
-import struct
 import sys
 import traceback
 import types
@@ -20,7 +18,8 @@ import warnings
 
 import numpy as np
 
-from autograder.judge.wire import MAX_ITEMS, decode, encode
+from autograder.judge.wire import MAX_ITEMS, MAX_MESSAGE_BYTES, decode, encode_parts
+from autograder.sandbox import messages
 
 MAX_WARNINGS = 10
 
@@ -35,6 +34,8 @@ class Child:
         op = request.get("op")
         if op == "batch":
             return self.batch(request["requests"])
+        if op == "group":  # independent batches (several tests): a failure stops only its own
+            return {"ok": True, "answers": [self.batch(requests) for requests in request["batches"]]}
         if op == "load":
             return self.load(request["module"], request["cells"], request["filename"], request.get("tolerant", False))
         if op == "call":
@@ -55,10 +56,14 @@ class Child:
 
     def respond(self, body: bytes) -> bytes:
         """One request in the wire format, its answer in the wire format (never an exception)."""
+        return b"".join(self.answer(body))
+
+    def answer(self, body) -> list:
+        """:meth:`respond`'s answer as the buffers of :func:`~autograder.judge.wire.encode_parts`."""
         try:
-            return encode(self.handle(decode(body)))
+            return encode_parts(self.handle(decode(body)))
         except BaseException as error:  # a value that cannot be encoded, a bad reference...
-            return encode({"ok": False, "error": _describe(error, "<judge>") | {"kind": "protocol"}})
+            return encode_parts({"ok": False, "error": _describe(error, "<judge>") | {"kind": "protocol"}})
 
     def batch(self, requests: list[dict]) -> dict:
         """Run requests in order; stop at the first failure. Warnings of all of them are kept."""
@@ -98,12 +103,16 @@ class Child:
         target = request["target"]
         if isinstance(target, str):
             if module is None or not hasattr(module, target):
+                if request.get("tolerant") and request.get("keep"):
+                    self.handles[request["keep"]] = Raised()
+                    return {"ok": True, "warnings": []}
                 return {"ok": False, "error": {"kind": "missing", "type": "AttributeError",
                                                "message": f"{target} is not defined"}}
             function = getattr(module, target)
         else:
             function = self.resolve(target)
         filename = getattr(module, "__file__", "<submission>")
+        caught = []
         try:
             args = [self.resolve(a) for a in request.get("args", [])]
             kwargs = {k: self.resolve(v) for k, v in request.get("kwargs", {}).items()}
@@ -115,7 +124,9 @@ class Child:
                 ):
                     result = _materialize(result)
         except BaseException as error:
-            return {"ok": False, "error": _describe(error, filename)}
+            if not request.get("tolerant"):
+                return {"ok": False, "error": _describe(error, filename)}
+            result = Raised()  # the judge sees an Unsupported value and asks for this call alone
         if request.get("keep"):
             self.handles[request["keep"]] = result
         return {"ok": True, "warnings": _warnings(caught)}
@@ -139,8 +150,14 @@ class Child:
         handle, path = ref
         obj = self.handles[handle]
         for kind, key in path:
+            if isinstance(obj, Raised):  # a part of a tolerant call that raised: the marker again
+                break
             obj = obj[key] if kind == "item" else getattr(obj, key)
         return obj
+
+
+class Raised:
+    """The value of a tolerant call that raised."""
 
 
 def _materialize(iterator):
@@ -194,30 +211,13 @@ def _warnings(caught) -> list[str]:
     return seen
 
 
-def _read_exactly(fd: int, size: int) -> bytes | None:
-    chunks, left = [], size
-    while left:
-        chunk = os.read(fd, min(left, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
-def serve(read_fd: int, write_fd: int) -> None:
-    child = Child()
-    out = os.fdopen(write_fd, "wb", buffering=0)
-    while True:
-        header = _read_exactly(read_fd, 8)
-        if header is None:
-            return
-        body = _read_exactly(read_fd, struct.unpack(">Q", header)[0])
-        if body is None:
-            return
-        data = child.respond(body)
-        out.write(struct.pack(">Q", len(data)) + data)
+def serve(read_fd: int, write_fd: int, shared_fd: int | None = None) -> None:
+    """Answer the judge's requests until it closes the pipe; large bodies cross ``shared_fd``."""
+    shared = messages.SharedRegion(shared_fd) if shared_fd is not None else None
+    child, inbox = Child(), messages.Inbox()
+    while (body := inbox.receive(read_fd, MAX_MESSAGE_BYTES, shared=shared, trusted_sender=True)) is not None:
+        messages.send(write_fd, child.answer(body), shared=shared)
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), int(sys.argv[2]))
+    serve(*(int(fd) for fd in sys.argv[1:4]))

@@ -15,9 +15,9 @@ import subprocess
 import tempfile
 import threading
 
-from autograder.sandbox import bubblewrap, cgroups
+from autograder.sandbox import bubblewrap, cgroups, messages
 from autograder.sandbox.confine import Limits
-from autograder.sandbox.launcher import Channel, child_environment, describe_exit, widen_pipe
+from autograder.sandbox.launcher import Channel, child_environment, describe_exit
 
 START_SECONDS = 30.0
 CONTROL_SECONDS = 15.0
@@ -143,13 +143,15 @@ class ForkServer:
             self.start()
         requests_r, requests_w = os.pipe()
         answers_r, answers_w = os.pipe()
-        for fd in (requests_w, answers_r):
-            widen_pipe(fd)
+        shared = messages.SharedRegion.create()
         try:
-            reply = self._call({"op": "fork"}, [requests_r, answers_w])
+            # The child runs where the asking thread may run: on its CPU when it is pinned (.placement).
+            reply = self._call({"op": "fork", "cpus": sorted(os.sched_getaffinity(0))},
+                               [requests_r, answers_w, shared.fd])
         except SandboxError:
-            for fd in (requests_r, requests_w, answers_r, answers_w):
+            for fd in (requests_w, answers_r):
                 os.close(fd)
+            shared.close()
             raise
         finally:
             for fd in (requests_r, answers_w):
@@ -160,7 +162,7 @@ class ForkServer:
         self.forks += 1
         pid = reply["pid"]
         self.live.add(pid)
-        return ConfinedChild(self, pid, requests_w, answers_r, self.cgroup.oom_kills() if self.cgroup else 0)
+        return ConfinedChild(self, pid, requests_w, answers_r, shared, self.cgroup.oom_kills() if self.cgroup else 0)
 
     def kill(self, pid: int):
         self.live.discard(pid)
@@ -195,9 +197,10 @@ class ConfinedChild(Channel):
 
     isolated = True
 
-    def __init__(self, server: ForkServer, pid: int, to_child: int, from_child: int, oom_before: int):
+    def __init__(self, server: ForkServer, pid: int, to_child: int, from_child: int,
+                 shared: messages.SharedRegion, oom_before: int):
         self.server, self.pid = server, pid
-        self._to_child, self._from_child = to_child, from_child
+        self._attach(to_child, from_child, shared)
         self._oom_before = oom_before
         self._dead = False
 

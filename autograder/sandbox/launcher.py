@@ -10,19 +10,20 @@ explicitly declined with ``--insecure``.
 from __future__ import annotations
 
 import fcntl
+import math
 import os
 import resource
 import select
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from autograder.judge.wire import MAX_MESSAGE_BYTES, WireError, decode, encode
+from autograder.judge.wire import MAX_MESSAGE_BYTES, WireError, decode, encode_parts
+from autograder.sandbox import messages
 
 CPU_SECONDS = 120  # a backstop per child; each test has its own wall-clock limit
 FILE_SIZE = 16 << 20
@@ -71,50 +72,57 @@ def _limit_resources() -> None:  # runs in the child between fork and exec
 class Channel:
     """Two pipes to a child: send a request, wait for its answer until a deadline.
 
-    Subclasses say how the child dies (:meth:`kill`) and how its death is described."""
+    Subclasses say how the child dies (:meth:`kill`) and how its death is described; they hand
+    their two pipe ends to :meth:`_attach`."""
 
     isolated = False  # True only for a child confined by the OS sandbox
     _to_child = _from_child = -1
 
+    _shared: messages.SharedRegion | None = None
+
+    def _attach(self, to_child: int, from_child: int, shared: messages.SharedRegion | None) -> None:
+        """Use these pipe ends and this shared region (large bodies): the pipes wide, the sending
+        end non-blocking so that a child that stops reading cannot hold the judge past its deadline."""
+        for fd in (to_child, from_child):
+            widen_pipe(fd)
+        os.set_blocking(to_child, False)
+        self._to_child, self._from_child, self._shared = to_child, from_child, shared
+
     def request(self, document: dict, timeout: float):
         """Send one request and wait at most ``timeout`` seconds for its decoded answer."""
         deadline = time.monotonic() + timeout
-        data = encode(document)
+        parts = encode_parts(document)
         try:
-            # Header and body in one write: the child wakes once per request, not twice.
-            view = memoryview(struct.pack(">Q", len(data)) + data)
-            while view:
-                written = os.write(self._to_child, view)
-                view = view[written:]
-        except (BrokenPipeError, OSError) as error:
+            messages.send(self._to_child, parts, lambda: self._wait(self._to_child, select.POLLOUT, deadline),
+                          self._shared)
+        except OSError as error:  # the child closed its end: it died
             raise ChildCrashed(self._death_note()) from error
-        header = self._read(8, deadline)
-        (length,) = struct.unpack(">Q", header)
-        if length > MAX_MESSAGE_BYTES:
-            self.kill()
-            raise ChildCrashed(f"the answer announced {length} bytes, over the cap of {MAX_MESSAGE_BYTES}")
         try:
-            return decode(self._read(length, deadline))
+            body = messages.thread_inbox().receive(self._from_child, MAX_MESSAGE_BYTES,
+                                                   lambda: self._wait(self._from_child, select.POLLIN, deadline),
+                                                   self._shared)
+        except messages.TooLarge as error:
+            self.kill()
+            raise ChildCrashed(f"the answer announced {error.length} bytes, over the cap of {MAX_MESSAGE_BYTES}") from None
+        if body is None:
+            raise ChildCrashed(self._death_note())
+        try:
+            return decode(body)
         except WireError as error:
             self.kill()
             raise ChildCrashed(f"the answer was not valid plain data: {error}") from error
 
-    def _read(self, size: int, deadline: float) -> bytes:
-        chunks, left = [], size
-        while left:
+    def _wait(self, fd: int, event: int, deadline: float) -> None:
+        """Return once ``fd`` is ready (or closed at the other end); past the deadline, kill the child."""
+        poller = select.poll()
+        poller.register(fd, event)
+        while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.kill()
                 raise ChildTimeout()
-            ready, _, _ = select.select([self._from_child], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(self._from_child, min(left, 1 << 20))
-            if not chunk:
-                raise ChildCrashed(self._death_note())
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+            if poller.poll(max(1, math.ceil(remaining * 1000))):
+                return
 
     def _close_pipes(self) -> None:
         for fd in (self._to_child, self._from_child):
@@ -123,6 +131,9 @@ class Channel:
             except OSError:
                 pass
         self._to_child = self._from_child = -1
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
 
     def _death_note(self) -> str:
         raise NotImplementedError
@@ -154,13 +165,13 @@ class ChildProcess(Channel):
 
     def __init__(self):
         self.workdir = tempfile.mkdtemp(prefix="dlgrade-child-")
-        to_child_r, self._to_child = os.pipe()
-        self._from_child, from_child_w = os.pipe()
-        for fd in (self._to_child, self._from_child):
-            widen_pipe(fd)
+        to_child_r, to_child = os.pipe()
+        from_child, from_child_w = os.pipe()
+        shared = messages.SharedRegion.create()
+        self._attach(to_child, from_child, shared)
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "autograder.sandbox.child", str(to_child_r), str(from_child_w)],
-            pass_fds=(to_child_r, from_child_w),
+            [sys.executable, "-I", "-m", "autograder.sandbox.child", str(to_child_r), str(from_child_w), str(shared.fd)],
+            pass_fds=(to_child_r, from_child_w, shared.fd),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -4,8 +4,9 @@ Started by :class:`autograder.sandbox.forkserver.ForkServer`. It gives up root (
 started it as root), pins every numeric library to one thread, imports numpy and the child
 module once, and then serves requests on a SOCK_SEQPACKET control socket:
 
-- ``fork`` (with two file descriptors: requests in, answers out): fork a child, confine it
-  (:mod:`.confine`), and let it serve the submission; reply with its pid.
+- ``fork`` (with three file descriptors: requests in, answers out, the shared region for large
+  messages): fork a child, confine it (:mod:`.confine`), and let it serve the submission; reply
+  with its pid.
 - ``kill``: SIGKILL a child; as pid 1 of its own pid namespace its death takes every process it
   started. ``wait``: its exit status, once it has exited.
 
@@ -15,9 +16,11 @@ student should not see.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -47,12 +50,36 @@ def become_unprivileged(uid: int, gid: int) -> None:
 
 def warm_up() -> None:
     """Import what every child needs, once, before any fork."""
-    for module in ("numpy", "autograder.sandbox.child"):
+    for module in ("numpy", "numpy.random", "autograder.sandbox.child"):  # numpy 2 loads numpy.random lazily
         importlib.import_module(module)
     try:
         importlib.import_module("pyseccomp")
     except (ImportError, OSError, RuntimeError):
         pass  # reported by the self-test as a missing hardening layer
+    _exercise_numpy()
+    gc.freeze()  # a collection in a child then never writes to (and copies) the pages it shares with the server
+
+
+def _exercise_numpy() -> None:
+    """Run the operations the course's submissions use, so that numpy's per-process caches (ufunc
+    loops per dtype, casts, random generators) are filled once here instead of in every child."""
+    import numpy as np
+
+    from autograder.judge.wire import decode, encode
+
+    rng = np.random.default_rng(0)
+    for dtype in (np.float64, np.float32):
+        x = rng.standard_normal((8, 5)).astype(dtype)
+        w = rng.uniform(-1, 1, (5, 3)).astype(dtype)
+        y = x @ w + w.sum(axis=0)
+        z = np.exp(-np.abs(y)) / (1 + np.exp(-np.abs(y)))
+        z = np.where(y >= 0, 1 / (1 + np.exp(-y)), z) * (1 - z) - np.tanh(y) + np.maximum(y, 0)
+        z = np.clip(z, 1e-12, 1 - 1e-12)
+        _ = (np.log(z).mean(), np.sqrt(z ** 2 + 1).max(axis=1), z.argmax(axis=1), (z > 0.5).astype(dtype),
+             np.allclose(z, z), np.isfinite(z).all(), x.T @ (y - y.max(axis=1, keepdims=True)), np.outer(x[0], x[1]))
+        decode(encode({"x": x, "y": [y, (z, 1.5)], "n": None}))
+    _ = (rng.binomial(1, 0.3, (4, 4)), rng.random((4, 4)) < 0.5, rng.permutation(10), rng.choice(5, 3),
+         rng.integers(0, 9, 4), rng.normal(0, 1, 3), np.random.default_rng([1, 2]).uniform(size=3))
 
 
 class Server:
@@ -90,9 +117,9 @@ class Server:
     def handle(self, request: dict, fds: list[int]) -> dict:
         op = request.get("op")
         if op == "fork":
-            if len(fds) != 2:
-                return {"ok": False, "error": "fork needs two file descriptors"}
-            return self.fork(fds[0], fds[1])
+            if len(fds) != 3:
+                return {"ok": False, "error": "fork needs three file descriptors"}
+            return self.fork(*fds, cpus=request.get("cpus"))
         if op == "kill":
             pid = int(request["pid"])
             try:
@@ -109,12 +136,12 @@ class Server:
         return {"ok": False, "error": f"unknown op {op!r}"}
 
     # ------------------------------------------------------------ children
-    def fork(self, requests_fd: int, answers_fd: int) -> dict:
+    def fork(self, requests_fd: int, answers_fd: int, shared_fd: int, cpus: list[int] | None = None) -> dict:
         report_r, report_w = os.pipe()
         first = os.fork()
         if first == 0:
             try:
-                _first_child(self.control.fileno(), requests_fd, answers_fd, report_w, self.limits)
+                _first_child(self.control.fileno(), (requests_fd, answers_fd, shared_fd), report_w, self.limits, cpus)
             finally:
                 os._exit(70)
         os.close(report_w)
@@ -141,20 +168,32 @@ class Server:
 
     def wait(self, pid: int, timeout: float):
         deadline = time.monotonic() + timeout
-        while True:
-            self.reap()
-            if pid in self.exited:
-                return self.exited.pop(pid)
-            if time.monotonic() > deadline:
-                return None
-            time.sleep(0.002)
+        try:
+            exited = os.pidfd_open(pid)  # readable once the process has exited: no polling delay
+        except OSError:  # already reaped (its status is in self.exited), or no pidfd on this kernel
+            exited = None
+        try:
+            while True:
+                self.reap()
+                if pid in self.exited:
+                    return self.exited.pop(pid)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                if exited is not None:
+                    select.select([exited], [], [], remaining)
+                else:
+                    time.sleep(0.002)
+        finally:
+            if exited is not None:
+                os.close(exited)
 
 
-def _first_child(control_fd: int, requests_fd: int, answers_fd: int, report_w: int, limits) -> None:
+def _first_child(control_fd: int, fds: tuple[int, int, int], report_w: int, limits, cpus) -> None:
     """In the first fork: new namespaces, then fork the child that becomes pid 1 there."""
     try:
         os.close(control_fd)  # a submission must never reach the server's control socket
-        _close_all_but({requests_fd, answers_fd, report_w})
+        _close_all_but({*fds, report_w})
         confine.prctl(confine.PR_SET_DUMPABLE, 1)  # to write its own uid_map; the child drops it again
         confine.enter_namespaces(SANDBOX_UID, SANDBOX_GID)
         second = os.fork()
@@ -162,15 +201,16 @@ def _first_child(control_fd: int, requests_fd: int, answers_fd: int, report_w: i
         _report(report_w, f"error {type(error).__name__}: {error}")
         return
     if second == 0:
-        _second_child(requests_fd, answers_fd, report_w, limits)
+        _second_child(fds, report_w, limits, cpus)
         return
     _report(report_w, f"pid {second}")
     os._exit(0)
 
 
-def _second_child(requests_fd: int, answers_fd: int, report_w: int, limits) -> None:
+def _second_child(fds: tuple[int, int, int], report_w: int, limits, cpus) -> None:
     """Pid 1 of the submission's namespaces: confine, then serve the judge's requests."""
     try:
+        _run_on(cpus)
         confine.private_mounts(limits, runtime_under_tmp())
         confine.apply_limits(limits)
         _quiet_stdio()
@@ -186,9 +226,18 @@ def _second_child(requests_fd: int, answers_fd: int, report_w: int, limits) -> N
     from autograder.sandbox.child import serve
 
     try:
-        serve(requests_fd, answers_fd)
+        serve(*fds)
     finally:
         os._exit(0)
+
+
+def _run_on(cpus) -> None:
+    """The judge's CPUs (one, when it is pinned: see :mod:`.placement`); the server's otherwise."""
+    if cpus:
+        try:
+            os.sched_setaffinity(0, {int(cpu) for cpu in cpus})
+        except (OSError, ValueError, TypeError):
+            pass  # CPUs outside this cpuset: stay where the server runs
 
 
 def runtime_under_tmp() -> list[str]:

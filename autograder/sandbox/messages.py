@@ -1,0 +1,172 @@
+"""Length-prefixed messages between the judge and a child, moved without extra copies.
+
+A message is ``u64 length | body`` on a pipe. The sender hands over the body as a list of
+buffers (the parts of :func:`autograder.judge.wire.encode_parts`, whose arrays are views of the
+data). A small body is written with ``writev``, straight from those buffers. A large one (a
+million-element array) is copied into a :class:`SharedRegion` that both ends map, and only its
+length crosses the pipe, flagged: pipes move data at a fraction of memory speed, and one
+request/answer pair of the dropout checks carries 24 MB.
+
+The receiver reads into one reusable buffer (:class:`Inbox`), so a run of large answers touches
+the same pages instead of faulting in fresh ones for every message. The judge always copies a
+body out of the shared region before decoding it, because the child can write there at any
+time. Both ends are used by the judge (:class:`~autograder.sandbox.launcher.Channel`, with
+deadlines) and by the child (:func:`~autograder.sandbox.child.serve`, blocking).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import mmap
+import os
+import struct
+import threading
+from typing import Callable
+
+HEADER = struct.Struct(">Q")
+IN_SHARED_REGION = 1 << 63  # flag on the length: the body is at the start of the shared region
+IOV_MAX = 1024  # Linux's limit on buffers per writev
+KEEP_BYTES = 64 << 20  # an inbox larger than this is dropped after use rather than kept
+SHARED_REGION_BYTES = 64 << 20
+SHARED_FROM_BYTES = 256 << 10  # smaller bodies go through the pipe: one write beats two copies
+
+
+class TooLarge(Exception):
+    """The announced length is over the cap; nothing of the body has been read."""
+
+    def __init__(self, length: int):
+        super().__init__(f"the message announced {length} bytes")
+        self.length = length
+
+
+class SharedRegion:
+    """A sealed memfd mapped by the judge and one child: the body of a large message goes here.
+
+    The seals forbid shrinking or growing it, so a child cannot truncate it under the judge's
+    mapping (the judge would die of SIGBUS). Each child gets a fresh one: nothing a submission
+    leaves in it reaches another submission."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.map = mmap.mmap(fd, 0)
+        self.size = len(self.map)
+
+    @classmethod
+    def create(cls, size: int = SHARED_REGION_BYTES) -> "SharedRegion":
+        fd = os.memfd_create("dlgrade-messages", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        os.ftruncate(fd, size)
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
+        return cls(fd)
+
+    def write(self, views: list[memoryview]) -> None:
+        offset = 0
+        for view in views:
+            self.map[offset:offset + view.nbytes] = view
+            offset += view.nbytes
+
+    def close(self) -> None:
+        try:
+            self.map.close()
+        except BufferError:  # a view of it is still alive somewhere: the mapping goes with it
+            pass
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+def send(fd: int, parts: list, wait: Callable[[], None] | None = None, shared: SharedRegion | None = None) -> None:
+    """Write one message whose body is the concatenation of ``parts`` (bytes or memoryviews).
+
+    A large body goes through ``shared`` when there is one and it fits. On a non-blocking
+    ``fd``, ``wait()`` is called whenever the pipe is full; it returns once the pipe can take
+    more, or raises (a deadline). Errors of ``os.writev`` propagate.
+    """
+    views = [memoryview(part).cast("B") for part in parts if len(part)]
+    length = sum(view.nbytes for view in views)
+    if shared is not None and SHARED_FROM_BYTES <= length <= shared.size:
+        shared.write(views)
+        views = [memoryview(HEADER.pack(length | IN_SHARED_REGION))]
+    else:
+        views.insert(0, memoryview(HEADER.pack(length)))
+    first = 0
+    while first < len(views):
+        try:
+            written = os.writev(fd, views[first:first + IOV_MAX])
+        except BlockingIOError:
+            if wait is None:
+                raise
+            wait()
+            continue
+        while written:
+            size = views[first].nbytes
+            if written < size:
+                views[first] = views[first][written:]
+                break
+            written -= size
+            first += 1
+
+
+def read_into(fd: int, view: memoryview, wait: Callable[[], None] | None = None) -> bool:
+    """Fill ``view`` from ``fd``; False if the writer closed the pipe first.
+
+    ``wait()``, when given, is called before each read and returns once ``fd`` is readable or
+    raises (a deadline)."""
+    filled = 0
+    while filled < view.nbytes:
+        if wait is not None:
+            wait()
+        count = os.readv(fd, [view[filled:]])
+        if count == 0:
+            return False
+        filled += count
+    return True
+
+
+class Inbox:
+    """A receiving buffer, reused from one message to the next (and, on the judge's side, from one
+    child to the next: :func:`thread_inbox`)."""
+
+    def __init__(self):
+        self._buffer = bytearray()
+
+    def receive(self, fd: int, max_bytes: int, wait: Callable[[], None] | None = None,
+                shared: SharedRegion | None = None, trusted_sender: bool = False) -> memoryview | None:
+        """The next message's body (valid until the next call), or None at end of file.
+
+        A body in ``shared`` is copied out first, unless ``trusted_sender`` (the child reading the
+        judge's requests uses it in place; the judge never does, since the child can write there
+        at any time). Raises :class:`TooLarge` when the announced length is over ``max_bytes``
+        (or, for a body in the shared region, over its size)."""
+        header = bytearray(HEADER.size)
+        if not read_into(fd, memoryview(header), wait):
+            return None
+        (length,) = HEADER.unpack(header)
+        in_shared = bool(length & IN_SHARED_REGION)
+        length &= ~IN_SHARED_REGION
+        if length > max_bytes or (in_shared and (shared is None or length > shared.size)):
+            raise TooLarge(length)
+        if in_shared and trusted_sender:
+            return memoryview(shared.map)[:length]
+        body = self._take(length)
+        if in_shared:
+            body[:] = memoryview(shared.map)[:length]  # one copy, then never read there again
+        elif not read_into(fd, body, wait):
+            return None
+        return body
+
+    def _take(self, length: int) -> memoryview:
+        if len(self._buffer) < length or len(self._buffer) > max(KEEP_BYTES, length):
+            self._buffer = bytearray(length)  # a new one: resizing would copy the old contents
+        return memoryview(self._buffer)[:length]
+
+
+_threads = threading.local()
+
+
+def thread_inbox() -> Inbox:
+    """This thread's inbox: a judge thread grades one child at a time, so its children share one
+    buffer, and its pages are faulted in once rather than once per submission."""
+    if not hasattr(_threads, "inbox"):
+        _threads.inbox = Inbox()
+    return _threads.inbox

@@ -1,0 +1,129 @@
+"""Checks that share a round trip (grader.run_group) reach exactly the verdicts they reach one at
+a time (grader.run_check), including when a member raises, hangs, or the child lies."""
+
+from __future__ import annotations
+
+import time
+import types
+
+import numpy as np
+import pytest
+
+from autograder.judge import grader
+from autograder.judge.checks import GradientCheck, ValueCheck, fixed_inputs
+from autograder.judge.session import Session
+from autograder.sandbox import shared_sandbox
+from grading import grade, plan_for, write_submission
+
+
+class ReferenceOracle:
+    """The smallest oracle: inputs as drawn, expected values from a plain namespace, no mutants."""
+
+    def __init__(self, **functions):
+        self.reference = types.SimpleNamespace(**functions)
+
+    def inputs(self, check, key, draw, rng):
+        return draw(rng)
+
+    def expected(self, check, key, compute):
+        return compute(self.reference)
+
+    def variants(self, check, key, compute):
+        return []
+
+
+ORACLE = ReferenceOracle(square=lambda x: x ** 2, hang=lambda x: x ** 2, grad=lambda x: 2 * x, forward=lambda x: x ** 2)
+# Integer inputs: the numeric check's shifted inputs are the only non-integer ones.
+STUDENT = """
+import numpy as np
+def square(x):
+    return x ** 2
+def forward(x):
+    if not np.all(x == np.round(x)):
+        raise ValueError("shifted input")
+    return x ** 2
+def wrong_grad(x):
+    return 3 * x
+def grad(x):
+    return 2 * x
+def hang(x):
+    while True:
+        pass
+"""
+
+
+def gradient_check(name, function):
+    return GradientCheck(name=name, exercise=f"m.{function}", points=2, inputs=fixed_inputs(x=np.array([1.0, 2.0])),
+                         analytic=lambda ns, x: getattr(ns, function)(x), expect=lambda ns, x: ns.grad(x),
+                         forward=lambda ns, x: ns.forward(x), objective=lambda out, x: float(np.sum(out)), wrt=("x",))
+
+
+def value_check(name, function, timeout=5.0):
+    return ValueCheck(name=name, exercise=f"m.{function}", points=1, inputs=fixed_inputs(x=np.array([3.0, 4.0])),
+                      call=lambda ns, x: getattr(ns, function)(x), timeout=timeout)
+
+
+def verdicts(results):
+    return [(r.name, r.outcome, r.score, r.message) for r in results]
+
+
+def run(checks, grouped: bool):
+    with Session(shared_sandbox().start_child) as session:
+        session.load("m", [STUDENT], "m.py")
+        if grouped:
+            return grader.run_checks(checks, session, ORACLE, 1, "m")
+        return [grader.run_check(check, session, ORACLE, 1, "m") for check in checks]
+
+
+def test_a_forward_that_raises_keeps_the_verdict_of_one_check_at_a_time():
+    checks = [value_check("square", "square"),
+              gradient_check("wrong analytic gradient, forward raises on shifted inputs", "wrong_grad"),
+              gradient_check("right analytic gradient, forward raises on shifted inputs", "grad"),
+              value_check("square again", "square")]
+    grouped, alone = run(checks, True), run(checks, False)
+    assert verdicts(grouped) == verdicts(alone)
+    assert [r.outcome for r in grouped] == ["passed", "failed", "error", "passed"]
+    assert "ValueError: shifted input" in grouped[2].message
+
+
+def test_a_hang_inside_a_group_times_out_that_test_only():
+    checks = [value_check("square", "square"), value_check("hangs", "hang", timeout=1.0),
+              value_check("square again", "square")]
+    started = time.monotonic()
+    results = run(checks, True)
+    assert [r.outcome for r in results] == ["passed", "timeout", "passed"]
+    assert time.monotonic() - started < 15
+
+
+def test_a_child_that_answers_a_group_with_the_wrong_shape_gets_errors_not_a_crash():
+    liar = STUDENT + ("\nimport autograder.sandbox.child as served\n"
+                      "served.Child.handle = lambda self, request: {'ok': True, 'answers': [], 'value': None}\n")
+    with Session(shared_sandbox().start_child) as session:
+        session.load("m", [liar], "m.py")
+        results = grader.run_checks([value_check("a", "square"), value_check("b", "square")], session, ORACLE, 1, "m")
+    assert [r.outcome for r in results] == ["failed", "failed"]  # None is no square; nothing forged passes
+
+
+def test_every_check_of_a_buggy_submission_agrees_grouped_and_one_at_a_time(tmp_path, course, monkeypatch):
+    plan = plan_for(course, "mlp", "activations")
+    mlp = course.answer_source("mlp").read_text()
+    activations = course.answer_source("activations").read_text()
+    bugs = {"mlp": ("dZ2 = (Y - T) / N * sigmoid_backward(Y)", "dZ2 = (Y - T) * sigmoid_backward(Y)"),
+            "activations": ("return np.where(np.asarray(z) > 0, dout, 0)", "return np.where(np.asarray(z) >= 0, dout, 1)")}
+    assert bugs["mlp"][0] in mlp and bugs["activations"][0] in activations
+    folder = write_submission(tmp_path, "mlp", mlp.replace(*bugs["mlp"]))
+    write_submission(folder, "activations", activations.replace(*bugs["activations"]))
+    grouped = grade(folder, plan)
+    monkeypatch.setattr(grader, "GROUP_SIZE", 1)
+    alone = grade(folder, plan)
+    assert verdicts(grouped.tests) == verdicts(alone.tests)
+    assert 0 < grouped.score < grouped.max_score
+
+
+@pytest.mark.parametrize("size", [2, 16])
+def test_group_sizes_change_no_verdict(tmp_path, course, monkeypatch, size):
+    plan = plan_for(course, "losses")
+    folder = write_submission(tmp_path, "losses", course.answer_source("losses").read_text())
+    monkeypatch.setattr(grader, "GROUP_SIZE", size)
+    result = grade(folder, plan)
+    assert result.score == result.max_score

@@ -1,0 +1,207 @@
+"""How requests and answers travel between the judge and a sandboxed child: messages on pipes,
+large bodies through a sealed shared region, deadlines on sending as well as on receiving, and
+the child placed on the judge's CPU."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from autograder.judge.wire import decode, encode, encode_parts
+from autograder.sandbox import messages, placement, shared_sandbox
+from autograder.sandbox.launcher import ChildCrashed, ChildProcess, ChildTimeout
+
+HUGE = np.arange(1_500_000, dtype=np.float64).reshape(1500, 1000)  # 12 MB: goes through the shared region
+
+
+def load(child, source: str) -> None:
+    answer = child.request({"op": "load", "module": "m", "cells": [source], "filename": "m.py", "tolerant": False}, 20)
+    assert answer["ok"], answer
+
+
+def call(child, target: str, *args, timeout: float = 20):
+    return child.request({"op": "batch", "requests": [
+        {"op": "call", "module": "m", "target": target, "args": list(args), "kwargs": {}, "keep": "h"},
+        {"op": "get", "value": {"$ref": ["h", []]}}]}, timeout)
+
+
+# ---------------------------------------------------------------- the wire, in parts
+@pytest.mark.parametrize("value", [
+    np.arange(12.0).reshape(3, 4).T,  # not C-contiguous: copied once, in C order
+    np.float32(2.5), np.array(7), np.zeros((0, 3)), np.array([True, False]), np.arange(4, dtype=">i4"),
+    np.array(["ab", "c"]), {"a": [np.ones(3), (1, None)]},
+])
+def test_encoded_parts_are_the_encoded_message(value):
+    parts = encode_parts({"value": value})
+    assert b"".join(bytes(memoryview(p).cast("B")) for p in parts) == encode({"value": value})
+    decoded = decode(encode({"value": value}))["value"]
+    if isinstance(value, np.ndarray):
+        assert decoded.dtype == value.dtype and decoded.shape == value.shape and np.array_equal(decoded, value)
+
+
+def test_an_array_is_sent_from_its_own_memory():
+    array = np.arange(1000, dtype=np.float64)
+    data = encode_parts({"x": array})[-1]
+    assert isinstance(data, memoryview) and np.shares_memory(np.frombuffer(data, dtype=np.float64), array)
+
+
+# ---------------------------------------------------------------- messages on a pipe
+def test_messages_cross_a_pipe_and_the_shared_region():
+    region = messages.SharedRegion.create(32 << 20)
+    read_fd, write_fd = os.pipe()
+    try:
+        inbox = messages.Inbox()
+        small = encode_parts({"x": np.arange(10.0)})
+        messages.send(write_fd, small, shared=region)
+        assert np.array_equal(decode(inbox.receive(read_fd, 1 << 30, shared=region))["x"], np.arange(10.0))
+        big = encode_parts({"x": HUGE})
+        messages.send(write_fd, big, shared=region)
+        os.set_blocking(read_fd, False)
+        assert len(os.read(read_fd, 1 << 16)) == messages.HEADER.size  # only the flagged length crossed the pipe
+        os.set_blocking(read_fd, True)
+        messages.send(write_fd, big, shared=region)
+        assert np.array_equal(decode(inbox.receive(read_fd, 1 << 30, shared=region))["x"], HUGE)
+    finally:
+        region.close()
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_an_announced_length_over_the_cap_is_refused_before_reading():
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, messages.HEADER.pack(1 << 40))
+    with pytest.raises(messages.TooLarge):
+        messages.Inbox().receive(read_fd, 1 << 20)
+    os.write(write_fd, messages.HEADER.pack(100 | messages.IN_SHARED_REGION))  # no region to read from
+    with pytest.raises(messages.TooLarge):
+        messages.Inbox().receive(read_fd, 1 << 20)
+    os.close(read_fd)
+    os.close(write_fd)
+
+
+def test_the_shared_region_cannot_be_shrunk_or_grown():
+    region = messages.SharedRegion.create(1 << 20)
+    try:
+        for size in (0, 2 << 20):
+            with pytest.raises(PermissionError):
+                os.ftruncate(region.fd, size)
+    finally:
+        region.close()
+
+
+# ---------------------------------------------------------------- through the sandbox
+@pytest.fixture(scope="module")
+def sandbox():
+    return shared_sandbox()
+
+
+def test_large_arrays_round_trip_through_a_confined_child(sandbox):
+    child = sandbox.start_child()
+    try:
+        load(child, "def double(x):\n    return x * 2, x.sum()\n")
+        for _ in range(2):
+            answer = call(child, "double", HUGE)
+            assert answer["ok"], answer
+            doubled, total = answer["value"]
+            assert np.array_equal(doubled, HUGE * 2) and total == HUGE.sum()
+    finally:
+        child.kill()
+
+
+def test_a_child_that_truncates_the_shared_region_cannot_hurt_the_judge(sandbox):
+    child = sandbox.start_child()
+    try:
+        load(child, "import os, numpy as np\n"
+                    "def attack(x):\n"
+                    "    errors = []\n"
+                    "    for fd in range(3, 64):\n"
+                    "        try:\n"
+                    "            os.ftruncate(fd, 0)\n"
+                    "        except OSError as error:\n"
+                    "            errors.append(type(error).__name__)\n"
+                    "    return np.ones(2_000_000), errors\n")
+        answer = call(child, "attack", HUGE)
+        assert answer["ok"], answer
+        big, errors = answer["value"]
+        assert big.shape == (2_000_000,) and "PermissionError" in errors  # the sealed memfd refused
+        assert call(child, "attack", HUGE)["ok"]  # and the next large answer still arrives
+    finally:
+        child.kill()
+
+
+def test_a_child_that_stops_reading_cannot_hold_the_judge_past_its_deadline(sandbox):
+    child = sandbox.start_child()
+    try:
+        # The child swaps an empty pipe in for its request pipe, keeping the real one open unread.
+        load(child, "import fcntl, os, stat\nkept = []\n"
+                    "def reads_a_pipe(fd):\n"
+                    "    try:\n        mode, flags = os.fstat(fd).st_mode, fcntl.fcntl(fd, fcntl.F_GETFL)\n"
+                    "    except OSError:\n        return False\n"
+                    "    return stat.S_ISFIFO(mode) and flags & os.O_ACCMODE == os.O_RDONLY\n"
+                    "def stop_reading():\n"
+                    "    for fd in [fd for fd in range(3, 64) if reads_a_pipe(fd)]:\n"
+                    "        kept.append(os.dup(fd))\n        empty, _ = os.pipe()\n        os.dup2(empty, fd)\n"
+                    "    return len(kept)\n")
+        assert call(child, "stop_reading")["value"] == 1
+        started = time.monotonic()
+        with pytest.raises(ChildTimeout):  # 80 MB: too large for the shared region, so through the full pipe
+            child.request({"op": "put", "value": [np.ones(1000) for _ in range(10_000)], "keep": "x"}, 2)
+        assert time.monotonic() - started < 10
+        assert not child.alive
+    finally:
+        child.kill()
+
+
+def test_an_unconfined_child_gets_the_shared_region_too():
+    child = ChildProcess()
+    try:
+        load(child, "def same(x):\n    return x\n")
+        answer = call(child, "same", HUGE)
+        assert answer["ok"] and np.array_equal(answer["value"], HUGE)
+    finally:
+        child.kill()
+    with pytest.raises(ChildCrashed):
+        call(child, "same", 1)
+
+
+# ---------------------------------------------------------------- placement
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to tell a pinned child apart")
+def test_a_child_runs_on_the_cpu_of_the_judge_thread_that_asked_for_it(sandbox):
+    cpu = max(os.sched_getaffinity(0))
+    seen = {}
+
+    def judge():
+        with placement.pinned(cpu):
+            child = sandbox.start_child()
+            try:
+                load(child, "import os\ndef where():\n    return sorted(os.sched_getaffinity(0))\n")
+                seen["child"] = call(child, "where")["value"]
+                seen["judge"] = sorted(os.sched_getaffinity(0))
+            finally:
+                child.kill()
+
+    thread = threading.Thread(target=judge)
+    thread.start()
+    thread.join()
+    assert seen == {"child": [cpu], "judge": [cpu]}
+    assert len(os.sched_getaffinity(0)) >= 2  # this thread was never pinned
+    child = sandbox.start_child()
+    try:
+        load(child, "import os\ndef where():\n    return sorted(os.sched_getaffinity(0))\n")
+        assert call(child, "where")["value"] == sorted(os.sched_getaffinity(0))
+    finally:
+        child.kill()
+
+
+def test_pinned_restores_the_affinity_it_found():
+    before = os.sched_getaffinity(0)
+    with placement.pinned(min(before)):
+        assert os.sched_getaffinity(0) == {min(before)}
+    assert os.sched_getaffinity(0) == before
+    assert placement.current_cpu() in before
+    assert placement.cpu_for_worker(0) == min(before)
+    assert placement.cpu_for_worker(len(before)) == min(before)  # round robin past the last CPU
