@@ -168,9 +168,9 @@ DENIED_SYSCALLS = (
 DENIED_SOCKET_FAMILIES = (socket.AF_INET, socket.AF_INET6, getattr(socket, "AF_PACKET", 17), 16)  # 16: netlink
 
 
-def install_seccomp() -> None:
-    """Load the filter; an unknown syscall name on this architecture is skipped."""
-    import pyseccomp as seccomp  # imported in the fork server already; libseccomp via ctypes
+def seccomp_filter():
+    """The filter, built once (the fork server builds it before forking; each child loads it)."""
+    import pyseccomp as seccomp  # libseccomp via ctypes
 
     deny = seccomp.ERRNO(errno.EPERM)
     rules = seccomp.SyscallFilter(seccomp.ALLOW)
@@ -178,11 +178,16 @@ def install_seccomp() -> None:
         try:
             rules.add_rule(deny, name)
         except (RuntimeError, ValueError, OSError):
-            pass
+            pass  # an unknown syscall name on this architecture
     for family in DENIED_SOCKET_FAMILIES:
         rules.add_rule(deny, "socket", seccomp.Arg(0, seccomp.EQ, family))
     # clone3 passes its flags in memory, where seccomp cannot look: make libc fall back to clone.
     rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
     for flag in (CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWPID):  # no nested namespaces
         rules.add_rule(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
-    rules.load()
+    return rules
+
+
+def install_seccomp(rules=None) -> None:
+    """Load the filter (``rules`` from :func:`seccomp_filter`, or a fresh one) into this process."""
+    (rules or seccomp_filter()).load()

@@ -29,6 +29,7 @@ import time
 from autograder.sandbox import confine
 
 SANDBOX_UID = SANDBOX_GID = 65534  # nobody
+_SECCOMP = None  # the seccomp filter, built by warm_up()
 
 
 def become_unprivileged(uid: int, gid: int) -> None:
@@ -57,6 +58,9 @@ def warm_up() -> None:
     except (ImportError, OSError, RuntimeError):
         pass  # reported by the self-test as a missing hardening layer
     _exercise_numpy()
+    global _SECCOMP
+    if _has_seccomp():
+        _SECCOMP = confine.seccomp_filter()  # built once here, loaded by each child
     gc.freeze()  # a collection in a child then never writes to (and copies) the pages it shares with the server
 
 
@@ -145,7 +149,7 @@ class Server:
             finally:
                 os._exit(70)
         os.close(report_w)
-        report = _read_all(report_r)
+        report = _read_report(report_r)
         os.waitpid(first, 0)
         lines = report.decode(errors="replace").splitlines()
         pid = next((int(line.split()[1]) for line in lines if line.startswith("pid ")), None)
@@ -217,7 +221,7 @@ def _second_child(fds: tuple[int, int, int], report_w: int, limits, cpus) -> Non
         os.chdir("/tmp")
         confine.drop_privileges()
         if _has_seccomp():
-            confine.install_seccomp()
+            confine.install_seccomp(_SECCOMP)
     except BaseException as error:
         _report(report_w, f"error {type(error).__name__}: {error}")
         os._exit(71)
@@ -271,10 +275,15 @@ def _report(fd: int, line: str) -> None:
         pass
 
 
-def _read_all(fd: int) -> bytes:
+def _read_report(fd: int) -> bytes:
+    """The children's report, up to its last line ("ready" or an error): no need to wait for EOF."""
     chunks = []
     while chunk := os.read(fd, 4096):
         chunks.append(chunk)
+        lines = b"".join(chunks).split(b"\n")[:-1]  # complete lines only
+        if any(line.startswith(b"error ") for line in lines) or (
+                b"ready" in lines and any(line.startswith(b"pid ") for line in lines)):
+            break
     os.close(fd)
     return b"".join(chunks)
 
