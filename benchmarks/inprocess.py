@@ -30,7 +30,10 @@ def init_worker(assignments: tuple[str, ...], seed: int) -> None:
     global _PLAN
     from autograder.course import Course
     from autograder.judge.grader import Plan
+    from autograder.sandbox import heap
     from synthetic import REPOSITORY
+
+    heap.retain_freed_memory()  # as grade-batch's workers do
 
     _PLAN = Plan.for_course(Course.locate(REPOSITORY / "solutions"), assignments, seed)
 

@@ -4,7 +4,8 @@ submission (bubblewrap + a new Python that imports numpy each time).
 
 Each mode grades the full model-answer submission (7 assignments, every check) in the same judge
 process with the same plan, pinned to one CPU as ``dlgrade`` pins a grading thread
-(:mod:`autograder.sandbox.placement`). The modes take turns, round after round (``--repeat``
+(:mod:`autograder.sandbox.placement`), keeping freed memory as its workers do
+(:mod:`autograder.sandbox.heap`). The modes take turns, round after round (``--repeat``
 rounds after one warm-up), so that a slow spell of a shared machine hits every mode alike.
 Printed: median wall time per submission, the median over rounds of each mode's ratio to
 in-process in the same round, and the time to hand out one child. Target (issue 4): the fork
@@ -62,10 +63,11 @@ def main() -> None:
     from autograder.course import Course
     from autograder.curriculum import ASSIGNMENTS
     from autograder.judge.grader import Plan, grade
-    from autograder.sandbox import open_sandbox, placement
+    from autograder.sandbox import heap, open_sandbox, placement
     from autograder.sandbox.forkserver import ForkServer
     from autograder.sandbox.launcher import ChildProcess
 
+    heap.retain_freed_memory()  # as in grade-batch's workers; every mode runs in this judge process
     course = Course.locate(REPOSITORY / "solutions")
     plan = Plan.for_course(course, ASSIGNMENTS, seed=1)
     with (tempfile.TemporaryDirectory() as folder, open_sandbox() as sandbox, ForkServer(recycle_after=1) as fresh,

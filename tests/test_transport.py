@@ -13,6 +13,7 @@ import pytest
 
 from autograder.judge.wire import decode, encode, encode_parts
 from autograder.sandbox import messages, placement, shared_sandbox
+from autograder.sandbox.forkserver import ForkServer, verified_handout
 from autograder.sandbox.launcher import ChildCrashed, ChildProcess, ChildTimeout
 
 HUGE = np.arange(1_500_000, dtype=np.float64).reshape(1500, 1000)  # 12 MB: goes through the shared region
@@ -93,10 +94,73 @@ def test_the_shared_region_cannot_be_shrunk_or_grown():
         region.close()
 
 
+def test_a_region_made_elsewhere_is_used_only_sealed_and_of_the_agreed_size():
+    unsealed = os.memfd_create("unsealed", os.MFD_ALLOW_SEALING)
+    sealed = messages.sealed_memfd(1 << 20)
+    try:
+        os.ftruncate(unsealed, 1 << 20)
+        with pytest.raises(ValueError, match="seals"):
+            messages.SharedRegion.adopt(unsealed, 1 << 20)
+        with pytest.raises(ValueError, match="bytes"):
+            messages.SharedRegion.adopt(sealed, 2 << 20)
+        assert messages.SharedRegion.adopt(sealed, 1 << 20).size == 1 << 20
+    finally:
+        os.close(unsealed)
+        os.close(sealed)
+
+
+def test_the_judge_refuses_a_handout_that_is_not_two_pipes_and_a_sealed_region(tmp_path):
+    def closed(fd):
+        try:
+            os.fstat(fd)
+        except OSError:
+            return True
+        return False
+
+    read_end, write_end = os.pipe()
+    region = messages.sealed_memfd()
+    with pytest.raises(ValueError, match="requests end"):
+        verified_handout([read_end, write_end, region])  # the ends swapped
+    assert all(closed(fd) for fd in (read_end, write_end, region))
+
+    read_end, write_end = os.pipe()
+    plain = os.open(tmp_path / "plain", os.O_RDWR | os.O_CREAT)
+    with pytest.raises(ValueError, match="seals|memfd"):
+        verified_handout([write_end, read_end, plain])
+    assert all(closed(fd) for fd in (read_end, write_end, plain))
+    with pytest.raises(ValueError, match="instead of 3"):
+        verified_handout([])
+
+
 # ---------------------------------------------------------------- through the sandbox
 @pytest.fixture(scope="module")
 def sandbox():
     return shared_sandbox()
+
+
+def test_the_next_child_is_confined_in_advance_and_is_a_fresh_one(sandbox):
+    first = sandbox.start_child()
+    try:
+        assert sandbox.server.settle()  # the spare is ready before anyone asks for it
+        load(first, "import numpy as np\nnp.pi = 3\ndef pi():\n    return float(np.pi)\n")
+        assert call(first, "pi")["value"] == 3
+    finally:
+        first.kill()
+    second = sandbox.start_child()
+    try:
+        assert second.pid != first.pid
+        load(second, "import numpy as np\ndef pi():\n    return float(np.pi)\n")
+        assert call(second, "pi")["value"] == np.pi
+    finally:
+        second.kill()
+
+
+def test_no_spare_is_confined_when_the_next_start_recycles_the_server():
+    with ForkServer(recycle_after=1) as server:
+        child = server.start_child()
+        assert not server.settle()
+        child.kill()
+        assert server.start_child().alive  # a fresh server
 
 
 def test_large_arrays_round_trip_through_a_confined_child(sandbox):

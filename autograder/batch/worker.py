@@ -96,8 +96,9 @@ class GradingWorker:
     """One plan, one sandbox, many submissions (one at a time)."""
 
     def __init__(self, settings: GradingSettings):
-        from autograder.sandbox import open_sandbox
+        from autograder.sandbox import heap, open_sandbox
 
+        heap.retain_freed_memory()  # this process grades submission after submission
         self.settings = settings
         self.plan = build_plan(settings)
         self.sandbox = open_sandbox(insecure=settings.insecure)

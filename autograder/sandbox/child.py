@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from autograder.judge.wire import MAX_ITEMS, MAX_MESSAGE_BYTES, decode, encode_parts
-from autograder.sandbox import messages
+from autograder.sandbox import heap, messages
 
 MAX_WARNINGS = 10
 
@@ -213,6 +213,7 @@ def _warnings(caught) -> list[str]:
 
 def serve(read_fd: int, write_fd: int, shared_fd: int | None = None) -> None:
     """Answer the judge's requests until it closes the pipe; large bodies cross ``shared_fd``."""
+    heap.retain_freed_memory()
     shared = messages.SharedRegion(shared_fd) if shared_fd is not None else None
     child, inbox = Child(), messages.Inbox()
     while (body := inbox.receive(read_fd, MAX_MESSAGE_BYTES, shared=shared, trusted_sender=True)) is not None:

@@ -2,15 +2,18 @@
 
 One :class:`ForkServer` per grading slot. It starts the server once (bubblewrap, then an
 interpreter that imports numpy), and :meth:`ForkServer.start_child` then costs a fork and the
-confinement steps, a few milliseconds, instead of a fresh interpreter. The server is recycled
-after ``recycle_after`` children, and restarted if it ever dies.
+confinement steps, a few milliseconds, instead of a fresh interpreter; and the server confines
+the next child while the judge grades with this one, so a handout is one round trip. The server
+is recycled after ``recycle_after`` children, and restarted if it ever dies.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
+import stat
 import subprocess
 import tempfile
 import threading
@@ -68,24 +71,26 @@ class ForkServer:
         self.control = ours
         self.control.settimeout(START_SECONDS)
         try:
-            self.info = self._receive()
+            self.info = self._receive()[0]
         except SandboxError as error:
             self.close()
             raise SandboxError(f"the sandbox did not start: {error}") from None
         self.control.settimeout(CONTROL_SECONDS)
         self.forks = 0
 
-    def _receive(self) -> dict:
+    def _receive(self) -> tuple[dict, list[int]]:
+        """The server's reply, and the file descriptors it passed with it."""
         try:
-            message = self.control.recv(1 << 16)
+            message, fds, _, _ = socket.recv_fds(self.control, 1 << 16, 3)
         except (socket.timeout, OSError) as error:
             raise SandboxError(self._server_death(str(error))) from None
         if not message:
             raise SandboxError(self._server_death("it exited"))
         reply = json.loads(message)
         if not reply.get("ok"):
+            _close_all(fds)
             raise SandboxError(reply.get("error", "unknown error"))
-        return reply
+        return reply, fds
 
     def _server_death(self, what: str) -> str:
         detail = ""
@@ -99,15 +104,20 @@ class ForkServer:
             detail = self._stderr.read(4000).decode(errors="replace").strip()
         return f"{what}{': ' + detail if detail else ''}"
 
-    def _call(self, document: dict, fds: list[int] = ()) -> dict:
+    def _exchange(self, document: dict) -> tuple[dict, list[int]]:
         with self._lock:
             if self.control is None:
                 raise SandboxError("the fork server is not running")
             try:
-                socket.send_fds(self.control, [json.dumps(document).encode()], list(fds))
+                self.control.send(json.dumps(document).encode())
             except OSError as error:
                 raise SandboxError(self._server_death(f"the fork server is gone ({error})")) from None
             return self._receive()
+
+    def _call(self, document: dict) -> dict:
+        reply, fds = self._exchange(document)
+        _close_all(fds)  # none expected
+        return reply
 
     @property
     def running(self) -> bool:
@@ -141,37 +151,33 @@ class ForkServer:
         if not self.running or (self.forks >= self.recycle_after and not self.live):
             self.close()
             self.start()
-        requests_r, requests_w = os.pipe()
-        answers_r, answers_w = os.pipe()
-        shared = messages.SharedRegion.create()
-        try:
-            # The child runs where the asking thread may run: on its CPU when it is pinned (.placement).
-            reply = self._call({"op": "fork", "cpus": sorted(os.sched_getaffinity(0))},
-                               [requests_r, answers_w, shared.fd])
-        except SandboxError:
-            for fd in (requests_w, answers_r):
-                os.close(fd)
-            shared.close()
-            raise
-        finally:
-            for fd in (requests_r, answers_w):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
         self.forks += 1
+        # The child runs where the asking thread may run: on its CPU when it is pinned (.placement).
+        # No spare when the next start recycles the server.
+        reply, fds = self._exchange({"op": "fork", "cpus": sorted(os.sched_getaffinity(0)),
+                                     "spare": self.forks < self.recycle_after})
         pid = reply["pid"]
         self.live.add(pid)
+        try:
+            requests_w, answers_r, shared = verified_handout(fds)
+        except ValueError as problem:
+            self.kill(pid)
+            raise SandboxError(f"the fork server handed out a child without its pipes: {problem}") from None
         return ConfinedChild(self, pid, requests_w, answers_r, shared, self.cgroup.oom_kills() if self.cgroup else 0)
 
-    def kill(self, pid: int):
+    def kill(self, pid: int, wait: bool = True):
+        """SIGKILL child ``pid`` (and so every process it started); its exit status if ``wait``."""
         self.live.discard(pid)
         if not self.running:
             return None
         try:
-            return self._call({"op": "kill", "pid": pid}).get("status")
+            return self._call({"op": "kill", "pid": pid, "wait": wait}).get("status")
         except SandboxError:
             return None
+
+    def settle(self) -> bool:
+        """Return once the server is idle (every killed child reaped); whether a spare child is ready."""
+        return bool(self.running and self._call({"op": "settle"}).get("spare"))
 
     def wait(self, pid: int, timeout: float = 2.0):
         if not self.running:
@@ -221,11 +227,11 @@ class ConfinedChild(Channel):
 
     def terminate(self) -> None:
         """Kill the child's processes only (safe from another thread; the pipes stay open)."""
-        self.server.kill(self.pid)
+        self.server.kill(self.pid, wait=False)  # the death note waits, if anyone asks for one
 
     def kill(self) -> None:
         if not self._dead:
-            self.server.kill(self.pid)
+            self.server.kill(self.pid, wait=False)
             self._dead = True
         self._close_pipes()
 
@@ -233,3 +239,26 @@ class ConfinedChild(Channel):
     def alive(self) -> bool:
         return not self._dead and self._to_child >= 0 and self.server.running
 
+
+
+def verified_handout(fds: list[int]) -> tuple[int, int, messages.SharedRegion]:
+    """The judge's ends of a new child's pipes and its region, each checked to be what it claims."""
+    try:
+        if len(fds) != 3:
+            raise ValueError(f"{len(fds)} file descriptors instead of 3")
+        requests_w, answers_r, shared = fds
+        for fd, mode, name in ((requests_w, os.O_WRONLY, "requests"), (answers_r, os.O_RDONLY, "answers")):
+            if not stat.S_ISFIFO(os.fstat(fd).st_mode) or fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE != mode:
+                raise ValueError(f"the {name} end is not a pipe open the right way")
+        return requests_w, answers_r, messages.SharedRegion.adopt(shared)
+    except (ValueError, OSError) as error:
+        _close_all(fds)
+        raise ValueError(str(error)) from None
+
+
+def _close_all(fds) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass

@@ -39,6 +39,21 @@ class TooLarge(Exception):
         self.length = length
 
 
+_SEALS = fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL
+
+
+def sealed_memfd(size: int = SHARED_REGION_BYTES) -> int:
+    """A memfd of ``size`` bytes that nobody can shrink, grow or unseal."""
+    fd = os.memfd_create("dlgrade-messages", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    try:
+        os.ftruncate(fd, size)
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, _SEALS)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
 class SharedRegion:
     """A sealed memfd mapped by the judge and one child: the body of a large message goes here.
 
@@ -53,9 +68,18 @@ class SharedRegion:
 
     @classmethod
     def create(cls, size: int = SHARED_REGION_BYTES) -> "SharedRegion":
-        fd = os.memfd_create("dlgrade-messages", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
-        os.ftruncate(fd, size)
-        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
+        return cls(sealed_memfd(size))
+
+    @classmethod
+    def adopt(cls, fd: int, size: int = SHARED_REGION_BYTES) -> "SharedRegion":
+        """Map a region made elsewhere (by the fork server), once it is shown to be sealed; ValueError if not."""
+        try:
+            seals = fcntl.fcntl(fd, fcntl.F_GET_SEALS)
+            actual = os.fstat(fd).st_size
+        except OSError as error:
+            raise ValueError(f"not a memfd ({error})") from None
+        if seals & _SEALS != _SEALS or actual != size:
+            raise ValueError(f"a region of {actual} bytes with seals {seals:#x}, not {size} bytes sealed {_SEALS:#x}")
         return cls(fd)
 
     def write(self, views: list[memoryview]) -> None:

@@ -4,11 +4,13 @@ Started by :class:`autograder.sandbox.forkserver.ForkServer`. It gives up root (
 started it as root), pins every numeric library to one thread, imports numpy and the child
 module once, and then serves requests on a SOCK_SEQPACKET control socket:
 
-- ``fork`` (with three file descriptors: requests in, answers out, the shared region for large
-  messages): fork a child, confine it (:mod:`.confine`), and let it serve the submission; reply
-  with its pid.
+- ``fork``: hand out a confined child (:mod:`.confine`) that serves one submission: its pid, with
+  the judge's ends of its two pipes and of its shared region (large messages) passed along.
+  With ``spare``, the server then confines the next child while the judge works, so that the
+  next fork only hands it out. A spare has never run anything: it waits for its first request.
 - ``kill``: SIGKILL a child; as pid 1 of its own pid namespace its death takes every process it
-  started. ``wait``: its exit status, once it has exited.
+  started (``wait: false``: reaped later). ``wait``: its exit status, once it has exited.
+  ``settle``: return once every killed child is reaped.
 
 It never runs student code itself and never holds anything hidden, so a fork inherits nothing a
 student should not see.
@@ -25,8 +27,9 @@ import signal
 import socket
 import sys
 import time
+from dataclasses import dataclass
 
-from autograder.sandbox import confine
+from autograder.sandbox import confine, messages
 
 SANDBOX_UID = SANDBOX_GID = 65534  # nobody
 _SECCOMP = None  # the seccomp filter, built by warm_up()
@@ -86,11 +89,35 @@ def _exercise_numpy() -> None:
          rng.integers(0, 9, 4), rng.normal(0, 1, 3), np.random.default_rng([1, 2]).uniform(size=3))
 
 
+class ChildNotReady(Exception):
+    """A child failed its confinement; the message says at which step."""
+
+
+@dataclass
+class ConfinedChild:
+    """A confined child waiting for its first request, and the judge's ends of its pipes and region."""
+
+    pid: int
+    judge_fds: list[int]  # requests (write end), answers (read end), shared region
+    cpus: list[int] | None
+
+    def discard(self, server: "Server") -> None:
+        for fd in self.judge_fds:
+            _close(fd)
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            server.dying.add(self.pid)
+        except ProcessLookupError:
+            pass
+
+
 class Server:
     def __init__(self, control: socket.socket, limits: confine.Limits):
         self.control = control
         self.limits = limits
         self.exited: dict[int, int] = {}
+        self.dying: set[int] = set()  # killed, not yet reaped
+        self.spare: ConfinedChild | None = None
 
     def serve(self) -> None:
         self.send({"ok": True, "ready": True, "pid": os.getpid(), "uid": os.getuid(),
@@ -103,49 +130,100 @@ class Server:
             if not message:
                 return  # the judge closed the socket
             self.reap()
+            handed = []
             try:
                 request = json.loads(message)
-                reply = self.handle(request, fds)
+                reply, handed = self.handle(request, fds)
             except Exception as error:  # a bad request must not take the server down
-                reply = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+                request, reply = {}, {"ok": False, "error": f"{type(error).__name__}: {error}"}
             finally:
                 for fd in fds:
                     _close(fd)
-            self.send(reply)
+            try:
+                self.send(reply, handed)
+            finally:
+                for fd in handed:
+                    _close(fd)  # the judge has its own copies now
             if request.get("op") == "exit":
                 return
+            self.between_requests(request)
 
-    def send(self, document: dict) -> None:
-        self.control.send(json.dumps(document).encode())
+    def send(self, document: dict, fds: list[int] = ()) -> None:
+        socket.send_fds(self.control, [json.dumps(document).encode()], list(fds))
 
-    def handle(self, request: dict, fds: list[int]) -> dict:
+    def handle(self, request: dict, fds: list[int]) -> tuple[dict, list[int]]:
+        """The reply to one request, and the file descriptors that go with it."""
         op = request.get("op")
         if op == "fork":
-            if len(fds) != 3:
-                return {"ok": False, "error": "fork needs three file descriptors"}
-            return self.fork(*fds, cpus=request.get("cpus"))
+            try:
+                child = self.take_spare(request.get("cpus")) or self.start_child(request.get("cpus"))
+            except ChildNotReady as problem:
+                return {"ok": False, "error": str(problem)}, []
+            return {"ok": True, "pid": child.pid}, child.judge_fds
         if op == "kill":
             pid = int(request["pid"])
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:  # gone and reaped already
-                return {"ok": True, "status": self.exited.pop(pid, None)}
-            return {"ok": True, "status": self.wait(pid, 5.0)}
+                return {"ok": True, "status": self.exited.pop(pid, None)}, []
+            if not request.get("wait", True):  # reaped later: the judge goes on meanwhile
+                self.dying.add(pid)
+                return {"ok": True, "status": None}, []
+            return {"ok": True, "status": self.wait(pid, 5.0)}, []
         if op == "wait":
-            return {"ok": True, "status": self.wait(int(request["pid"]), float(request.get("timeout", 2.0)))}
-        if op == "ping":
-            return {"ok": True}
-        if op == "exit":
-            return {"ok": True}
-        return {"ok": False, "error": f"unknown op {op!r}"}
+            return {"ok": True, "status": self.wait(int(request["pid"]), float(request.get("timeout", 2.0)))}, []
+        if op == "settle":
+            for pid in list(self.dying):
+                self.wait(pid, 5.0)
+            return {"ok": True, "spare": self.spare is not None}, []
+        if op in ("ping", "exit"):
+            return {"ok": True}, []
+        return {"ok": False, "error": f"unknown op {op!r}"}, []
+
+    def between_requests(self, request: dict) -> None:
+        """Work the judge does not wait for: after a fork, the next child is confined while the judge
+        grades with this one (on another CPU when one is idle), so the next fork only hands it out."""
+        if request.get("op") == "fork" and request.get("spare") and self.spare is None:
+            try:
+                self.spare = self.start_child(request.get("cpus"))
+            except ChildNotReady:
+                self.spare = None  # the next fork confines one itself, and reports the problem
 
     # ------------------------------------------------------------ children
-    def fork(self, requests_fd: int, answers_fd: int, shared_fd: int, cpus: list[int] | None = None) -> dict:
+    def take_spare(self, cpus) -> "ConfinedChild | None":
+        """The spare child, if it is alive and runs on ``cpus``; otherwise it is discarded."""
+        spare, self.spare = self.spare, None
+        if spare is None:
+            return None
+        self.reap()
+        if spare.pid not in self.exited and spare.cpus == cpus:
+            return spare
+        self.exited.pop(spare.pid, None)
+        spare.discard(self)
+        return None
+
+    def start_child(self, cpus) -> "ConfinedChild":
+        """Fork and confine a child that waits for the judge's first request."""
+        requests_r, requests_w = os.pipe()
+        answers_r, answers_w = os.pipe()
+        shared = messages.sealed_memfd()
+        try:
+            pid = self._confine((requests_r, answers_w, shared), cpus)
+        except BaseException:
+            for fd in (requests_w, answers_r, shared):
+                _close(fd)
+            raise
+        finally:
+            for fd in (requests_r, answers_w):
+                _close(fd)
+        return ConfinedChild(pid, [requests_w, answers_r, shared], cpus)
+
+    def _confine(self, fds: tuple[int, int, int], cpus) -> int:
         report_r, report_w = os.pipe()
         first = os.fork()
         if first == 0:
             try:
-                _first_child(self.control.fileno(), (requests_fd, answers_fd, shared_fd), report_w, self.limits, cpus)
+                _first_child(self.control.fileno(), fds, report_w, self.limits, cpus)
             finally:
                 os._exit(70)
         os.close(report_w)
@@ -157,8 +235,8 @@ class Server:
         if pid is None or problem or "ready" not in lines:
             if pid is not None:
                 self.wait(pid, 2.0)
-            return {"ok": False, "error": problem or "the child did not finish its confinement"}
-        return {"ok": True, "pid": pid}
+            raise ChildNotReady(problem or "the child did not finish its confinement")
+        return pid
 
     def reap(self) -> None:
         while True:
@@ -168,7 +246,10 @@ class Server:
                 return
             if pid == 0:
                 return
+            self.dying.discard(pid)
             self.exited[pid] = os.waitstatus_to_exitcode(status)
+            while len(self.exited) > 64:  # statuses nobody asked for (children killed without waiting)
+                del self.exited[next(iter(self.exited))]
 
     def wait(self, pid: int, timeout: float):
         deadline = time.monotonic() + timeout
@@ -214,7 +295,6 @@ def _first_child(control_fd: int, fds: tuple[int, int, int], report_w: int, limi
 def _second_child(fds: tuple[int, int, int], report_w: int, limits, cpus) -> None:
     """Pid 1 of the submission's namespaces: confine, then serve the judge's requests."""
     try:
-        _run_on(cpus)
         confine.private_mounts(limits, runtime_under_tmp())
         confine.apply_limits(limits)
         _quiet_stdio()
@@ -222,6 +302,7 @@ def _second_child(fds: tuple[int, int, int], report_w: int, limits, cpus) -> Non
         confine.drop_privileges()
         if _has_seccomp():
             confine.install_seccomp(_SECCOMP)
+        _run_on(cpus)  # last: a spare child is confined on whichever CPU the server runs on
     except BaseException as error:
         _report(report_w, f"error {type(error).__name__}: {error}")
         os._exit(71)

@@ -11,7 +11,7 @@ from autograder.judge.grader import grade
 from autograder.judge.results import NOT_GRADABLE as STATUS_NOT_GRADABLE
 from redteam.attacks import ATTACKS, NOT_GRADABLE
 from redteam.harness import (
-    ASSIGNMENT, HONEST, JUDGE_SECRET, ORIGINAL_RESULTS, SOLUTIONS, descendants, everything_shown, hidden_code_lines,
+    ASSIGNMENT, HONEST, JUDGE_SECRET, ORIGINAL_RESULTS, SOLUTIONS, everything_shown, hidden_code_lines, sandbox_processes,
 )
 
 
@@ -28,12 +28,12 @@ def assert_nothing_left(sandbox, processes_before: list[int], judge_files: Path)
     assert (judge_files / "results.json").read_text() == ORIGINAL_RESULTS
     assert sorted(p.name for p in judge_files.iterdir()) == ["results.json"]
     assert not list(Path("/tmp").glob("dlgrade-attack-*"))
-    assert len(descendants(sandbox.server.process.pid)) == len(processes_before), "a process outlived its submission"
+    assert len(sandbox_processes(sandbox)) == len(processes_before), "a process outlived its submission"
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda attack: attack.name)
 def test_the_attack_earns_nothing_and_leaves_nothing(attack, tmp_path, judge_files, redteam_sandbox, attack_plan):
-    before = descendants(redteam_sandbox.server.process.pid)
+    before = sandbox_processes(redteam_sandbox)
     folder = submit(tmp_path / "attacker", attack.source, attack.files, judge_files)
 
     result = grade(folder, attack_plan, start_child=redteam_sandbox.start_child)

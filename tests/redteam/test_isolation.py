@@ -17,7 +17,7 @@ from autograder.judge.results import GRADED, NOT_GRADABLE
 from autograder.sandbox import InsecureSandbox, SandboxUnavailable, bubblewrap, open_sandbox
 from autograder.sandbox.forkserver import ForkServer
 from autograder.sandbox.selftest import run_self_test
-from redteam.harness import ASSIGNMENT, HONEST, ORIGINAL_RESULTS, descendants
+from redteam.harness import ASSIGNMENT, HONEST, ORIGINAL_RESULTS, sandbox_processes
 
 
 def write(folder: Path, source: str) -> Path:
@@ -67,7 +67,7 @@ def test_another_students_submission_in_the_same_batch_is_out_of_reach(tmp_path,
 
 
 def test_a_detached_daemon_dies_with_its_submission(tmp_path, judge_files, redteam_sandbox, attack_plan):
-    before = descendants(redteam_sandbox.server.process.pid)
+    before = sandbox_processes(redteam_sandbox)
     source = ("import os, time\n"
               "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(2)\n"
               f"        for name in ('results.json', 'late.txt'):\n"
@@ -77,7 +77,7 @@ def test_a_detached_daemon_dies_with_its_submission(tmp_path, judge_files, redte
     time.sleep(3)
     assert (judge_files / "results.json").read_text() == ORIGINAL_RESULTS
     assert not (judge_files / "late.txt").exists()
-    assert len(descendants(redteam_sandbox.server.process.pid)) == len(before)
+    assert len(sandbox_processes(redteam_sandbox)) == len(before)
 
 
 def test_monkeypatching_numpy_affects_no_later_submission(tmp_path, redteam_sandbox, attack_plan):
