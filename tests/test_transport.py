@@ -138,6 +138,13 @@ def sandbox():
     return shared_sandbox()
 
 
+@pytest.fixture
+def child(sandbox):
+    child = sandbox.start_child()
+    yield child
+    child.kill()
+
+
 def test_the_next_child_is_confined_in_advance_and_is_a_fresh_one(sandbox):
     first = sandbox.start_child()
     try:
@@ -163,61 +170,49 @@ def test_no_spare_is_confined_when_the_next_start_recycles_the_server():
         assert server.start_child().alive  # a fresh server
 
 
-def test_large_arrays_round_trip_through_a_confined_child(sandbox):
-    child = sandbox.start_child()
-    try:
-        load(child, "def double(x):\n    return x * 2, x.sum()\n")
-        for _ in range(2):
-            answer = call(child, "double", HUGE)
-            assert answer["ok"], answer
-            doubled, total = answer["value"]
-            assert np.array_equal(doubled, HUGE * 2) and total == HUGE.sum()
-    finally:
-        child.kill()
-
-
-def test_a_child_that_truncates_the_shared_region_cannot_hurt_the_judge(sandbox):
-    child = sandbox.start_child()
-    try:
-        load(child, "import os, numpy as np\n"
-                    "def attack(x):\n"
-                    "    errors = []\n"
-                    "    for fd in range(3, 64):\n"
-                    "        try:\n"
-                    "            os.ftruncate(fd, 0)\n"
-                    "        except OSError as error:\n"
-                    "            errors.append(type(error).__name__)\n"
-                    "    return np.ones(2_000_000), errors\n")
-        answer = call(child, "attack", HUGE)
+def test_large_arrays_round_trip_through_a_confined_child(child):
+    load(child, "def double(x):\n    return x * 2, x.sum()\n")
+    for _ in range(2):
+        answer = call(child, "double", HUGE)
         assert answer["ok"], answer
-        big, errors = answer["value"]
-        assert big.shape == (2_000_000,) and "PermissionError" in errors  # the sealed memfd refused
-        assert call(child, "attack", HUGE)["ok"]  # and the next large answer still arrives
-    finally:
-        child.kill()
+        doubled, total = answer["value"]
+        assert np.array_equal(doubled, HUGE * 2) and total == HUGE.sum()
 
 
-def test_a_child_that_stops_reading_cannot_hold_the_judge_past_its_deadline(sandbox):
-    child = sandbox.start_child()
-    try:
-        # The child swaps an empty pipe in for its request pipe, keeping the real one open unread.
-        load(child, "import fcntl, os, stat\nkept = []\n"
-                    "def reads_a_pipe(fd):\n"
-                    "    try:\n        mode, flags = os.fstat(fd).st_mode, fcntl.fcntl(fd, fcntl.F_GETFL)\n"
-                    "    except OSError:\n        return False\n"
-                    "    return stat.S_ISFIFO(mode) and flags & os.O_ACCMODE == os.O_RDONLY\n"
-                    "def stop_reading():\n"
-                    "    for fd in [fd for fd in range(3, 64) if reads_a_pipe(fd)]:\n"
-                    "        kept.append(os.dup(fd))\n        empty, _ = os.pipe()\n        os.dup2(empty, fd)\n"
-                    "    return len(kept)\n")
-        assert call(child, "stop_reading")["value"] == 1
-        started = time.monotonic()
-        with pytest.raises(ChildTimeout):  # 80 MB: too large for the shared region, so through the full pipe
-            child.request({"op": "put", "value": [np.ones(1000) for _ in range(10_000)], "keep": "x"}, 2)
-        assert time.monotonic() - started < 10
-        assert not child.alive
-    finally:
-        child.kill()
+def test_a_child_that_truncates_the_shared_region_cannot_hurt_the_judge(child):
+    load(child, "import os, numpy as np\n"
+                "def attack(x):\n"
+                "    errors = []\n"
+                "    for fd in range(3, 64):\n"
+                "        try:\n"
+                "            os.ftruncate(fd, 0)\n"
+                "        except OSError as error:\n"
+                "            errors.append(type(error).__name__)\n"
+                "    return np.ones(2_000_000), errors\n")
+    answer = call(child, "attack", HUGE)
+    assert answer["ok"], answer
+    big, errors = answer["value"]
+    assert big.shape == (2_000_000,) and "PermissionError" in errors  # the sealed memfd refused
+    assert call(child, "attack", HUGE)["ok"]  # and the next large answer still arrives
+
+
+def test_a_child_that_stops_reading_cannot_hold_the_judge_past_its_deadline(child):
+    # The child swaps an empty pipe in for its request pipe, keeping the real one open unread.
+    load(child, "import fcntl, os, stat\nkept = []\n"
+                "def reads_a_pipe(fd):\n"
+                "    try:\n        mode, flags = os.fstat(fd).st_mode, fcntl.fcntl(fd, fcntl.F_GETFL)\n"
+                "    except OSError:\n        return False\n"
+                "    return stat.S_ISFIFO(mode) and flags & os.O_ACCMODE == os.O_RDONLY\n"
+                "def stop_reading():\n"
+                "    for fd in [fd for fd in range(3, 64) if reads_a_pipe(fd)]:\n"
+                "        kept.append(os.dup(fd))\n        empty, _ = os.pipe()\n        os.dup2(empty, fd)\n"
+                "    return len(kept)\n")
+    assert call(child, "stop_reading")["value"] == 1
+    started = time.monotonic()
+    with pytest.raises(ChildTimeout):  # 80 MB: too large for the shared region, so through the full pipe
+        child.request({"op": "put", "value": [np.ones(1000) for _ in range(10_000)], "keep": "x"}, 2)
+    assert time.monotonic() - started < 10
+    assert not child.alive
 
 
 def test_an_unconfined_child_gets_the_shared_region_too():
