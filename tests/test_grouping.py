@@ -127,3 +127,23 @@ def test_group_sizes_change_no_verdict(tmp_path, course, monkeypatch, size):
     monkeypatch.setattr(grader, "GROUP_SIZE", size)
     result = grade(folder, plan)
     assert result.score == result.max_score
+
+
+def test_one_fetch_probes_share_round_trips_and_still_name_the_mistake(tmp_path, course, monkeypatch):
+    plan = plan_for(course, "activations", "initializers")
+    activations = course.answer_source("activations").read_text()
+    initializers = course.answer_source("initializers").read_text()
+    bugs = {"activations": ("    z = _as_float(z)\n    return np.where(z > 0, z, 0)",
+                            "    z = _as_float(z)\n    np.maximum(z, 0, out=z)\n    return z"),
+            "initializers": ("    return rng.normal(0.0, std, size=(fan_in, fan_out))",
+                             "    return np.random.normal(0.0, std, size=(fan_in, fan_out))")}
+    assert all(bugs[name][0] in source for name, source in (("activations", activations), ("initializers", initializers)))
+    folder = write_submission(tmp_path, "activations", activations.replace(*bugs["activations"]))
+    write_submission(folder, "initializers", initializers.replace(*bugs["initializers"]))
+    grouped = grade(folder, plan)
+    monkeypatch.setattr(grader, "GROUP_SIZE", 1)
+    alone = grade(folder, plan)
+    assert verdicts(grouped.tests) == verdicts(alone.tests)
+    messages = {t.name: t.message for t in grouped.tests if t.outcome == "failed"}
+    assert "modified its argument 'z' in place" in messages["relu leaves z unchanged"]
+    assert "use the rng argument" in messages["he_normal draws only from the rng it is given"]

@@ -304,15 +304,42 @@ class StatisticalCheck(Check):
         return Verdict(False, problem, mistake=mistake)
 
 
+@dataclass(frozen=True)
+class OneFetchProbe:
+    """A probe made of one round trip: ``ask(trial)`` queues the student's calls and returns (what
+    to fetch, state); ``judge(trial, state, fetched)`` returns what is wrong, or None. Unlike a
+    probe that fetches again after looking at an answer, it can share its round trip."""
+
+    ask: Callable[[Trial], tuple[Any, Any]]
+    judge: Callable[[Trial, Any, Any], str | None]
+
+    def __call__(self, trial: Trial) -> str | None:
+        fetch, state = self.ask(trial)
+        return self.judge(trial, state, trial.fetch(fetch))
+
+
 @dataclass(kw_only=True)
 class BehaviourCheck(Check):
     """A property of the submission: ``probe(trial)`` returns what is wrong, or None."""
 
     probe: Callable[[Trial], str | None]
-    groupable = False  # a probe may fetch several times, each fetch depending on the last
+
+    @property
+    def groupable(self) -> bool:  # any other probe may fetch several times, each fetch depending on the last
+        return isinstance(self.probe, OneFetchProbe)
 
     def run(self, trial: Trial) -> Verdict:
+        if self.groupable:
+            return super().run(trial)
         problem = self.probe(trial)
+        return Verdict(problem is None, problem or "")
+
+    def prepare(self, trial: Trial, grouped: bool = False) -> Prepared:
+        fetch, state = self.probe.ask(trial)
+        return Prepared(fetch, {"probe": state})
+
+    def conclude(self, trial: Trial, prepared: Prepared, received) -> Verdict:
+        problem = self.probe.judge(trial, prepared.state["probe"], received)
         return Verdict(problem is None, problem or "")
 
 
@@ -323,38 +350,42 @@ def fixed_inputs(**inputs) -> Callable[[np.random.Generator], dict]:
     return lambda rng: inputs
 
 
-def leaves_inputs_unchanged(draw: Callable, call: Callable, names: tuple[str, ...]) -> Callable[[Trial], str | None]:
+def leaves_inputs_unchanged(draw: Callable, call: Callable, names: tuple[str, ...]) -> OneFetchProbe:
     """A probe: after ``call(ns, **inputs)``, the inputs ``names`` still hold their original values."""
 
-    def probe(trial: Trial) -> str | None:
+    def ask(trial: Trial):
         inputs = trial.inputs(draw)
         remote = {k: (trial.student.keep(v) if k in names else v) for k, v in inputs.items()}
         call(trial.student, **remote)
-        after = trial.fetch({name: remote[name] for name in names})
+        return {name: remote[name] for name in names}, inputs
+
+    def judge(trial: Trial, inputs: dict, after: dict) -> str | None:
         for name in names:
             comparison = compare_values(after[name], inputs[name], f"the argument {name}", exact=True)
             if not comparison.ok:
                 return f"the function modified its argument {name!r} in place; work on a copy instead"
         return None
 
-    return probe
+    return OneFetchProbe(ask, judge)
 
 
-def uses_only_given_rng(draw: Callable, call: Callable) -> Callable[[Trial], str | None]:
+def uses_only_given_rng(draw: Callable, call: Callable) -> OneFetchProbe:
     """A probe: ``call(ns, rng=..., **inputs)`` depends on the rng passed in, and on nothing else.
 
     Two calls with equal-seeded generators, after seeding NumPy's global generator differently,
     must agree exactly; a differently seeded generator must change the result.
     """
 
-    def probe(trial: Trial) -> str | None:
+    def ask(trial: Trial):
         inputs = trial.inputs(draw)
         seed = int(trial.rng.integers(2**31))
         calls = []
         for global_seed, rng_seed in ((1, seed), (2, seed), (1, seed + 1)):
             trial.student.reseed_global(global_seed)
             calls.append(call(trial.student, rng=trial.student.rng(rng_seed), **inputs))
-        results = trial.fetch(calls)  # the three calls, in order, in one round trip
+        return calls, None  # the three calls, in order, in one round trip
+
+    def judge(trial: Trial, _, results: list) -> str | None:
         try:
             first, again, other = (numeric_array(r)[0] for r in results)
         except Rejected as rejection:
@@ -366,7 +397,7 @@ def uses_only_given_rng(draw: Callable, call: Callable) -> Callable[[Trial], str
             return "the result does not depend on the rng passed in: draw your random numbers from it"
         return None
 
-    return probe
+    return OneFetchProbe(ask, judge)
 
 
 def _get_path(value, path):

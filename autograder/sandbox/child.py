@@ -216,7 +216,7 @@ def serve(read_fd: int, write_fd: int, shared_fd: int | None = None) -> None:
     heap.retain_freed_memory()
     shared = messages.SharedRegion(shared_fd) if shared_fd is not None else None
     child, inbox = Child(), messages.Inbox()
-    while (body := inbox.receive(read_fd, MAX_MESSAGE_BYTES, shared=shared, trusted_sender=True)) is not None:
+    while (body := inbox.receive(read_fd, MAX_MESSAGE_BYTES, shared=shared)) is not None:
         messages.send(write_fd, child.answer(body), shared=shared)
 
 

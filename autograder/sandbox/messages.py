@@ -3,21 +3,20 @@
 A message is ``u64 length | body`` on a pipe. The sender hands over the body as a list of
 buffers (the parts of :func:`autograder.judge.wire.encode_parts`, whose arrays are views of the
 data). A small body is written with ``writev``, straight from those buffers. A large one (a
-million-element array) is copied into a :class:`SharedRegion` that both ends map, and only its
-length crosses the pipe, flagged: pipes move data at a fraction of memory speed, and one
-request/answer pair of the dropout checks carries 24 MB.
+million-element array) is written into a :class:`SharedRegion`, a sealed memfd both ends
+hold, and only its length crosses the pipe, flagged: pipes move data at a fraction of memory
+speed, and one request/answer pair of the dropout checks carries 24 MB.
 
 The receiver reads into one reusable buffer (:class:`Inbox`), so a run of large answers touches
-the same pages instead of faulting in fresh ones for every message. The judge always copies a
-body out of the shared region before decoding it, because the child can write there at any
-time. Both ends are used by the judge (:class:`~autograder.sandbox.launcher.Channel`, with
+the same pages instead of faulting in fresh ones for every message. A body in the shared
+region is read out of it with one ``pread`` before it is decoded, so the child cannot change it
+under the judge. Both ends are used by the judge (:class:`~autograder.sandbox.launcher.Channel`, with
 deadlines) and by the child (:func:`~autograder.sandbox.child.serve`, blocking).
 """
 
 from __future__ import annotations
 
 import fcntl
-import mmap
 import os
 import struct
 import threading
@@ -55,16 +54,16 @@ def sealed_memfd(size: int = SHARED_REGION_BYTES) -> int:
 
 
 class SharedRegion:
-    """A sealed memfd mapped by the judge and one child: the body of a large message goes here.
+    """A sealed memfd held by the judge and one child: the body of a large message goes here.
 
-    The seals forbid shrinking or growing it, so a child cannot truncate it under the judge's
-    mapping (the judge would die of SIGBUS). Each child gets a fresh one: nothing a submission
-    leaves in it reaches another submission."""
+    Both sides ``pwrite`` and ``pread`` it and never map it: a fresh region's pages then cost no
+    page fault each (3 µs per 4 KiB in a virtual machine, twice per side for a mapping), and
+    nothing the child does to it can raise SIGBUS in the judge. The seals forbid shrinking or
+    growing it. Each child gets a fresh one: nothing a submission leaves in it reaches another."""
 
     def __init__(self, fd: int):
         self.fd = fd
-        self.map = mmap.mmap(fd, 0)
-        self.size = len(self.map)
+        self.size = os.fstat(fd).st_size
 
     @classmethod
     def create(cls, size: int = SHARED_REGION_BYTES) -> "SharedRegion":
@@ -83,16 +82,23 @@ class SharedRegion:
         return cls(fd)
 
     def write(self, views: list[memoryview]) -> None:
-        offset = 0
-        for view in views:
-            self.map[offset:offset + view.nbytes] = view
-            offset += view.nbytes
+        """Write the concatenation of ``views`` at the start of the region."""
+        views, offset = list(views), 0
+        while views:
+            written = os.pwritev(self.fd, views[:IOV_MAX], offset)
+            offset += written
+            _advance(views, written)
+
+    def read_into(self, view: memoryview) -> None:
+        """Fill ``view`` from the start of the region."""
+        filled = 0
+        while filled < view.nbytes:
+            count = os.preadv(self.fd, [view[filled:]], filled)
+            if count == 0:
+                raise TooLarge(view.nbytes)  # past the end: only a region shorter than announced
+            filled += count
 
     def close(self) -> None:
-        try:
-            self.map.close()
-        except BufferError:  # a view of it is still alive somewhere: the mapping goes with it
-            pass
         try:
             os.close(self.fd)
         except OSError:
@@ -113,22 +119,26 @@ def send(fd: int, parts: list, wait: Callable[[], None] | None = None, shared: S
         views = [memoryview(HEADER.pack(length | IN_SHARED_REGION))]
     else:
         views.insert(0, memoryview(HEADER.pack(length)))
-    first = 0
-    while first < len(views):
+    while views:
         try:
-            written = os.writev(fd, views[first:first + IOV_MAX])
+            written = os.writev(fd, views[:IOV_MAX])
         except BlockingIOError:
             if wait is None:
                 raise
             wait()
             continue
-        while written:
-            size = views[first].nbytes
-            if written < size:
-                views[first] = views[first][written:]
-                break
-            written -= size
-            first += 1
+        _advance(views, written)
+
+
+def _advance(views: list[memoryview], written: int) -> None:
+    """Drop the first ``written`` bytes from ``views`` (whole views, then part of one)."""
+    done = 0
+    while done < len(views) and written >= views[done].nbytes:
+        written -= views[done].nbytes
+        done += 1
+    del views[:done]
+    if written:
+        views[0] = views[0][written:]
 
 
 def read_into(fd: int, view: memoryview, wait: Callable[[], None] | None = None) -> bool:
@@ -155,13 +165,11 @@ class Inbox:
         self._buffer = bytearray()
 
     def receive(self, fd: int, max_bytes: int, wait: Callable[[], None] | None = None,
-                shared: SharedRegion | None = None, trusted_sender: bool = False) -> memoryview | None:
+                shared: SharedRegion | None = None) -> memoryview | None:
         """The next message's body (valid until the next call), or None at end of file.
 
-        A body in ``shared`` is copied out first, unless ``trusted_sender`` (the child reading the
-        judge's requests uses it in place; the judge never does, since the child can write there
-        at any time). Raises :class:`TooLarge` when the announced length is over ``max_bytes``
-        (or, for a body in the shared region, over its size)."""
+        A body in ``shared`` is read out of it first. Raises :class:`TooLarge` when the announced
+        length is over ``max_bytes`` (or, for a body in the shared region, over its size)."""
         header = bytearray(HEADER.size)
         if not read_into(fd, memoryview(header), wait):
             return None
@@ -170,11 +178,9 @@ class Inbox:
         length &= ~IN_SHARED_REGION
         if length > max_bytes or (in_shared and (shared is None or length > shared.size)):
             raise TooLarge(length)
-        if in_shared and trusted_sender:
-            return memoryview(shared.map)[:length]
         body = self._take(length)
         if in_shared:
-            body[:] = memoryview(shared.map)[:length]  # one copy, then never read there again
+            shared.read_into(body)  # one copy, then never read there again
         elif not read_into(fd, body, wait):
             return None
         return body

@@ -118,6 +118,7 @@ class Server:
         self.exited: dict[int, int] = {}
         self.dying: set[int] = set()  # killed, not yet reaped
         self.spare: ConfinedChild | None = None
+        self.cpus = os.sched_getaffinity(0)  # where the server may run
 
     def serve(self) -> None:
         self.send({"ok": True, "ready": True, "pid": os.getpid(), "uid": os.getuid(),
@@ -182,8 +183,10 @@ class Server:
 
     def between_requests(self, request: dict) -> None:
         """Work the judge does not wait for: after a fork, the next child is confined while the judge
-        grades with this one (on another CPU when one is idle), so the next fork only hands it out."""
+        grades with this one, so the next fork only hands it out. The server moves off the judge's
+        CPU for this when it can: there it would take turns with the grading it is meant to hide behind."""
         if request.get("op") == "fork" and request.get("spare") and self.spare is None:
+            _run_on(sorted(self.cpus - set(request.get("cpus") or ())) or sorted(self.cpus))
             try:
                 self.spare = self.start_child(request.get("cpus"))
             except ChildNotReady:
