@@ -72,6 +72,38 @@ def test_messages_cross_a_pipe_and_the_shared_region():
         os.close(write_fd)
 
 
+def test_the_judge_reads_a_private_copy_and_the_child_reads_the_request_in_place():
+    judge_side = messages.SharedRegion.create(32 << 20)
+    child_side = messages.SharedRegion(os.dup(judge_side.fd), mapped=True)
+    read_fd, write_fd = os.pipe()
+    try:
+        messages.send(write_fd, encode_parts({"x": HUGE}), shared=judge_side)
+        request = messages.Inbox().receive(read_fd, 1 << 30, shared=child_side)
+        assert request.obj is child_side.map  # no copy on the child's side
+        assert np.array_equal(decode(request)["x"], HUGE)
+        del request
+        messages.send(write_fd, encode_parts({"x": HUGE}), shared=child_side)
+        answer = messages.Inbox().receive(read_fd, 1 << 30, shared=judge_side)
+        os.pwrite(judge_side.fd, b"\xff" * 4096, 0)  # the child writes there again, too late
+        assert np.array_equal(decode(answer)["x"], HUGE)
+    finally:
+        for thing in (judge_side, child_side):
+            thing.close()
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_a_populated_region_is_allocated_and_mapped_in_advance():
+    region = messages.SharedRegion(messages.sealed_memfd(32 << 20), mapped=True)
+    try:
+        assert os.fstat(region.fd).st_blocks == 0
+        region.populate(12 << 20)
+        assert os.fstat(region.fd).st_blocks * 512 == 12 << 20  # allocated, and no more than asked
+        assert region.size == 32 << 20  # the seals still hold the size
+    finally:
+        region.close()
+
+
 def test_an_announced_length_over_the_cap_is_refused_before_reading():
     read_fd, write_fd = os.pipe()
     os.write(write_fd, messages.HEADER.pack(1 << 40))
@@ -160,6 +192,42 @@ def test_the_next_child_is_confined_in_advance_and_is_a_fresh_one(sandbox):
         assert call(second, "pi")["value"] == np.pi
     finally:
         second.kill()
+
+
+WARMTH = """import ctypes, os
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+def warmth():
+    libc = ctypes.CDLL(None)
+    libc.mallinfo2.restype = Mallinfo2
+    resident = 0
+    with open("/proc/self/smaps") as smaps:
+        inside = False
+        for line in smaps:
+            if "-" in line.split()[0]:
+                inside = "dlgrade-messages" in line
+            elif inside and line.startswith("Rss:"):
+                resident += int(line.split()[1]) << 10
+    return libc.mallinfo2().fordblks, resident
+"""
+
+
+def test_a_spare_child_has_faulted_in_its_memory_before_it_is_handed_out():
+    from autograder.sandbox.zygote import SPARE_HEAP_BYTES, SPARE_REGION_BYTES
+
+    with ForkServer() as server:
+        cold = server.start_child()  # a fresh server has no spare: this one is confined on demand
+        assert server.settle()
+        warm = server.start_child()
+        try:
+            (cold_heap, cold_region), (warm_heap, warm_region) = [
+                (load(child, WARMTH), call(child, "warmth"))[1]["value"] for child in (cold, warm)]
+        finally:
+            cold.kill()
+            warm.kill()
+    assert warm_heap >= SPARE_HEAP_BYTES > cold_heap  # free heap kept, its pages touched
+    assert warm_region >= SPARE_REGION_BYTES > cold_region  # the region's first pages mapped
 
 
 def test_no_spare_is_confined_when_the_next_start_recycles_the_server():

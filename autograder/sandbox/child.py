@@ -211,10 +211,12 @@ def _warnings(caught) -> list[str]:
     return seen
 
 
-def serve(read_fd: int, write_fd: int, shared_fd: int | None = None) -> None:
-    """Answer the judge's requests until it closes the pipe; large bodies cross ``shared_fd``."""
+def serve(read_fd: int, write_fd: int, shared: "messages.SharedRegion | int | None" = None) -> None:
+    """Answer the judge's requests until it closes the pipe; large bodies cross the ``shared`` region
+    (a :class:`~autograder.sandbox.messages.SharedRegion` this side maps, or its file descriptor)."""
     heap.retain_freed_memory()
-    shared = messages.SharedRegion(shared_fd) if shared_fd is not None else None
+    if isinstance(shared, int):
+        shared = messages.SharedRegion(shared, mapped=True)
     child, inbox = Child(), messages.Inbox()
     while (body := inbox.receive(read_fd, MAX_MESSAGE_BYTES, shared=shared)) is not None:
         messages.send(write_fd, child.answer(body), shared=shared)

@@ -8,15 +8,16 @@ hold, and only its length crosses the pipe, flagged: pipes move data at a fracti
 speed, and one request/answer pair of the dropout checks carries 24 MB.
 
 The receiver reads into one reusable buffer (:class:`Inbox`), so a run of large answers touches
-the same pages instead of faulting in fresh ones for every message. A body in the shared
-region is read out of it with one ``pread`` before it is decoded, so the child cannot change it
-under the judge. Both ends are used by the judge (:class:`~autograder.sandbox.launcher.Channel`, with
+the same pages instead of faulting in fresh ones for every message. The judge reads a body in
+the shared region out of it with one ``pread`` before decoding it, so the child cannot change it
+under the judge; the child decodes the judge's requests in place. Both ends are used by the judge (:class:`~autograder.sandbox.launcher.Channel`, with
 deadlines) and by the child (:func:`~autograder.sandbox.child.serve`, blocking).
 """
 
 from __future__ import annotations
 
 import fcntl
+import mmap
 import os
 import struct
 import threading
@@ -38,6 +39,7 @@ class TooLarge(Exception):
         self.length = length
 
 
+_MADV_POPULATE_READ = 22  # Linux 5.14; not in Python 3.11's mmap module
 _SEALS = fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL
 
 
@@ -56,14 +58,29 @@ def sealed_memfd(size: int = SHARED_REGION_BYTES) -> int:
 class SharedRegion:
     """A sealed memfd held by the judge and one child: the body of a large message goes here.
 
-    Both sides ``pwrite`` and ``pread`` it and never map it: a fresh region's pages then cost no
-    page fault each (3 µs per 4 KiB in a virtual machine, twice per side for a mapping), and
-    nothing the child does to it can raise SIGBUS in the judge. The seals forbid shrinking or
-    growing it. Each child gets a fresh one: nothing a submission leaves in it reaches another."""
+    Both sides ``pwrite`` into it. The judge only ever ``pread``s it, so the child can neither
+    change a body while the judge decodes it nor raise SIGBUS in the judge. The child maps it
+    (``mapped``), read-only, and decodes the judge's requests where they lie, one copy fewer. The
+    seals forbid shrinking or growing it. Each child gets a fresh one: nothing a submission leaves
+    in it reaches another."""
 
-    def __init__(self, fd: int):
+    def __init__(self, fd: int, mapped: bool = False):
         self.fd = fd
         self.size = os.fstat(fd).st_size
+        self.map = mmap.mmap(fd, self.size, prot=mmap.PROT_READ) if mapped else None
+
+    def populate(self, nbytes: int) -> None:
+        """Allocate the first ``nbytes`` now, and map them (when mapped): the first large message then
+        finds its pages in place instead of faulting each one in (a spare child does this early)."""
+        nbytes = min(nbytes, self.size)
+        if nbytes <= 0:
+            return
+        try:
+            os.posix_fallocate(self.fd, 0, nbytes)
+            if self.map is not None:
+                self.map.madvise(_MADV_POPULATE_READ, 0, nbytes)
+        except OSError:
+            pass  # an older kernel: the pages come on first use, as without this
 
     @classmethod
     def create(cls, size: int = SHARED_REGION_BYTES) -> "SharedRegion":
@@ -99,6 +116,11 @@ class SharedRegion:
             filled += count
 
     def close(self) -> None:
+        if self.map is not None:
+            try:
+                self.map.close()
+            except BufferError:  # a view of it is still alive: the mapping goes with it
+                pass
         try:
             os.close(self.fd)
         except OSError:
@@ -168,7 +190,8 @@ class Inbox:
                 shared: SharedRegion | None = None) -> memoryview | None:
         """The next message's body (valid until the next call), or None at end of file.
 
-        A body in ``shared`` is read out of it first. Raises :class:`TooLarge` when the announced
+        A body in ``shared`` is read out of it first, unless the region is mapped (the child's side,
+        reading the judge's requests): then the body is a view of the mapping. Raises :class:`TooLarge` when the announced
         length is over ``max_bytes`` (or, for a body in the shared region, over its size)."""
         header = bytearray(HEADER.size)
         if not read_into(fd, memoryview(header), wait):
@@ -178,6 +201,8 @@ class Inbox:
         length &= ~IN_SHARED_REGION
         if length > max_bytes or (in_shared and (shared is None or length > shared.size)):
             raise TooLarge(length)
+        if in_shared and shared.map is not None:
+            return memoryview(shared.map)[:length]
         body = self._take(length)
         if in_shared:
             shared.read_into(body)  # one copy, then never read there again
