@@ -11,6 +11,7 @@ import pytest
 
 from autograder.judge import grader
 from autograder.judge.checks import GradientCheck, ValueCheck, fixed_inputs
+from autograder.judge.rubric import load_rubric
 from autograder.judge.session import Session
 from autograder.sandbox import shared_sandbox
 from grading import grade, plan_for, write_submission
@@ -104,19 +105,28 @@ def test_a_child_that_answers_a_group_with_the_wrong_shape_gets_errors_not_a_cra
     assert [r.outcome for r in results] == ["failed", "failed"]  # None is no square; nothing forged passes
 
 
-def test_every_check_of_a_buggy_submission_agrees_grouped_and_one_at_a_time(tmp_path, course, monkeypatch):
-    plan = plan_for(course, "mlp", "activations")
-    mlp = course.answer_source("mlp").read_text()
-    activations = course.answer_source("activations").read_text()
-    bugs = {"mlp": ("dZ2 = (Y - T) / N * sigmoid_backward(Y)", "dZ2 = (Y - T) * sigmoid_backward(Y)"),
-            "activations": ("return np.where(np.asarray(z) > 0, dout, 0)", "return np.where(np.asarray(z) >= 0, dout, 1)")}
-    assert bugs["mlp"][0] in mlp and bugs["activations"][0] in activations
-    folder = write_submission(tmp_path, "mlp", mlp.replace(*bugs["mlp"]))
-    write_submission(folder, "activations", activations.replace(*bugs["activations"]))
+def grade_with_bugs(tmp_path, course, monkeypatch, bugs: dict[str, list[tuple[str, str]]]):
+    """The model answers with every (old, new) replacement made, graded grouped and then one check at a
+    time: the grouped result, once both agree on every verdict."""
+    folder = tmp_path / "student"
+    for assignment, replacements in bugs.items():
+        source = course.answer_source(assignment).read_text()
+        for old, new in replacements:
+            assert old in source, f"{assignment}: the bug's target {old!r} is not in the model answer"
+            source = source.replace(old, new)
+        write_submission(folder, assignment, source)
+    plan = plan_for(course, *bugs)
     grouped = grade(folder, plan)
     monkeypatch.setattr(grader, "GROUP_SIZE", 1)
     alone = grade(folder, plan)
     assert verdicts(grouped.tests) == verdicts(alone.tests)
+    return grouped
+
+
+def test_every_check_of_a_buggy_submission_agrees_grouped_and_one_at_a_time(tmp_path, course, monkeypatch):
+    grouped = grade_with_bugs(tmp_path, course, monkeypatch, {
+        "mlp": [("dZ2 = (Y - T) / N * sigmoid_backward(Y)", "dZ2 = (Y - T) * sigmoid_backward(Y)")],
+        "activations": [("return np.where(np.asarray(z) > 0, dout, 0)", "return np.where(np.asarray(z) >= 0, dout, 1)")]})
     assert 0 < grouped.score < grouped.max_score
 
 
@@ -130,20 +140,28 @@ def test_group_sizes_change_no_verdict(tmp_path, course, monkeypatch, size):
 
 
 def test_one_fetch_probes_share_round_trips_and_still_name_the_mistake(tmp_path, course, monkeypatch):
-    plan = plan_for(course, "activations", "initializers")
-    activations = course.answer_source("activations").read_text()
-    initializers = course.answer_source("initializers").read_text()
-    bugs = {"activations": ("    z = _as_float(z)\n    return np.where(z > 0, z, 0)",
-                            "    z = _as_float(z)\n    np.maximum(z, 0, out=z)\n    return z"),
-            "initializers": ("    return rng.normal(0.0, std, size=(fan_in, fan_out))",
-                             "    return np.random.normal(0.0, std, size=(fan_in, fan_out))")}
-    assert all(bugs[name][0] in source for name, source in (("activations", activations), ("initializers", initializers)))
-    folder = write_submission(tmp_path, "activations", activations.replace(*bugs["activations"]))
-    write_submission(folder, "initializers", initializers.replace(*bugs["initializers"]))
-    grouped = grade(folder, plan)
-    monkeypatch.setattr(grader, "GROUP_SIZE", 1)
-    alone = grade(folder, plan)
-    assert verdicts(grouped.tests) == verdicts(alone.tests)
+    grouped = grade_with_bugs(tmp_path, course, monkeypatch, {
+        "activations": [("    z = _as_float(z)\n    return np.where(z > 0, z, 0)",
+                         "    z = _as_float(z)\n    np.maximum(z, 0, out=z)\n    return z")],
+        "initializers": [("    return rng.normal(0.0, std, size=(fan_in, fan_out))",
+                          "    return np.random.normal(0.0, std, size=(fan_in, fan_out))")]})
     messages = {t.name: t.message for t in grouped.tests if t.outcome == "failed"}
     assert "modified its argument 'z' in place" in messages["relu leaves z unchanged"]
     assert "use the rng argument" in messages["he_normal draws only from the rng it is given"]
+
+
+def test_the_optimizers_in_place_probes_fetch_once_and_still_name_the_mistake(tmp_path, course, monkeypatch):
+    probes = [c for c in load_rubric(course, "optimizers").checks if "in place" in c.name or "float32" in c.name]
+    assert len(probes) == 8 and all(c.groupable for c in probes)
+    grouped = grade_with_bugs(tmp_path, course, monkeypatch, {"optimizers": [
+        ("            p -= self.lr * update\n", "            params[name] = p - self.lr * update\n"),  # SGD rebinds
+        ("            g = _l2_gradient(grads[name], p, self.weight_decay)\n            state = self.state.setdefault(\n",
+         "            grads[name] *= 1.001\n"  # Adam scales the caller's gradient
+         "            g = _l2_gradient(grads[name], p, self.weight_decay)\n            state = self.state.setdefault(\n")]})
+    messages = {t.name: t.message for t in grouped.tests if t.outcome == "failed"}
+    assert "replaced params['W1'] by a new array" in messages["SGD.step updates params in place and leaves grads unchanged"]
+    assert "no longer float32" in messages["SGD with float32 parameters"]
+    assert "modified grads in place" in messages["Adam.step updates params in place and leaves grads unchanged"]
+    passed = {t.name for t in grouped.tests if t.outcome == "passed"}
+    assert {"Adagrad.step updates params in place and leaves grads unchanged",
+            "RMSProp with float32 parameters"} <= passed  # the probes fail only what is wrong

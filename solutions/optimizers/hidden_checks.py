@@ -13,7 +13,7 @@ for its use of randomness.
 import numpy as np
 
 from autograder.judge.checks import (
-    BehaviourCheck, ValueCheck, leaves_inputs_unchanged, uses_only_given_rng,
+    BehaviourCheck, OneFetchProbe, ValueCheck, leaves_inputs_unchanged, uses_only_given_rng,
 )
 from autograder.judge.compare import Rejected, compare_values, numeric_array
 
@@ -70,10 +70,11 @@ def _arrays(value, what):
 
 
 def updates_in_place(make, hyper):
-    """A probe: three steps of ``make(ns, **hyper)`` change the original arrays of params, not grads."""
+    """A probe: three steps of ``make(ns, **hyper)`` change the original arrays of params, not grads
+    (one round trip: params, the arrays they held and the grads are fetched together)."""
     draw = _draw(**hyper)
 
-    def probe(trial):
+    def ask(trial):
         inputs = trial.inputs(draw)
         ns = trial.student
         params = ns.keep(inputs["params"])
@@ -82,9 +83,13 @@ def updates_in_place(make, hyper):
         optimizer = make(ns, **hyper)
         for g in grads:
             optimizer.step(params, g)
+        return (params, originals, grads), inputs
+
+    def judge(trial, inputs, fetched):
+        after, held, grads_after = fetched
         try:
-            after = _arrays(trial.fetch(params), "params")
-            held = _arrays(trial.fetch(originals), "the original arrays")
+            after = _arrays(after, "params")
+            held = _arrays(held, "the original arrays")
         except Rejected as rejection:
             return str(rejection)
         for name in SHAPES:
@@ -97,20 +102,21 @@ def updates_in_place(make, hyper):
                         "the model still holds the old array; write p -= ... or p[...] = ...")
             if not np.array_equal(held[name][0], after[name][0], equal_nan=True):
                 return f"params[{name!r}] no longer holds the array it held before the steps"
-        for g, kept in zip(inputs["grads"], grads):
-            comparison = compare_values(trial.fetch(kept), g, "grads", exact=True)
+        for g, kept in zip(inputs["grads"], grads_after):
+            comparison = compare_values(kept, g, "grads", exact=True)
             if not comparison.ok:
                 return "step modified grads in place; compute the update in new arrays and leave grads alone"
         return None
 
-    return probe
+    return OneFetchProbe(ask, judge)
 
 
 def keeps_float32(make, hyper):
-    """A probe: float32 params stay the same float32 arrays, with the reference's values after 3 steps."""
+    """A probe: float32 params stay the same float32 arrays, with the reference's values after 3 steps
+    (one round trip)."""
     draw = _draw(dtype=np.float32, **hyper)
 
-    def probe(trial):
+    def ask(trial):
         inputs = trial.inputs(draw)
         grads = inputs["grads"][:3]
         expected = trial.expected(lambda ns: _run(make(ns, **hyper), ns.keep(inputs["params"]), grads))
@@ -120,10 +126,12 @@ def keeps_float32(make, hyper):
         optimizer = make(ns, **hyper)
         for g in grads:
             optimizer.step(params, g)
-        fetched = trial.fetch(params)
+        return (params, originals), expected
+
+    def judge(trial, expected, fetched):
         try:
-            after = _arrays(fetched, "params")
-            held = _arrays(trial.fetch(originals), "the original arrays")
+            after = _arrays(fetched[0], "params")
+            held = _arrays(fetched[1], "the original arrays")
         except Rejected as rejection:
             return str(rejection)
         for name in SHAPES:
@@ -132,12 +140,12 @@ def keeps_float32(make, hyper):
                         "float32 array in place (p -= update), which keeps its dtype")
             if not np.array_equal(held[name][0], after[name][0], equal_nan=True):
                 return f"step replaced the float32 array params[{name!r}] instead of updating it in place"
-        comparison = compare_values(fetched, expected, "params")
+        comparison = compare_values(fetched[0], expected, "params")
         if not comparison.ok:
             return f"with float32 parameters (and float32 gradients) the result is wrong: {comparison.problem}"
         return None
 
-    return probe
+    return OneFetchProbe(ask, judge)
 
 
 def _sgd(ns, **hyper):
