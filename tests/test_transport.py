@@ -213,21 +213,35 @@ def warmth():
 """
 
 
+def warmth_of_two_children(server) -> list[tuple[int, int]]:
+    """(free heap, resident shared region) of the first child of a fresh server (never a spare)
+    and of the spare that follows it."""
+    first = server.start_child()
+    assert server.settle()
+    second = server.start_child()
+    try:
+        return [(load(child, WARMTH), call(child, "warmth"))[1]["value"] for child in (first, second)]
+    finally:
+        first.kill()
+        second.kill()
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="a spare is warmed on a CPU other than the judge's")
 def test_a_spare_child_has_faulted_in_its_memory_before_it_is_handed_out():
     from autograder.sandbox.zygote import SPARE_HEAP_BYTES, SPARE_REGION_BYTES
 
-    with ForkServer() as server:
-        cold = server.start_child()  # a fresh server has no spare: this one is confined on demand
-        assert server.settle()
-        warm = server.start_child()
-        try:
-            (cold_heap, cold_region), (warm_heap, warm_region) = [
-                (load(child, WARMTH), call(child, "warmth"))[1]["value"] for child in (cold, warm)]
-        finally:
-            cold.kill()
-            warm.kill()
+    with ForkServer() as server, placement.pinned():
+        (cold_heap, cold_region), (warm_heap, warm_region) = warmth_of_two_children(server)
     assert warm_heap >= SPARE_HEAP_BYTES > cold_heap  # free heap kept, its pages touched
     assert warm_region >= SPARE_REGION_BYTES > cold_region  # the region's first pages mapped
+
+
+def test_a_spare_on_the_judges_own_cpu_is_not_warmed():
+    from autograder.sandbox.zygote import SPARE_HEAP_BYTES, SPARE_REGION_BYTES
+
+    with placement.pinned(), ForkServer() as server:  # as in a batch worker: the server shares the judge's CPU
+        (_, cold_region), (heap, region) = warmth_of_two_children(server)
+    assert heap < SPARE_HEAP_BYTES and region < SPARE_REGION_BYTES and cold_region == 0
 
 
 def test_no_spare_is_confined_when_the_next_start_recycles_the_server():

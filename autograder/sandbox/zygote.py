@@ -7,8 +7,9 @@ module once, and then serves requests on a SOCK_SEQPACKET control socket:
 - ``fork``: hand out a confined child (:mod:`.confine`) that serves one submission: its pid, with
   the judge's ends of its two pipes and of its shared region (large messages) passed along.
   With ``spare``, the server then confines the next child while the judge works, so that the
-  next fork only hands it out. A spare has never run student code: it has faulted in the memory
-  grading needs (heap and shared region) and waits for its first request.
+  next fork only hands it out. A spare has never run student code: it waits for its first
+  request, having faulted in the memory grading needs (heap and shared region) when it was
+  confined on a CPU other than the judge's.
 - ``kill``: SIGKILL a child; as pid 1 of its own pid namespace its death takes every process it
   started (``wait: false``: reaped later). ``wait``: its exit status, once it has exited.
   ``settle``: return once every killed child is reaped.
@@ -190,11 +191,14 @@ class Server:
     def between_requests(self, request: dict) -> None:
         """Work the judge does not wait for: after a fork, the next child is confined while the judge
         grades with this one, so the next fork only hands it out. The server moves off the judge's
-        CPU for this when it can: there it would take turns with the grading it is meant to hide behind."""
+        CPU for this when it can: there it would take turns with the grading it is meant to hide
+        behind. Only then is the spare warmed too: on a busy CPU (a batch pins one worker and its
+        server to each) faulting memory in ahead costs more than it saves."""
         if request.get("op") == "fork" and request.get("spare") and self.spare is None:
-            _run_on(sorted(self.cpus - set(request.get("cpus") or ())) or sorted(self.cpus))
+            elsewhere = sorted(self.cpus - set(request.get("cpus") or ()))
+            _run_on(elsewhere or sorted(self.cpus))
             try:
-                self.spare = self.start_child(request.get("cpus"), warm=True)
+                self.spare = self.start_child(request.get("cpus"), warm=bool(elsewhere))
             except ChildNotReady:
                 self.spare = None  # the next fork confines one itself, and reports the problem
 
