@@ -213,8 +213,8 @@ def _warnings(caught) -> list[str]:
 
 def serve(read_fd: int, write_fd: int, shared: "messages.SharedRegion | int | None" = None) -> None:
     """Answer the judge's requests until it closes the pipe; large bodies cross the ``shared`` region
-    (a :class:`~autograder.sandbox.messages.SharedRegion` this side maps, or its file descriptor)."""
-    heap.retain_freed_memory()
+    (a :class:`~autograder.sandbox.messages.SharedRegion` this side maps, or its file descriptor).
+    The caller has called :func:`~autograder.sandbox.heap.retain_freed_memory`."""
     if isinstance(shared, int):
         shared = messages.SharedRegion(shared, mapped=True)
     child, inbox = Child(), messages.Inbox()
@@ -223,4 +223,5 @@ def serve(read_fd: int, write_fd: int, shared: "messages.SharedRegion | int | No
 
 
 if __name__ == "__main__":
+    heap.retain_freed_memory()
     serve(*(int(fd) for fd in sys.argv[1:4]))

@@ -10,8 +10,9 @@ speed, and one request/answer pair of the dropout checks carries 24 MB.
 The receiver reads into one reusable buffer (:class:`Inbox`), so a run of large answers touches
 the same pages instead of faulting in fresh ones for every message. The judge reads a body in
 the shared region out of it with one ``pread`` before decoding it, so the child cannot change it
-under the judge; the child decodes the judge's requests in place. Both ends are used by the judge (:class:`~autograder.sandbox.launcher.Channel`, with
-deadlines) and by the child (:func:`~autograder.sandbox.child.serve`, blocking).
+under the judge; the child decodes the judge's requests in place. Both ends are used by the
+judge (:class:`~autograder.sandbox.launcher.Channel`, with deadlines) and by the child
+(:func:`~autograder.sandbox.child.serve`, blocking).
 """
 
 from __future__ import annotations
@@ -191,8 +192,9 @@ class Inbox:
         """The next message's body (valid until the next call), or None at end of file.
 
         A body in ``shared`` is read out of it first, unless the region is mapped (the child's side,
-        reading the judge's requests): then the body is a view of the mapping. Raises :class:`TooLarge` when the announced
-        length is over ``max_bytes`` (or, for a body in the shared region, over its size)."""
+        reading the judge's requests): then the body is a view of the mapping. Raises
+        :class:`TooLarge` when the announced length is over ``max_bytes`` (or, for a body in the
+        shared region, over its size)."""
         header = bytearray(HEADER.size)
         if not read_into(fd, memoryview(header), wait):
             return None
