@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -29,12 +30,9 @@ class PoolError(RuntimeError):
 
 def _serve(connection, settings: GradingSettings, cpu: int | None) -> None:  # runs in the worker process
     from autograder.batch.worker import GradingWorker
-    from autograder.sandbox import placement
 
     try:
-        worker = GradingWorker(settings)
-        if cpu is not None:
-            placement.pin(cpu)  # from now on the worker and its children share one CPU (see placement)
+        worker = GradingWorker(settings, cpu)
     except Exception as error:  # noqa: BLE001 - reported to the coordinator, which stops
         connection.send(("failed", f"{type(error).__name__}: {error}"))
         return
@@ -49,6 +47,9 @@ def _serve(connection, settings: GradingSettings, cpu: int | None) -> None:  # r
         pass  # the coordinator went away: stop
     finally:
         worker.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # skip the interpreter's teardown (0.7 s with torch loaded): the worker has nothing left to write
 
 
 @dataclass
@@ -89,7 +90,7 @@ class LocalPool:
     def close(self) -> None:
         """Stop workers started by :meth:`start` that :meth:`run` never used."""
         for slot in self._slots:
-            self._stop(slot, kill=True)  # never given a job: nothing to lose, no need to wait for its start-up
+            self._kill(slot)  # never given a job: nothing to lose, no need to wait for its start-up
         self._slots = []
 
     def run(self, jobs, on_result) -> None:
@@ -97,18 +98,22 @@ class LocalPool:
         pending = deque(jobs)
         started, self._slots = self._slots, []
         for slot in started[len(pending):]:  # more workers than jobs
-            self._stop(slot, kill=True)
+            self._kill(slot)
         if not pending:
             return
         slots = started[:len(pending)]
         slots += [self._start(index) for index in range(len(slots), min(self.workers, len(pending)))]
         hard_limit = self.settings.time_limit + GRACE_S
+
+        def hand_out(slot: _Slot) -> None:
+            if slot.ready and slot.job is None and pending:
+                slot.job, slot.started = pending.popleft(), time.monotonic()
+                slot.connection.send(slot.job)
+
         try:
             while pending or any(s.job is not None for s in slots):
                 for slot in slots:
-                    if slot.ready and slot.job is None and pending:
-                        slot.job, slot.started = pending.popleft(), time.monotonic()
-                        slot.connection.send(slot.job)
+                    hand_out(slot)
                 for connection in wait([s.connection for s in slots], timeout=1.0):
                     slot = next(s for s in slots if s.connection is connection)
                     try:
@@ -123,6 +128,7 @@ class LocalPool:
                         slot.ready = True
                     else:
                         job, slot.job = slot.job, None
+                        hand_out(slot)  # the worker grades the next one while this answer is recorded
                         on_result(job, payload)
                 now = time.monotonic()
                 for slot in slots:
@@ -130,27 +136,32 @@ class LocalPool:
                         self._replace(slots, slot, on_result, TIMEOUT_VERDICT,
                                       f"grading took longer than the limit of {self.settings.time_limit:g} s")
         finally:
-            for slot in slots:
-                self._stop(slot)
+            self._stop_all(slots)
 
     def _replace(self, slots: list[_Slot], slot: _Slot, on_result, verdict: str, reason: str) -> None:
         job = slot.job
         if job is None and not slot.ready:
             raise PoolError("a grading worker stopped while starting")
-        self._stop(slot, kill=True)
+        self._kill(slot)
         slots[slots.index(slot)] = self._start(slot.index)
         if job is not None:
             on_result(job, {"student": job["student"], "sha256": job["sha256"], "verdict": verdict,
                             "document": None, "reason": reason, "worker": "local"})
 
-    @staticmethod
-    def _stop(slot: _Slot, kill: bool = False) -> None:
-        if not kill and slot.process.is_alive():
+    @classmethod
+    def _stop_all(cls, slots: list[_Slot]) -> None:
+        """Ask every worker to stop, then reap each: they shut down side by side."""
+        for slot in slots:
             try:
                 slot.connection.send(None)
             except (BrokenPipeError, OSError):
-                kill = True
+                pass  # already gone
+        for slot in slots:
             slot.process.join(timeout=10)
+            cls._kill(slot)
+
+    @staticmethod
+    def _kill(slot: _Slot) -> None:
         if slot.process.is_alive():
             slot.process.kill()
             slot.process.join(timeout=5)

@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from autograder.batch.intake import Submission, discover
-from autograder.batch.worker import ERROR_VERDICT, TIMEOUT_VERDICT, GradingSettings, build_plan, failure_result
+from autograder.batch.worker import ERROR_VERDICT, TIMEOUT_VERDICT, GradingSettings, failure_result, outline_plan
 from autograder.gradebook.export import safe_name, write_new_file, write_student_files
 from autograder.gradebook.store import Gradebook, StudentInfo, checks_key
 from autograder.judge.results import ERROR, NOT_GRADABLE, TIMEOUT
@@ -67,7 +67,7 @@ def run_batch(root: Path, settings: GradingSettings, gradebook: Gradebook, *, ou
     try:
         intake = discover(root, staging, settings.assignments)
         summary.notes += intake.notes
-        plan = build_plan(settings)
+        plan = outline_plan(settings)  # no torch here: the workers import it, side by side
         key = checks_key({a: r.version for a, (r, _) in plan.rubrics.items()})
         by_student = {}
         for submission in intake.submissions:

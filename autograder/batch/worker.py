@@ -48,12 +48,20 @@ class GradingSettings:
 
 
 def build_plan(settings: GradingSettings) -> Plan:
-    """The rubrics and live torch oracles of ``settings.assignments``."""
+    """The rubrics and live torch oracles of ``settings.assignments``: what a worker grades with."""
+    return Plan.for_course(_course(settings), settings.assignments, settings.seed, settings.device)
+
+
+def outline_plan(settings: GradingSettings) -> Plan:
+    """The same rubrics without torch: what the coordinator records results against."""
+    return Plan.outline(_course(settings), settings.assignments, settings.seed, settings.device)
+
+
+def _course(settings: GradingSettings):
     from autograder.course import Course
 
     # A Dask worker on another machine may keep the course elsewhere: $DLGRADE_SOLUTIONS there wins.
-    course = Course.locate(os.environ.get("DLGRADE_SOLUTIONS") or settings.solutions)
-    return Plan.for_course(course, settings.assignments, settings.seed, settings.device)
+    return Course.locate(os.environ.get("DLGRADE_SOLUTIONS") or settings.solutions)
 
 
 class SubmissionTimedOut(Exception):
@@ -95,12 +103,17 @@ class _Deadline:
 class GradingWorker:
     """One plan, one sandbox, many submissions (one at a time)."""
 
-    def __init__(self, settings: GradingSettings):
-        from autograder.sandbox import heap, open_sandbox
+    def __init__(self, settings: GradingSettings, cpu: int | None = None):
+        """``cpu``: pin the worker, its sandbox server and every child to this CPU (a local pool
+        gives each worker a core of its own; with every core grading, a server that prepared the
+        next child on another core would only take time from that core's worker)."""
+        from autograder.sandbox import heap, open_sandbox, placement
 
         heap.retain_freed_memory()  # this process grades submission after submission
         self.settings = settings
         self.plan = build_plan(settings)
+        if cpu is not None:
+            placement.pin(cpu)  # before the sandbox starts: its server inherits the CPU
         self.sandbox = open_sandbox(insecure=settings.insecure)
         self.where = f"{socket.gethostname()}:{os.getpid()}"
         self._lock = threading.Lock()  # one submission at a time per sandbox, whatever the thread

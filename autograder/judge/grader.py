@@ -49,6 +49,12 @@ class Plan:
             rubrics[assignment] = (rubric, live_oracle(course, rubric, device))
         return cls(rubrics, seed, device)
 
+    @classmethod
+    def outline(cls, course, assignments, seed: int, device: str = "cpu") -> "Plan":
+        """The rubrics without mutants or torch references (no torch import): for a process that
+        records results and builds failure verdicts, such as a batch's coordinator, but never grades."""
+        return cls({a: (load_rubric(course, a, with_mutants=False), None) for a in assignments}, seed, device)
+
 
 def new_seed() -> int:
     """A per-run seed for the hidden inputs (a course secret can replace it)."""

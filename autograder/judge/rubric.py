@@ -67,18 +67,22 @@ def _version(*paths: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_rubric(course: Course, assignment: str) -> Rubric:
-    """The full rubric (public and hidden checks, mutants) from the course's solutions."""
+def load_rubric(course: Course, assignment: str, with_mutants: bool = True) -> Rubric:
+    """The full rubric (public and hidden checks, mutants) from the course's solutions.
+
+    ``with_mutants=False`` leaves the mutants out (their module imports torch): enough for a
+    process that records and reports results but never grades. The version is the same.
+    """
     public = course.load_hidden(assignment, PUBLIC_CHECKS)
     hidden = course.load_hidden(assignment, HIDDEN_CHECKS)
-    mutants = course.load_hidden(assignment, MUTANTS)
     folder = course.solutions / assignment
     version = _version(*(folder / f"{n}.py" for n in (PUBLIC_CHECKS, HIDDEN_CHECKS, MUTANTS, "reference")))
     for module, visibility in ((public, "public"), (hidden, "hidden")):
         wrong = [c.name for c in module.CHECKS if c.visibility != visibility]
         if wrong:
             raise RubricError(f"{module.__file__}: checks {wrong} are not {visibility}")
-    return Rubric(assignment, tuple(public.CHECKS) + tuple(hidden.CHECKS), tuple(mutants.MUTANTS), version)
+    mutants = tuple(course.load_hidden(assignment, MUTANTS).MUTANTS) if with_mutants else ()
+    return Rubric(assignment, tuple(public.CHECKS) + tuple(hidden.CHECKS), mutants, version)
 
 
 def live_oracle(course: Course, rubric: Rubric, device: str = "cpu") -> LiveOracle:

@@ -3,7 +3,7 @@
 The judge and the child take turns: a request, an answer, the next request. On two CPUs every
 turn wakes an idle CPU, and in a virtual machine that costs 150-300 µs (measured on the
 project's machines: 300 µs per round trip once each side computes between messages, against
-27 µs when both share one CPU). A full submission makes about 200 round trips. So a grading
+27 µs when both share one CPU). A full submission makes about 30 round trips. So a grading
 thread is pinned to one CPU, and the sandbox starts each child with the affinity of the thread
 that asked for it (:meth:`~autograder.sandbox.forkserver.ForkServer.start_child`).
 
