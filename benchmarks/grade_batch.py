@@ -292,7 +292,7 @@ def main(argv=None) -> None:
             ratio_b = a.per_minute / b.per_minute
             print(f"(a)/(b) throughput: {ratio_b:.1f}x nbgrader   (target >= 20x: {verdict(ratio_b >= 20)})")
         ratios = [c_run.per_minute / a_run.per_minute for a_run, c_run in rounds]
-        print(f"(a)/(c) per round, (a) and (c) taking turns: "
+        print("(a)/(c) per round, (a) and (c) taking turns: "
               + ", ".join(f"{a_run.wall_s:.1f} s / {c_run.wall_s:.1f} s = {r:.2f}x"
                           for (a_run, c_run), r in zip(rounds, ratios)))
         ratio_c = ratios[len(ratios) // 2]
