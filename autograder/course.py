@@ -16,6 +16,7 @@ from pathlib import Path
 from types import ModuleType
 
 from autograder.curriculum import ASSIGNMENTS
+from autograder.errors import DlgradeError
 
 SOLUTIONS_ENV = "DLGRADE_SOLUTIONS"
 COURSE_CONFIG = "dlgrade.toml"
@@ -23,7 +24,7 @@ COURSE_CONFIG = "dlgrade.toml"
 _REPOSITORY = Path(__file__).resolve().parent.parent
 
 
-class CourseError(RuntimeError):
+class CourseError(DlgradeError, RuntimeError):
     """The course material cannot be found or read; the message says what to do."""
 
 

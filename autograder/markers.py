@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from autograder.errors import DlgradeError
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
@@ -12,7 +13,7 @@ STUB_LINES = ("# YOUR CODE HERE", "raise NotImplementedError")
 _MARKER = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>### (?:BEGIN|END) SOLUTION)[ \t]*$")
 
 
-class MarkerError(ValueError):
+class MarkerError(DlgradeError, ValueError):
     """The solution markers of a source file are unbalanced or misplaced."""
 
 

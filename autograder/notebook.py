@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+from autograder.errors import DlgradeError
 
 
 _CELL = re.compile(r"^# %%(?:[ \t]+\[(?P<kind>[a-z]+)\])?[ \t]*$")
@@ -25,7 +26,7 @@ KINDS = ("code", "markdown", "example")
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
-class NotebookSourceError(ValueError):
+class NotebookSourceError(DlgradeError, ValueError):
     """The percent-format source cannot be turned into a notebook."""
 
 

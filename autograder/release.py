@@ -16,6 +16,7 @@ from pathlib import Path
 
 from autograder.course import Course
 from autograder.curriculum import check_assignment_names
+from autograder.errors import DlgradeError
 
 
 def release_files(course: Course, assignments=()) -> dict[str, str]:
@@ -29,7 +30,7 @@ def release_files(course: Course, assignments=()) -> dict[str, str]:
         return release_through_nbgrader(course, Path(root), check_assignment_names(assignments))
 
 
-class ReleaseError(RuntimeError):
+class ReleaseError(DlgradeError, RuntimeError):
     """The release cannot be built: the message names the course file to fix."""
 
 

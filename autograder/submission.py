@@ -14,12 +14,13 @@ from pathlib import Path
 
 
 from autograder.curriculum import ASSIGNMENTS
+from autograder.errors import DlgradeError
 
 MAX_SOURCE_BYTES = 5 << 20
 SUFFIXES = (".py", ".ipynb")
 
 
-class SubmissionError(Exception):
+class SubmissionError(DlgradeError):
     """A file that cannot be read as code; the message says why and what to do."""
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from autograder.judge.compare import compare_values, matches
-from autograder.judge.wire import Unsupported
+from autograder.wire import Unsupported
 
 EXPECTED = np.array([[1.0, 2.0, 3.0]])
 

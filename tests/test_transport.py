@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from autograder.judge.wire import decode, encode, encode_parts
+from autograder.wire import decode, encode, encode_parts
 from autograder.sandbox import messages, placement, shared_sandbox
 from autograder.sandbox.forkserver import ForkServer, verified_handout
 from autograder.sandbox.launcher import ChildCrashed, ChildProcess, ChildTimeout

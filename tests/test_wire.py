@@ -7,7 +7,7 @@ import struct
 import numpy as np
 import pytest
 
-from autograder.judge.wire import Unsupported, WireError, decode, encode, read_npy
+from autograder.wire import Unsupported, WireError, decode, encode, read_npy
 
 
 def roundtrip(value):

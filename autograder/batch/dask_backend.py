@@ -11,6 +11,7 @@ resource ``GPU=1``, so only workers started with ``--resources GPU=1`` take them
 from __future__ import annotations
 
 from autograder.batch.worker import ERROR_VERDICT, GradingSettings
+from autograder.errors import DlgradeError
 
 PLUGIN_NAME = "dlgrade-grader"
 
@@ -20,7 +21,7 @@ except ImportError:  # the [cluster] extra is not installed: DaskPool says so wh
     _WorkerPlugin = object
 
 
-class DaskUnavailable(RuntimeError):
+class DaskUnavailable(DlgradeError, RuntimeError):
     pass
 
 

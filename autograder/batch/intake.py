@@ -32,6 +32,7 @@ from pathlib import Path
 from autograder.batch.archive import UnsafeArchive, extract
 from autograder.curriculum import ASSIGNMENTS
 from autograder.submission import MAX_SOURCE_BYTES, SUFFIXES
+from autograder.errors import DlgradeError
 
 log = logging.getLogger("dlgrade.intake")
 
@@ -42,7 +43,7 @@ _RESUBMITTED = re.compile(r"^(?P<stem>.+?)(?:-\d+)?$")  # Canvas: perceptron-1.p
 _SAFE_KEY = re.compile(r"[^A-Za-z0-9._@-]+")
 
 
-class IntakeError(Exception):
+class IntakeError(DlgradeError):
     """The submissions folder itself cannot be used (missing, not a folder)."""
 
 

@@ -20,11 +20,12 @@ from multiprocessing.connection import wait
 
 from autograder.batch.worker import ERROR_VERDICT, TIMEOUT_VERDICT, GradingSettings
 from autograder.sandbox import placement
+from autograder.errors import DlgradeError
 
 GRACE_S = 60.0  # a worker's own deadline fires first; this catches a worker that is stuck itself
 
 
-class PoolError(RuntimeError):
+class PoolError(DlgradeError, RuntimeError):
     """The workers cannot start (the course material fails to load in them)."""
 
 

@@ -27,9 +27,10 @@ from sqlalchemy.orm import sessionmaker
 from autograder.gradebook.models import (
     AuditEntry, Base, Grading, LatePenalty, Override, Setting, Student, Submission, TestRow,
 )
+from autograder.errors import DlgradeError
 
 
-class GradebookError(Exception):
+class GradebookError(DlgradeError):
     """A request the gradebook cannot carry out; the message says why."""
 
 

@@ -26,7 +26,7 @@ from autograder.judge import feedback
 from autograder.judge.compare import Rejected, compare_values, matches, numeric_array
 from autograder.judge.mutants import Mutant
 from autograder.judge.session import Remote, Rng, Session
-from autograder.judge.wire import Unsupported
+from autograder.wire import Unsupported
 from autograder.judge.statistics import distribution_problem, mask_problem
 
 PUBLIC = "public"
@@ -49,7 +49,7 @@ class StudentNamespace:
     """The submission's module as seen by a check: ``ns.softmax(z)`` calls into the child.
 
     ``tolerant``: a call that raises does not stop the calls queued after it; its value arrives
-    as an :class:`~autograder.judge.wire.Unsupported` marker instead."""
+    as an :class:`~autograder.wire.Unsupported` marker instead."""
 
     def __init__(self, session: Session, tolerant: bool = False):
         self._session, self._tolerant = session, tolerant

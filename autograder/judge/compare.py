@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograder.judge.wire import Unsupported
+from autograder.wire import Unsupported
 
 TOLERANCES = {
     "float64": (1e-7, 1e-10),

@@ -22,9 +22,10 @@ from typing import Callable
 import numpy as np
 
 from autograder.judge.mutants import Mutant
+from autograder.errors import DlgradeError
 
 
-class OracleError(RuntimeError):
+class OracleError(DlgradeError, RuntimeError):
     """The reference itself failed: a bug in the course material, never the student's fault."""
 
 

@@ -20,6 +20,7 @@ from autograder.curriculum import CONTRACT
 from autograder.judge.checks import Check
 from autograder.judge.mutants import Mutant
 from autograder.judge.oracle import FrozenOracle, LiveOracle
+from autograder.errors import DlgradeError
 
 PUBLIC_CHECKS = "public_checks"
 HIDDEN_CHECKS = "hidden_checks"
@@ -27,7 +28,7 @@ MUTANTS = "mutants"
 PUBLIC_SEED = 20_261_122  # public checks use fixed inputs: their values are frozen into the release
 
 
-class RubricError(ValueError):
+class RubricError(DlgradeError, ValueError):
     """The course's checks are inconsistent (a bug in the course material)."""
 
 

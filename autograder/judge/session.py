@@ -206,7 +206,7 @@ class Session:
 
         The call is queued: it runs, in order, when the next value is fetched (and its errors
         surface there). ``_tolerant``: if it raises, the calls after it still run, and its value
-        arrives as an :class:`~autograder.judge.wire.Unsupported` marker.
+        arrives as an :class:`~autograder.wire.Unsupported` marker.
         """
         name = target if isinstance(target, str) else None
         if name in self.timed_out:

@@ -35,11 +35,12 @@ from traitlets import Bool, Integer, Unicode
 from autograder.curriculum import ASSIGNMENTS, CONTRACT
 from autograder.nbgrader_bridge.source import BEGIN_HIDDEN, END_HIDDEN, TEST_PREFIX
 from autograder.submission import is_autograder_test
+from autograder.errors import DlgradeError
 
 _RUBRICS: dict[tuple, tuple] = {}  # (solutions, assignment, device) -> (rubric, oracle): load torch once
 
 
-class DlgradeAutogradeError(RuntimeError):
+class DlgradeAutogradeError(DlgradeError, RuntimeError):
     """This notebook cannot be graded by dlgrade (the message says why); nbgrader reports it."""
 
 

@@ -20,9 +20,10 @@ from pathlib import Path
 from autograder.course import Course
 from autograder.markers import strip_solutions
 from autograder.notebook import notebook_text
+from autograder.errors import DlgradeError
 
 
-class NbgraderError(RuntimeError):
+class NbgraderError(DlgradeError, RuntimeError):
     """nbgrader failed; the message carries its log."""
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import types
 from pathlib import Path
 
-from autograder.judge.wire import WireError, decode, encode
+from autograder.wire import WireError, decode, encode
 from autograder.sandbox.launcher import ChildCrashed
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from autograder.errors import DlgradeError
 
 _NATIVE_KEYS = ("score", "max_score", "status", "tests", "assignments")
 
 
-class ReportSourceError(ValueError):
+class ReportSourceError(DlgradeError, ValueError):
     """The folder of results cannot be used (missing, or holds no result document)."""
 
 

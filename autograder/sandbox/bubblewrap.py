@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import autograder
+from autograder.errors import DlgradeError
 
 ENGINE_MOUNT = "/opt/dlgrade"  # where the engine package appears inside the sandbox
 _SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
@@ -26,7 +27,7 @@ _BOOT = ("import json, sys; sys.path[:0] = json.loads(sys.argv[1]); "
          "from autograder.sandbox.zygote import main; main(int(sys.argv[2]), sys.argv[3])")
 
 
-class BubblewrapMissing(RuntimeError):
+class BubblewrapMissing(DlgradeError, RuntimeError):
     pass
 
 

@@ -2,7 +2,7 @@
 
 Started by :mod:`autograder.sandbox.launcher` as ``python -I -m autograder.sandbox.child R W``:
 requests arrive on file descriptor R, answers leave on W, both in the plain-data format of
-:mod:`autograder.judge.wire`. The child never sees the judge's checks, references or expected
+:mod:`autograder.wire`. The child never sees the judge's checks, references or expected
 values, only the inputs of each call. Nothing it sends back is trusted: the judge decodes it
 with caps and does every comparison itself. This module imports numpy and the standard library
 only, so a fresh child starts fast.
@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from autograder.judge.wire import MAX_ITEMS, MAX_MESSAGE_BYTES, decode, encode_parts
+from autograder.wire import MAX_ITEMS, MAX_MESSAGE_BYTES, decode, encode_parts
 from autograder.sandbox import heap, messages
 
 MAX_WARNINGS = 10
@@ -59,7 +59,7 @@ class Child:
         return b"".join(self.answer(body))
 
     def answer(self, body) -> list:
-        """:meth:`respond`'s answer as the buffers of :func:`~autograder.judge.wire.encode_parts`."""
+        """:meth:`respond`'s answer as the buffers of :func:`~autograder.wire.encode_parts`."""
         try:
             return encode_parts(self.handle(decode(body)))
         except BaseException as error:  # a value that cannot be encoded, a bad reference...

@@ -21,6 +21,7 @@ import threading
 from autograder.sandbox import bubblewrap, cgroups, messages
 from autograder.sandbox.confine import Limits
 from autograder.sandbox.launcher import Channel, child_environment, describe_exit
+from autograder.errors import DlgradeError
 
 START_SECONDS = 30.0
 CONTROL_SECONDS = 15.0
@@ -28,7 +29,7 @@ SLOT_MEMORY = 3 << 30        # the cgroup bound of one slot: the server and its 
 SLOT_PROCESSES = 128
 
 
-class SandboxError(RuntimeError):
+class SandboxError(DlgradeError, RuntimeError):
     """The sandbox could not be started or used; the message says why and how to fix it."""
 
 

@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 
-from autograder.judge.wire import MAX_MESSAGE_BYTES, WireError, decode, encode_parts
+from autograder.wire import MAX_MESSAGE_BYTES, WireError, decode, encode_parts
 from autograder.sandbox import messages
 
 CPU_SECONDS = 120  # a backstop per child; each test has its own wall-clock limit

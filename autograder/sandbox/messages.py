@@ -1,7 +1,7 @@
 """Length-prefixed messages between the judge and a child, moved without extra copies.
 
 A message is ``u64 length | body`` on a pipe. The sender hands over the body as a list of
-buffers (the parts of :func:`autograder.judge.wire.encode_parts`, whose arrays are views of the
+buffers (the parts of :func:`autograder.wire.encode_parts`, whose arrays are views of the
 data). A small body is written with ``writev``, straight from those buffers. A large one (a
 million-element array) is written into a :class:`SharedRegion`, a sealed memfd both ends
 hold, and only its length crosses the pipe, flagged: pipes move data at a fraction of memory

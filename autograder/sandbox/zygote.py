@@ -79,7 +79,7 @@ def _exercise_numpy() -> None:
     loops per dtype, casts, random generators) are filled once here instead of in every child."""
     import numpy as np
 
-    from autograder.judge.wire import decode, encode
+    from autograder.wire import decode, encode
 
     rng = np.random.default_rng(0)
     for dtype in (np.float64, np.float32):
