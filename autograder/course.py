@@ -1,31 +1,139 @@
-"""Where a course keeps its material, and loading of the instructor's (trusted) modules.
+"""Where a course keeps its material, what each assignment declares, and loading of the
+instructor's (trusted) modules.
 
-A course repository has ``solutions/<assignment>/`` (hidden: the model answer source and the
-torch reference) and ``assignments/<assignment>/`` (the committed student release). The engine
-never holds hidden material itself; it is told where ``solutions/`` is.
+A course is data. Its hidden folder (``solutions/``) holds one folder per assignment, and each
+assignment folder declares itself in ``assignment.toml``::
+
+    title = "Loss functions"           # shown to students and TAs
+    order = 6                          # teaching order (assignments sort by it, then by name)
+    total = 100                        # the rubric's declared total: the checks' points must add up to it
+    allowed_imports = ["numpy", "scipy", "math"]   # plus the standard library (this is the default)
+
+    [functions]                        # what students write, in the order the handout presents it
+    softmax = "numerically stable softmax along an axis"
+    SGD = { kind = "class", summary = "torch.optim.SGD: momentum, Nesterov, weight decay" }
+
+Next to it: the model answer ``<name>.py`` (with solution markers), the torch ``reference.py``,
+``public_checks.py``, ``hidden_checks.py`` and the known mistakes ``mutants.py``. The engine
+discovers assignments from these folders and names none of them; adding an exercise is a change
+in one folder. The student release (``assignments/<name>/``) carries the same ``assignment.toml``:
+nothing in it is hidden.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import os
+import re
 import sys
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 
-from autograder.curriculum import ASSIGNMENTS
 from autograder.errors import DlgradeError
 
 SOLUTIONS_ENV = "DLGRADE_SOLUTIONS"
 COURSE_CONFIG = "dlgrade.toml"
+DECLARATION = "assignment.toml"
+# The imports a NumPy assignment allows when its declaration names none (the standard library
+# is always allowed): torch, tensorflow, jax or scikit-learn must not do the students' work.
+DEFAULT_ALLOWED_IMPORTS = ("numpy", "scipy", "math")
+# The files of a hidden assignment folder besides the model answer <name>.py.
+HIDDEN_FILES = ("reference.py", "public_checks.py", "hidden_checks.py", "mutants.py")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # an assignment: a lower-case Python module name
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,79}$")
 # The repository this engine was installed from (an editable install), if any.
 _REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 class CourseError(DlgradeError, RuntimeError):
     """The course material cannot be found or read; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One function or class that students write."""
+
+    name: str
+    kind: str = "function"  # or "class"
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class AssignmentSpec:
+    """What one assignment declares in its ``assignment.toml``."""
+
+    name: str
+    title: str
+    order: int
+    total: float
+    exercises: tuple[Exercise, ...]
+    allowed_imports: tuple[str, ...] = DEFAULT_ALLOWED_IMPORTS
+    folder: Path | None = field(default=None, compare=False)
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.exercises)
+
+    def exercise(self, name: str) -> Exercise | None:
+        return next((e for e in self.exercises if e.name == name), None)
+
+    @classmethod
+    def read(cls, path: Path, name: str | None = None) -> "AssignmentSpec":
+        """Parse and validate ``path`` (an ``assignment.toml``); the assignment is ``name``, by
+        default its folder's name."""
+        name = name or path.parent.name
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise CourseError(f"{path}: cannot read the assignment's declaration: {error}") from None
+        return cls.from_data(name, data, path)
+
+    @classmethod
+    def from_data(cls, name: str, data: dict, path: Path | str = DECLARATION) -> "AssignmentSpec":
+        def fail(problem: str):
+            raise CourseError(f"{path}: {problem}")
+
+        if not _NAME.match(name):
+            fail(f"the folder name {name!r} is not a valid assignment name (lower-case letters, digits, _)")
+        unknown = set(data) - {"title", "order", "total", "allowed_imports", "functions"}
+        if unknown:
+            fail(f"unknown keys {sorted(unknown)} (known: title, order, total, allowed_imports, functions)")
+        functions = data.get("functions")
+        if not isinstance(functions, dict) or not functions:
+            fail("declare the functions students write in a [functions] table")
+        exercises = []
+        for function, value in functions.items():
+            if not _IDENTIFIER.match(function):
+                fail(f"{function!r} is not a Python name")
+            if isinstance(value, str):
+                value = {"summary": value}
+            if not isinstance(value, dict) or set(value) - {"kind", "summary"}:
+                fail(f"functions.{function} must be a summary string or a table with kind and summary")
+            kind = value.get("kind", "function")
+            if kind not in ("function", "class"):
+                fail(f"functions.{function}: kind must be 'function' or 'class'")
+            exercises.append(Exercise(function, kind, str(value.get("summary", ""))))
+        total = data.get("total")
+        if not isinstance(total, (int, float)) or isinstance(total, bool) or total <= 0:
+            fail("declare the rubric's total points: total = 100")
+        order = data.get("order", 1000)
+        if not isinstance(order, int) or isinstance(order, bool):
+            fail("order must be an integer")
+        allowed = data.get("allowed_imports", list(DEFAULT_ALLOWED_IMPORTS))
+        if not isinstance(allowed, list) or not all(isinstance(m, str) and _IDENTIFIER.match(m) for m in allowed):
+            fail("allowed_imports must be a list of top-level module names, e.g. [\"numpy\", \"scipy\"]")
+        folder = Path(path).parent if isinstance(path, Path) else None
+        return cls(name, str(data.get("title", name)), order, float(total), tuple(exercises), tuple(allowed), folder)
+
+
+def declared_assignments(root: Path) -> dict[str, AssignmentSpec]:
+    """The assignments under ``root`` (folders holding an ``assignment.toml``), in teaching order."""
+    specs = [AssignmentSpec.read(path) for path in sorted(Path(root).glob(f"*/{DECLARATION}"))]
+    return {spec.name: spec for spec in sorted(specs, key=lambda s: (s.order, s.name))}
 
 
 def default_solutions_dir(cwd: Path | None = None) -> Path:
@@ -69,9 +177,17 @@ def configured_seed(cwd: Path | None = None) -> int | None:
     return value
 
 
+def unknown_name_message(kind: str, name: str, known) -> str:
+    """``unknown assignment 'lossses' (did you mean 'losses'?); the course has: ...``."""
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=1)
+    suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown {kind} {name!r}{suggestion}; the course has: {', '.join(known) or 'none'}"
+
+
 @dataclass(frozen=True)
 class Course:
-    """The hidden side of a course: its ``solutions/`` folder."""
+    """A course: its hidden ``solutions/`` folder and the assignments declared there."""
 
     solutions: Path
 
@@ -85,6 +201,42 @@ class Course:
             )
         return cls(path.resolve())
 
+    # ------------------------------------------------------------ what the course declares
+    @cached_property
+    def specs(self) -> dict[str, AssignmentSpec]:
+        return declared_assignments(self.solutions)
+
+    @property
+    def assignments(self) -> tuple[str, ...]:
+        """The assignments, in teaching order."""
+        return tuple(self.specs)
+
+    def spec(self, assignment: str) -> AssignmentSpec:
+        if assignment not in self.specs:
+            raise CourseError(unknown_name_message("assignment", assignment, self.specs))
+        return self.specs[assignment]
+
+    def select(self, names=()) -> tuple[str, ...]:
+        """``names`` checked against the course (all assignments when empty), in teaching order.
+
+        Names are matched case-insensitively; an unknown one raises :class:`CourseError` with the
+        closest match."""
+        if not self.specs:
+            raise CourseError(f"{self.solutions} declares no assignment (no */{DECLARATION}): "
+                              "create one with `dlgrade new NAME`")
+        chosen = set()
+        lower = {name.lower(): name for name in self.specs}
+        for name in names:
+            if name.lower() not in lower:
+                raise CourseError(unknown_name_message("assignment", name, self.specs))
+            chosen.add(lower[name.lower()])
+        return tuple(a for a in self.specs if a in chosen) if chosen else self.assignments
+
+    def hidden_paths(self) -> list[str]:
+        """What a sandbox must never show: this course's solutions folder, wherever it is."""
+        return [str(self.solutions)]
+
+    # ------------------------------------------------------------ its files
     def answer_source(self, assignment: str) -> Path:
         """The instructor's model answer, with solution markers: ``solutions/<a>/<a>.py``."""
         return self._existing(assignment, f"{assignment}.py")
@@ -92,6 +244,9 @@ class Course:
     def reference_source(self, assignment: str) -> Path:
         """The hidden torch reference: ``solutions/<a>/reference.py``."""
         return self._existing(assignment, "reference.py")
+
+    def declaration(self, assignment: str) -> Path:
+        return self._existing(assignment, DECLARATION)
 
     def load_answer(self, assignment: str) -> ModuleType:
         return load_module(self.answer_source(assignment), f"dlgrade_hidden.{assignment}.answer")
@@ -104,8 +259,7 @@ class Course:
         return load_sibling(self._existing(assignment, f"{name}.py"), name)
 
     def _existing(self, assignment: str, filename: str) -> Path:
-        if assignment not in ASSIGNMENTS:
-            raise CourseError(f"unknown assignment {assignment!r}; the course has: {', '.join(ASSIGNMENTS)}")
+        self.spec(assignment)
         path = self.solutions / assignment / filename
         if not path.is_file():
             raise CourseError(f"{path} is missing from the course's solutions")
@@ -134,13 +288,20 @@ def load_sibling(anchor: str | os.PathLike, name: str) -> ModuleType:
     """Load ``<name>.py`` from the folder of ``anchor`` (a course file's ``__file__``), once.
 
     How the hidden files of one assignment use each other (checks use the mutants, mutants the
-    reference) without making ``solutions/`` an importable package.
+    reference) without making ``solutions/`` an importable package. Two courses with an
+    assignment of the same name in one process (tests do this) are told apart by the folder.
     """
     folder = Path(anchor).resolve().parent
-    module_name = f"dlgrade_hidden.{folder.name}.{name}"
+    module_name = f"dlgrade_hidden.{folder.name}_{_folder_tag(folder)}.{name}"
     if module_name in sys.modules:
         return sys.modules[module_name]
     path = folder / f"{name}.py"
     if not path.is_file():
         raise CourseError(f"{path} is missing from the course's solutions")
     return load_module(path, module_name)
+
+
+def _folder_tag(folder: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(str(folder).encode()).hexdigest()[:8]

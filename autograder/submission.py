@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-from autograder.curriculum import ASSIGNMENTS
 from autograder.errors import DlgradeError
 
 MAX_SOURCE_BYTES = 5 << 20
@@ -37,7 +36,7 @@ class SubmissionCode:
         return self.path.suffix == ".ipynb"
 
 
-def find_files(path: Path, assignments=ASSIGNMENTS) -> dict[str, Path]:
+def find_files(path: Path, assignments) -> dict[str, Path]:
     """Map each assignment to its file in ``path`` (a folder, or one file named after an assignment).
 
     When a folder holds both ``mlp.py`` and ``mlp.ipynb``, the notebook wins only if it is newer.

@@ -5,14 +5,21 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from autograder.errors import DlgradeError
+
 DEFAULT_DTYPE = torch.float64
+
+
+class DeviceUnavailable(DlgradeError, RuntimeError):
+    """The device asked for is not there (never a student's grade: the run stops)."""
 
 
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
     """``None`` means CPU. Asking for CUDA on a machine without it is an error, not a silent fallback."""
     resolved = torch.device(device if device is not None else "cpu")
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' was requested but torch sees no CUDA GPU on this machine")
+        raise DeviceUnavailable("device 'cuda' was requested but torch sees no CUDA GPU on this machine: "
+                                "grade with --device cpu (the same scores), or run on a machine with a GPU")
     return resolved
 
 

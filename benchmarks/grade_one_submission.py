@@ -35,7 +35,8 @@ def main() -> None:
 
     started, (cpu0, _) = time.perf_counter(), cpu_seconds()
     from autograder.course import Course
-    from autograder.curriculum import ASSIGNMENTS
+    from autograder.course import Course
+    ASSIGNMENTS = Course.locate().assignments
     from autograder.judge.grader import Plan, grade
 
     course = Course.locate(REPOSITORY / "solutions")

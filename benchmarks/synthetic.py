@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.course import Course
-from autograder.curriculum import CONTRACT
+from autograder.course import Course
+CONTRACT = {a: s.functions for a, s in Course.locate().specs.items()}
 from autograder.judge.rubric import load_rubric
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -57,7 +58,7 @@ def _changed(kind: str, source: str, answer: str, assignment: str, mutants, rng:
     function = _function_of(assignment, rng)
     if kind == "buggy":
         mutant = rng.choice(mutants)
-        return answer + "\n\n# --- the mistake ---\n" + mutant.submission, mutant.id
+        return answer + "\n\n# --- the mistake ---\n" + mutant.submission_source, mutant.id
     if kind == "slow":
         if rng.random() < 0.5:
             return "import time as _time\n_time.sleep(0.4)\n" + source, "sleep at load"

@@ -21,8 +21,8 @@ def graded_batch(course, folder: Path) -> list[dict]:
     sources = {
         "ada": (fixtures / "vectorized" / "perceptron.py").read_text(),
         "bob": (fixtures / "loops" / "perceptron.py").read_text(),
-        "cy": answer + "\n" + mutant.submission,
-        "dee": answer + "\n" + mutant.submission,
+        "cy": answer + "\n" + mutant.submission_source,
+        "dee": answer + "\n" + mutant.submission_source,
         "eve": "def step(x:\n    return x\n",
     }
     documents = []

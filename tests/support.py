@@ -50,3 +50,17 @@ def strict_numerics():
 def t64(x):
     """A float64 CPU tensor, for the torch oracle."""
     return torch.tensor(np.asarray(x), dtype=torch.float64)
+
+
+# The bundled course, as the engine discovers it from solutions/*/assignment.toml.
+def _bundled_course():
+    from pathlib import Path
+
+    from autograder.course import Course
+
+    return Course.locate(Path(__file__).resolve().parents[1] / "solutions")
+
+
+BUNDLED = _bundled_course()
+ASSIGNMENTS = BUNDLED.assignments
+CONTRACT = {a: BUNDLED.spec(a).functions for a in ASSIGNMENTS}

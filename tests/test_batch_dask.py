@@ -26,7 +26,7 @@ def test_dask_cluster_results_equal_the_local_run(tmp_path, course):
     mutant = load_rubric(course, "perceptron").mutants[1]
     sources = {
         "alice": (FIXTURES / "vectorized" / "perceptron.py").read_text(),
-        "bob": (FIXTURES / "loops" / "perceptron.py").read_text() + "\n" + mutant.submission,
+        "bob": (FIXTURES / "loops" / "perceptron.py").read_text() + "\n" + mutant.submission_source,
         "carol": "def step(z):\n    raise ValueError('no')\n",
     }
     for student, source in sources.items():

@@ -27,7 +27,7 @@ def class_folder(root: Path, course) -> Path:
     files = {
         "alice/perceptron.py": answer,
         "Bob, Jr._4712_assignsubmission_file_/perceptron.py": (FIXTURES / "loops" / "perceptron.py").read_text(),
-        "carol/perceptron.py": answer + "\n\n" + mutant.submission,
+        "carol/perceptron.py": answer + "\n\n" + mutant.submission_source,
         "dave/perceptron.py": "def step(z)\n    return z\n",
         "gina/perceptron.py": "import time\ntime.sleep(60)\n",
         "hank/perceptron.py": "import os\nos._exit(3)\n",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from autograder.curriculum import ASSIGNMENTS
+from support import ASSIGNMENTS
 from cli import main
 
 

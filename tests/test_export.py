@@ -22,7 +22,7 @@ def book(course, tmp_path_factory):
     source = (course.solutions.parent / "tests/fixtures/submissions/loops/perceptron.py").read_text()
     mutant = plan.rubrics["perceptron"][0].mutants[0]
     good = grade(write_submission(folder / "good", "perceptron", source), plan).to_json()
-    bad = grade(write_submission(folder / "bad", "perceptron", source + "\n" + mutant.submission), plan).to_json()
+    bad = grade(write_submission(folder / "bad", "perceptron", source + "\n" + mutant.submission_source), plan).to_json()
     url = f"sqlite:///{folder / 'grades.db'}"
     with Gradebook.open(url) as gradebook:
         gradebook.record(StudentInfo("4712", "B, Jr.", "4712"), "a" * 64, "x", [], "graded", good)

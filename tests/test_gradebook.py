@@ -40,7 +40,7 @@ def documents(course, tmp_path_factory):
     good_source = (course.solutions.parent / REPOSITORY_FIXTURES / "vectorized" / "perceptron.py").read_text()
     mutant = plan.rubrics["perceptron"][0].mutants[0]
     good = grade(write_submission(folder / "good", "perceptron", good_source), plan).to_json()
-    bad = grade(write_submission(folder / "bad", "perceptron", good_source + "\n" + mutant.submission), plan).to_json()
+    bad = grade(write_submission(folder / "bad", "perceptron", good_source + "\n" + mutant.submission_source), plan).to_json()
     slow = failure_result(plan, "slow", "took too long", TIMEOUT).to_json()
     return {"good": good, "bad": bad, "slow": slow}
 

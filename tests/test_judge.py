@@ -186,7 +186,7 @@ def test_public_feedback_shows_inputs_values_and_the_named_mistake(tmp_path, pla
     from autograder.judge.rubric import load_rubric
 
     (mutant,) = [m for m in load_rubric(course, ASSIGNMENT).mutants if m.id == "losses.cross_entropy.summed"]
-    result = grade_source(tmp_path, plan, answer_source + "\n" + mutant.submission)
+    result = grade_source(tmp_path, plan, answer_source + "\n" + mutant.submission_source)
     public = [t for t in by_exercise(result, "cross_entropy") if t.visibility == "public"][0]
     assert public.mistake == mutant.id and public.mistake_title == mutant.title and public.hint
     assert "inputs:" in public.details and "logits" in public.details and "expected:" in public.details

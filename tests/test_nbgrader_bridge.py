@@ -5,7 +5,7 @@ import json
 import nbformat
 import pytest
 
-from autograder.curriculum import ASSIGNMENTS, CONTRACT
+from support import ASSIGNMENTS, CONTRACT
 from autograder.judge import results
 from autograder.judge.results import ERROR, FAILED, NOT_ATTEMPTED, PASSED
 from autograder.judge.rubric import load_rubric

@@ -10,7 +10,7 @@ import shutil
 import nbformat
 import pytest
 
-from autograder.curriculum import ASSIGNMENTS
+from support import ASSIGNMENTS
 from autograder.judge.rubric import load_rubric
 from autograder.nbgrader_bridge.source import build_source_notebook
 from autograder.nbgrader_bridge.source import test_cells as graded_cells

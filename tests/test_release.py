@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from autograder.curriculum import ASSIGNMENTS
+from support import ASSIGNMENTS
 from autograder.markers import BEGIN_SOLUTION, END_SOLUTION, solution_regions
 from autograder.release import release_drift, release_files, write_release
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from autograder.course import CourseError
-from autograder.curriculum import ASSIGNMENTS, CONTRACT
+from support import ASSIGNMENTS, CONTRACT
 from autograder.judge.rubric import load_rubric
 from autograder.markers import strip_solutions
 from grading import failures, grade, plan_for, write_submission
@@ -46,7 +46,7 @@ def test_the_course_has_at_least_30_named_mistakes(course):
     mutants = [m for a in ASSIGNMENTS for m in load_rubric(course, a).mutants]
     assert len(mutants) >= 30
     assert len({m.id for m in mutants}) == len(mutants)
-    assert all(m.submission and m.title and m.hint for m in mutants)
+    assert all(m.submission_source and m.title and m.hint for m in mutants)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -94,7 +94,7 @@ def pytest_generate_tests(metafunc):
 def test_each_mistake_loses_points_only_where_it_applies_and_is_named(course, plans, tmp_path, mutant_id):
     assignment = mutant_id.split(".")[0]
     (mutant,) = [m for m in plans[assignment].rubrics[assignment][0].mutants if m.id == mutant_id]
-    source = course.answer_source(assignment).read_text() + "\n\n# --- the mistake ---\n" + mutant.submission
+    source = course.answer_source(assignment).read_text() + "\n\n# --- the mistake ---\n" + mutant.submission_source
     result = grade(write_submission(tmp_path, assignment, source), plans[assignment])
     failed = failures(result)
     assert failed, f"{mutant_id}: the buggy submission got full marks"

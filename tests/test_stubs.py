@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from autograder.course import load_module
-from autograder.curriculum import ASSIGNMENTS, CONTRACT
+from support import ASSIGNMENTS, CONTRACT
 
 from conftest import REPOSITORY
 

@@ -30,7 +30,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder.batch.archive import UnsafeArchive, extract
-from autograder.curriculum import ASSIGNMENTS
 from autograder.submission import MAX_SOURCE_BYTES, SUFFIXES
 from autograder.errors import DlgradeError
 
@@ -97,7 +96,7 @@ class _Student:
     seen_any: bool = False
 
 
-def discover(root: Path, staging: Path, assignments=ASSIGNMENTS) -> Intake:
+def discover(root: Path, staging: Path, assignments) -> Intake:
     """Find the submissions under ``root`` and stage them under ``staging`` (created, must be new or empty)."""
     root = Path(root)
     if not root.exists():

@@ -65,9 +65,9 @@ def run_batch(root: Path, settings: GradingSettings, gradebook: Gradebook, *, ou
 
         pool = LocalPool(settings, workers).start()  # the workers warm up while intake runs here
     try:
-        intake = discover(root, staging, settings.assignments)
-        summary.notes += intake.notes
         plan = outline_plan(settings)  # no torch here: the workers import it, side by side
+        intake = discover(root, staging, tuple(plan.rubrics))
+        summary.notes += intake.notes
         key = checks_key({a: r.version for a, (r, _) in plan.rubrics.items()})
         by_student = {}
         for submission in intake.submissions:

@@ -26,7 +26,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.curriculum import ASSIGNMENTS
 from autograder.judge.grader import Plan, grade
 from autograder.judge.results import (
     ERROR, NOT_ATTEMPTED, NOT_GRADABLE, TIMEOUT, AssignmentResult, SubmissionResult, TestResult,
@@ -40,7 +39,7 @@ class GradingSettings:
     """Everything a worker needs to build the same plan as the coordinator (picklable)."""
 
     solutions: str
-    assignments: tuple[str, ...] = ASSIGNMENTS
+    assignments: tuple[str, ...] = ()  # empty: every assignment of the course
     seed: int = 0
     device: str = "cpu"
     insecure: bool = False
@@ -49,12 +48,14 @@ class GradingSettings:
 
 def build_plan(settings: GradingSettings) -> Plan:
     """The rubrics and live torch oracles of ``settings.assignments``: what a worker grades with."""
-    return Plan.for_course(_course(settings), settings.assignments, settings.seed, settings.device)
+    course = _course(settings)
+    return Plan.for_course(course, course.select(settings.assignments), settings.seed, settings.device)
 
 
 def outline_plan(settings: GradingSettings) -> Plan:
     """The same rubrics without torch: what the coordinator records results against."""
-    return Plan.outline(_course(settings), settings.assignments, settings.seed, settings.device)
+    course = _course(settings)
+    return Plan.outline(course, course.select(settings.assignments), settings.seed, settings.device)
 
 
 def _course(settings: GradingSettings):
@@ -114,7 +115,7 @@ class GradingWorker:
         self.plan = build_plan(settings)
         if cpu is not None:
             placement.pin(cpu)  # before the sandbox starts: its server inherits the CPU
-        self.sandbox = open_sandbox(insecure=settings.insecure)
+        self.sandbox = open_sandbox(insecure=settings.insecure, hidden=_course(settings).hidden_paths())
         self.where = f"{socket.gethostname()}:{os.getpid()}"
         self._lock = threading.Lock()  # one submission at a time per sandbox, whatever the thread
 

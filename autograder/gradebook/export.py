@@ -20,7 +20,6 @@ import re
 from dataclasses import fields
 from pathlib import Path
 
-from autograder.curriculum import ASSIGNMENTS
 from autograder.gradebook.feedback import feedback_html, feedback_markdown
 from autograder.gradebook.store import Gradebook
 from autograder.judge.results import AssignmentResult, SubmissionResult, TestResult
@@ -57,8 +56,8 @@ def export(gradebook: Gradebook, kind: str, out: Path, assignment: str | None = 
 
 
 def _columns(grades) -> tuple[list[str], dict[str, list[str]]]:
-    present = {a for g in grades for a in g.assignments}
-    assignments = [a for a in ASSIGNMENTS if a in present] + sorted(present - set(ASSIGNMENTS))
+    # In the order the gradebook recorded them (each submission is graded in the course's teaching order).
+    assignments = list(dict.fromkeys(a for g in grades for a in g.assignments))
     exercises = {a: sorted({e for g in grades if a in g.assignments for e in g.assignments[a].exercises})
                  for a in assignments}
     return assignments, exercises

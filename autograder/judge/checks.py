@@ -80,7 +80,7 @@ class Trial:
 
     @property
     def public(self) -> bool:
-        return self.check.visibility == PUBLIC
+        return self.check.public
 
     def inputs(self, draw: Callable[[np.random.Generator], dict], key: str = "inputs") -> dict:
         return self.oracle.inputs(self.check, key, draw, self.rng)
@@ -120,26 +120,39 @@ class Prepared:
 
 @dataclass(kw_only=True)
 class Check:
+    """What every check says: its name, the exercise it grades, its points.
+
+    ``exercise`` is the function's name (``"softmax"``) or, qualified, ``"losses.softmax"``; the
+    rubric loader qualifies it with the assignment whose folder the check is in. ``visibility``
+    comes from the file the check is in (``public_checks.py`` or ``hidden_checks.py``); a check
+    never has to say it, and one that says the opposite of its file is refused.
+    """
+
     name: str
     exercise: str
     points: float
-    visibility: str = HIDDEN
+    visibility: str | None = None
     description: str = ""  # what is checked, in words (shown for hidden checks)
     timeout: float = 5.0
 
     def __post_init__(self):
-        if self.visibility not in (PUBLIC, HIDDEN):
+        if self.visibility not in (PUBLIC, HIDDEN, None):
             raise ValueError(f"check {self.name!r}: visibility must be 'public' or 'hidden'")
-        if self.exercise.count(".") != 1:
-            raise ValueError(f"check {self.name!r}: exercise must be '<assignment>.<function>'")
+        if self.exercise.count(".") > 1 or not all(self.exercise.split(".")):
+            raise ValueError(f"check {self.name!r}: exercise must be '<function>' or '<assignment>.<function>'")
 
     @property
     def assignment(self) -> str:
-        return self.exercise.split(".")[0]
+        """The assignment ("" until the rubric loader has qualified the exercise)."""
+        return self.exercise.split(".")[0] if "." in self.exercise else ""
 
     @property
     def function(self) -> str:
-        return self.exercise.split(".")[1]
+        return self.exercise.split(".")[-1]
+
+    @property
+    def public(self) -> bool:
+        return self.visibility == PUBLIC
 
     def run(self, trial: Trial) -> Verdict:
         prepared = self.prepare(trial)
@@ -164,9 +177,14 @@ class ValueCheck(Check):
     """``call(ns, **inputs)`` on the submission equals the same call on the reference."""
 
     inputs: Callable[[np.random.Generator], dict]
-    call: Callable[..., Any]
+    call: Callable[..., Any] | None = None  # default: the exercise's function, inputs in order
     tolerance: tuple[float, float] | None = None
     exact: bool = False
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.call is None:
+            self.call = calls(self.function)
 
     def prepare(self, trial: Trial, grouped: bool = False) -> Prepared:
         inputs = trial.inputs(self.inputs)
@@ -345,59 +363,20 @@ class BehaviourCheck(Check):
 
 # ---------------------------------------------------------------- reusable pieces
 
+def calls(function: str) -> Callable[..., Any]:
+    """The call a check makes by default: ``ns.<function>(*inputs)``, the inputs passed by position
+    in the order the check's ``inputs`` returns them (students may name their parameters freely)."""
+
+    def call(ns, **inputs):
+        return getattr(ns, function)(*inputs.values())
+
+    call.__qualname__ = call.__name__ = f"calls_{function}"
+    return call
+
+
 def fixed_inputs(**inputs) -> Callable[[np.random.Generator], dict]:
     """The ``inputs`` of a check that uses the same, literal inputs on every run (public checks)."""
     return lambda rng: inputs
-
-
-def leaves_inputs_unchanged(draw: Callable, call: Callable, names: tuple[str, ...]) -> OneFetchProbe:
-    """A probe: after ``call(ns, **inputs)``, the inputs ``names`` still hold their original values."""
-
-    def ask(trial: Trial):
-        inputs = trial.inputs(draw)
-        remote = {k: (trial.student.keep(v) if k in names else v) for k, v in inputs.items()}
-        call(trial.student, **remote)
-        return {name: remote[name] for name in names}, inputs
-
-    def judge(trial: Trial, inputs: dict, after: dict) -> str | None:
-        for name in names:
-            comparison = compare_values(after[name], inputs[name], f"the argument {name}", exact=True)
-            if not comparison.ok:
-                return f"the function modified its argument {name!r} in place; work on a copy instead"
-        return None
-
-    return OneFetchProbe(ask, judge)
-
-
-def uses_only_given_rng(draw: Callable, call: Callable) -> OneFetchProbe:
-    """A probe: ``call(ns, rng=..., **inputs)`` depends on the rng passed in, and on nothing else.
-
-    Two calls with equal-seeded generators, after seeding NumPy's global generator differently,
-    must agree exactly; a differently seeded generator must change the result.
-    """
-
-    def ask(trial: Trial):
-        inputs = trial.inputs(draw)
-        seed = int(trial.rng.integers(2**31))
-        calls = []
-        for global_seed, rng_seed in ((1, seed), (2, seed), (1, seed + 1)):
-            trial.student.reseed_global(global_seed)
-            calls.append(call(trial.student, rng=trial.student.rng(rng_seed), **inputs))
-        return calls, None  # the three calls, in order, in one round trip
-
-    def judge(trial: Trial, _, results: list) -> str | None:
-        try:
-            first, again, other = (numeric_array(r)[0] for r in results)
-        except Rejected as rejection:
-            return str(rejection)
-        if first.shape != again.shape or not np.array_equal(first, again):
-            return ("two calls with identically seeded generators gave different results: use the rng argument "
-                    "for every random draw (not np.random.* or the random module)")
-        if first.shape == other.shape and np.array_equal(first, other):
-            return "the result does not depend on the rng passed in: draw your random numbers from it"
-        return None
-
-    return OneFetchProbe(ask, judge)
 
 
 def _get_path(value, path):

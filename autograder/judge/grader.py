@@ -93,7 +93,8 @@ def grade(path: Path, plan: Plan, start_child=None) -> SubmissionResult:
             mark = time.perf_counter()
             try:
                 code = read_code(assignment, file)
-                notes = session.load(assignment, code.cells, file.name, code.notebook, plan.load_seconds)
+                allowed = rubric.spec.allowed_imports if rubric.spec is not None else None
+                notes = session.load(assignment, code.cells, file.name, code.notebook, plan.load_seconds, allowed)
             except (SubmissionError, LoadError) as error:
                 assignments.append(AssignmentResult(assignment, NOT_GRADABLE, 0.0, rubric.max_score, file.name, str(error)))
                 continue
@@ -214,6 +215,9 @@ def _judged(check: Check, session: Session, module: str, verdict_of, extra_secon
             name = (error.where or {}).get("function") or check.function
             result.message = (f"{error.message}" if error.kind == "missing"
                               else f"{name} is not implemented yet (it raises NotImplementedError)")
+        elif error.kind == "forbidden":
+            result.outcome = FAILED
+            result.message = error.message
         elif error.type_name == "MemoryError":
             result.outcome = ERROR
             result.message = ("killed: memory (your code asked for more memory than the sandbox allows; "

@@ -1,26 +1,31 @@
 """An assignment's rubric: its checks (public and hidden), their points, and its known mistakes.
 
 Where the pieces live (the folder layout is the security boundary):
+- ``solutions/<a>/assignment.toml``: what the assignment declares (its functions, its total);
 - ``solutions/<a>/public_checks.py``: the public checks (``CHECKS``). Released verbatim to
   ``assignments/<a>/public_checks.py`` with their values frozen in ``public_checks.json``;
 - ``solutions/<a>/hidden_checks.py``: the hidden checks (``CHECKS``), never released;
 - ``solutions/<a>/mutants.py``: the known mistakes (``MUTANTS``), never released (the frozen
   file carries only their titles and hints, and their outputs on the public inputs).
+
+A check says each thing once: the loader qualifies its exercise with the assignment and gives it
+the visibility of its file. The rubric holds the assignment to its declaration: every check
+grades a declared function, and the points add up to the declared total.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.course import Course, load_module
-from autograder.curriculum import CONTRACT
-from autograder.judge.checks import Check
+from autograder.course import DECLARATION, AssignmentSpec, Course, load_module
+from autograder.errors import DlgradeError
+from autograder.judge.checks import HIDDEN, PUBLIC, Check
 from autograder.judge.mutants import Mutant
 from autograder.judge.oracle import FrozenOracle, LiveOracle
-from autograder.errors import DlgradeError
 
 PUBLIC_CHECKS = "public_checks"
 HIDDEN_CHECKS = "hidden_checks"
@@ -38,26 +43,63 @@ class Rubric:
     checks: tuple[Check, ...]
     mutants: tuple[Mutant, ...] = ()
     version: str = ""  # a hash of the check files: which checks graded a submission
+    spec: AssignmentSpec | None = None  # the declaration the checks are held to
 
     def __post_init__(self):
         names = [c.name for c in self.checks]
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise RubricError(f"{self.assignment}: duplicate check names {sorted(duplicates)}")
+        functions = self.spec.functions if self.spec is not None else None
         for check in self.checks:
-            if check.assignment != self.assignment or check.function not in CONTRACT[self.assignment]:
+            if check.assignment != self.assignment or (functions is not None and check.function not in functions):
                 raise RubricError(f"{self.assignment}: check {check.name!r} names exercise {check.exercise!r}, "
-                                  "which is not in the assignment's contract")
+                                  f"which is not in the assignment's declared functions ({DECLARATION}): "
+                                  "add the function there")
             if check.points <= 0:
                 raise RubricError(f"{self.assignment}: check {check.name!r} has {check.points} points")
+        for mutant in self.mutants:
+            assignment, _, function = mutant.exercise.partition(".")
+            if assignment != self.assignment or (functions is not None and function not in functions):
+                raise RubricError(f"{self.assignment}: known mistake {mutant.id!r} is made in {mutant.exercise!r}, "
+                                  "which is not one of the assignment's declared functions")
 
     @property
     def max_score(self) -> float:
         return float(sum(c.points for c in self.checks))
 
+    def points_by_function(self) -> dict[str, float]:
+        points: dict[str, float] = {}
+        for check in self.checks:
+            points[check.function] = points.get(check.function, 0.0) + float(check.points)
+        return points
+
+    def check_total(self) -> None:
+        """Raise :class:`RubricError` when the checks' points differ from the declared total."""
+        if self.spec is None or abs(self.max_score - self.spec.total) < 1e-9:
+            return
+        listing = "; ".join(f"{function}: {points:g} ({', '.join(repr(c.name) for c in self.checks if c.function == function)})"
+                            for function, points in self.points_by_function().items())
+        raise RubricError(f"{self.assignment}: the checks add up to {self.max_score:g} points, but "
+                          f"{DECLARATION} declares total = {self.spec.total:g}. Points per function: {listing}")
+
     def public(self) -> "Rubric":
-        return Rubric(self.assignment, tuple(c for c in self.checks if c.visibility == "public"), self.mutants,
-                      self.version)
+        return Rubric(self.assignment, tuple(c for c in self.checks if c.public), self.mutants, self.version)
+
+
+def bind(checks, assignment: str, visibility: str, source: Path | str) -> tuple[Check, ...]:
+    """The checks of one file, each qualified with ``assignment`` and given the file's ``visibility``."""
+    bound = []
+    for check in checks:
+        if not isinstance(check, Check):
+            raise RubricError(f"{source}: CHECKS holds {type(check).__name__}, not a check")
+        if check.visibility not in (None, visibility):
+            raise RubricError(f"{source}: check {check.name!r} says it is {check.visibility}, but the checks in "
+                              f"this file are {visibility}: move it to the other file")
+        if check.assignment not in ("", assignment):
+            raise RubricError(f"{source}: check {check.name!r} grades {check.exercise!r}, outside {assignment}")
+        bound.append(dataclasses.replace(check, exercise=f"{assignment}.{check.function}", visibility=visibility))
+    return tuple(bound)
 
 
 def _version(*paths: Path) -> str:
@@ -73,17 +115,19 @@ def load_rubric(course: Course, assignment: str, with_mutants: bool = True) -> R
 
     ``with_mutants=False`` leaves the mutants out (their module imports torch): enough for a
     process that records and reports results but never grades. The version is the same.
+    Raises :class:`RubricError` when the checks break the assignment's declaration or total.
     """
+    spec = course.spec(assignment)
     public = course.load_hidden(assignment, PUBLIC_CHECKS)
     hidden = course.load_hidden(assignment, HIDDEN_CHECKS)
     folder = course.solutions / assignment
     version = _version(*(folder / f"{n}.py" for n in (PUBLIC_CHECKS, HIDDEN_CHECKS, MUTANTS, "reference")))
-    for module, visibility in ((public, "public"), (hidden, "hidden")):
-        wrong = [c.name for c in module.CHECKS if c.visibility != visibility]
-        if wrong:
-            raise RubricError(f"{module.__file__}: checks {wrong} are not {visibility}")
+    checks = (bind(public.CHECKS, assignment, PUBLIC, public.__file__)
+              + bind(hidden.CHECKS, assignment, HIDDEN, hidden.__file__))
     mutants = tuple(course.load_hidden(assignment, MUTANTS).MUTANTS) if with_mutants else ()
-    return Rubric(assignment, tuple(public.CHECKS) + tuple(hidden.CHECKS), mutants, version)
+    rubric = Rubric(assignment, checks, mutants, version, spec)
+    rubric.check_total()
+    return rubric
 
 
 def live_oracle(course: Course, rubric: Rubric, device: str = "cpu") -> LiveOracle:
@@ -96,7 +140,9 @@ def load_released(folder: Path, assignment: str) -> tuple[Rubric, FrozenOracle]:
     for path in (checks_file, values_file):
         if not path.is_file():
             raise RubricError(f"{path} is missing: the public checks come with the assignment release")
+    spec = AssignmentSpec.read(folder / DECLARATION, assignment) if (folder / DECLARATION).is_file() else None
     module = load_module(checks_file, f"dlgrade_public.{assignment}.checks")
     oracle = FrozenOracle(json.loads(values_file.read_text(encoding="utf-8")))
-    rubric = Rubric(assignment, tuple(module.CHECKS), tuple(oracle.mutants.values()), _version(checks_file, values_file))
+    checks = bind(module.CHECKS, assignment, PUBLIC, checks_file)
+    rubric = Rubric(assignment, checks, tuple(oracle.mutants.values()), _version(checks_file, values_file), spec)
     return rubric, oracle

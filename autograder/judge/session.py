@@ -21,7 +21,8 @@ LOAD_SECONDS = 20.0
 
 
 class StudentError(Exception):
-    """Student code raised (or was missing). ``kind`` is 'raised', 'not_implemented' or 'missing'."""
+    """Student code raised (or was missing). ``kind`` is 'raised', 'not_implemented', 'missing' or
+    'forbidden' (it used a package its assignment does not allow)."""
 
     def __init__(self, kind: str, type_name: str, message: str, where: dict | None = None):
         super().__init__(f"{type_name}: {message}")
@@ -138,9 +139,11 @@ class Session:
 
     # ------------------------------------------------------------ loading
     def load(self, module: str, cells: list[str], filename: str, tolerant: bool = False,
-             timeout: float = LOAD_SECONDS) -> list[str]:
-        """Run the submission's code cells as module ``module`` in the child; return its warnings."""
-        request = {"op": "load", "module": module, "cells": list(cells), "filename": filename, "tolerant": tolerant}
+             timeout: float = LOAD_SECONDS, allowed_imports=None) -> list[str]:
+        """Run the submission's code cells as module ``module`` in the child; return its warnings.
+        ``allowed_imports``: the packages the assignment allows besides the standard library (None: any)."""
+        request = {"op": "load", "module": module, "cells": list(cells), "filename": filename, "tolerant": tolerant,
+                   "allowed_imports": None if allowed_imports is None else list(allowed_imports)}
         try:
             child = self._ensure_child()
             answer = child.request(request, timeout)

@@ -32,7 +32,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
-from autograder.curriculum import ASSIGNMENTS, CONTRACT
+from autograder.course import Course
 from autograder.nbgrader_bridge.source import BEGIN_HIDDEN, END_HIDDEN, TEST_PREFIX
 from autograder.submission import is_autograder_test
 from autograder.errors import DlgradeError
@@ -58,16 +58,19 @@ class DlgradeAutograde(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         assignment = info["notebook"]
-        if assignment not in ASSIGNMENTS:
-            raise DlgradeAutogradeError(f"notebook {assignment!r} is not a dlgrade assignment "
-                                        f"({', '.join(ASSIGNMENTS)}); dlgrade grades only its own notebooks")
-        tests = self._source_tests(info["db_url"], assignment, info["assignment"])
+        course = self._course()
+        if assignment not in course.specs:
+            raise DlgradeAutogradeError(f"notebook {assignment!r} is not an assignment of the course at "
+                                        f"{course.solutions} ({', '.join(course.assignments)}); "
+                                        "dlgrade grades only its own notebooks")
+        functions = course.spec(assignment).functions
+        tests = self._source_tests(info["db_url"], assignment, info["assignment"], functions)
         result = self._grade(nb, assignment, info["db_url"])
         self._write_outcomes(nb, assignment, tests, result)
         return nb, resources
 
     # ------------------------------------------------------------ the instructor's test cells
-    def _source_tests(self, db_url: str, notebook_id: str, assignment_id: str) -> dict[str, dict]:
+    def _source_tests(self, db_url: str, notebook_id: str, assignment_id: str, functions) -> dict[str, dict]:
         """``{grade_id: {points, source, after}}`` of the source notebook's test cells, in order."""
         with Gradebook(db_url) as gradebook:
             notebook = gradebook.find_notebook(notebook_id, assignment_id)
@@ -78,7 +81,7 @@ class DlgradeAutograde(NbGraderPreprocessor):
                 if cell.name in answers or cell.cell_type != "code":
                     continue  # a manually graded answer: not dlgrade's
                 function = cell.name[len(TEST_PREFIX):] if cell.name.startswith(TEST_PREFIX) else None
-                if function not in CONTRACT[notebook_id]:
+                if function not in functions:
                     raise DlgradeAutogradeError(f"test cell {cell.name!r} of {notebook_id} names no exercise "
                                                 f"of the assignment (expected test_<function>)")
                 tests[cell.name] = {"points": float(cell.max_score), "exercise": f"{notebook_id}.{function}",
@@ -94,15 +97,18 @@ class DlgradeAutograde(NbGraderPreprocessor):
         with tempfile.TemporaryDirectory(prefix="dlgrade-nbgrader-") as folder:
             path = Path(folder) / f"{assignment}.ipynb"
             nbformat.write(nb, path)  # the test cells are skipped by the reader: only the student's code runs
-            with GradebookGuard(db_url, self.log), open_sandbox(insecure=self.insecure) as sandbox:
+            with GradebookGuard(db_url, self.log), \
+                    open_sandbox(insecure=self.insecure, hidden=self._course().hidden_paths()) as sandbox:
                 return grade(path, Plan({assignment: (rubric, oracle)}, self._seed(), self.device),
                              start_child=sandbox.start_child)
 
+    def _course(self) -> Course:
+        return Course.locate(self.solutions or None)
+
     def _rubric(self, assignment: str):
-        from autograder.course import Course
         from autograder.judge.rubric import live_oracle, load_rubric
 
-        course = Course.locate(self.solutions or None)
+        course = self._course()
         key = (str(course.solutions), assignment, self.device)
         if key not in _RUBRICS:
             rubric = load_rubric(course, assignment)

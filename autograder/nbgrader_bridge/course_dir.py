@@ -4,6 +4,7 @@ Layout written under the course root (nbgrader's own)::
 
     source/<a>/<a>.ipynb           the instructor's notebook (:mod:`.source`): answers, hidden tests
     source/<a>/<a>.py              the student's .py stub (solution regions already stripped)
+    source/<a>/assignment.toml     what the assignment declares (functions, total, allowed imports)
     source/<a>/public_checks.py    the public checks and their frozen values, shipped to students
     source/<a>/public_checks.json
     release/<a>/...                written by ``nbgrader generate_assignment`` (NbGraderAPI)
@@ -17,7 +18,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from autograder.course import Course
+from autograder.course import DECLARATION, Course
+from autograder.files import write_release
 from autograder.markers import strip_solutions
 from autograder.notebook import notebook_text
 from autograder.errors import DlgradeError
@@ -31,7 +33,7 @@ def source_files(course: Course, assignment: str) -> dict[str, str]:
     """``{file name: text}`` of ``source/<assignment>/``."""
     from autograder.judge.rubric import load_rubric
     from autograder.nbgrader_bridge.source import build_source_notebook
-    from autograder.release import freeze_public_checks
+    from autograder.judge.frozen import freeze_public_checks
 
     answer = course.answer_source(assignment)
     text = answer.read_text(encoding="utf-8")
@@ -41,6 +43,7 @@ def source_files(course: Course, assignment: str) -> dict[str, str]:
     return {
         f"{assignment}.ipynb": notebook_text(notebook),
         f"{assignment}.py": stub,
+        DECLARATION: course.declaration(assignment).read_text(encoding="utf-8"),
         "public_checks.py": course.solutions.joinpath(assignment, "public_checks.py").read_text(encoding="utf-8"),
         "public_checks.json": freeze_public_checks(course, assignment),
     }
@@ -48,8 +51,6 @@ def source_files(course: Course, assignment: str) -> dict[str, str]:
 
 def write_sources(course: Course, root: Path, assignments) -> None:
     """Write ``source/<a>/`` under the nbgrader course ``root`` for each assignment."""
-    from autograder.release import write_release
-
     for assignment in assignments:
         write_release({f"source/{assignment}/{name}": text
                        for name, text in source_files(course, assignment).items()}, root)

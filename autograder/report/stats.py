@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograder.curriculum import ASSIGNMENTS
 
 NOT_GRADABLE, TIMEOUT = "not_gradable", "timeout"
 
@@ -22,10 +21,14 @@ def student_of(document: dict) -> str:
     return str(document.get("student") or document.get("submission") or "?")
 
 
-def _ordered(names) -> list[str]:
-    """Assignments in teaching order; unknown ones (another course's) after them, sorted."""
-    names = set(names)
-    return [a for a in ASSIGNMENTS if a in names] + sorted(names - set(ASSIGNMENTS))
+def teaching_order(documents: list[dict]) -> dict[str, int]:
+    """Each assignment's position in the course, as the documents list them (a result document
+    lists its assignments in the course's teaching order): first appearance wins."""
+    order: dict[str, int] = {}
+    for document in documents:
+        for entry in document.get("assignments", []):
+            order.setdefault(entry["assignment"], len(order))
+    return order
 
 
 @dataclass
@@ -67,7 +70,8 @@ def assignment_scores(documents: list[dict]) -> list[AssignmentScores]:
                 for exercise, total in possible.items():
                     percent = 100.0 * earned[exercise] / total if total else 0.0
                     row.exercises.setdefault(exercise, []).append(percent)
-    return [table[name] for name in _ordered(table)]
+    order = teaching_order(documents)
+    return [table[name] for name in sorted(table, key=lambda a: (order.get(a, len(order)), a))]
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,7 @@ def problems(documents: list[dict]) -> list[Problem]:
             more = f" (and {len(tests) - 1} more tests)" if len(tests) > 1 else ""
             rows.append(Problem(student, assignment, "timed out",
                                 f"{first['exercise']}: {first.get('message') or 'time limit'}{more}"))
-    order = {a: i for i, a in enumerate(ASSIGNMENTS)}
+    order = teaching_order(documents)
     return sorted(rows, key=lambda p: (p.student, order.get(p.assignment, len(order)), p.assignment, p.kind))
 
 

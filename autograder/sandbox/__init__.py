@@ -45,7 +45,8 @@ class Sandbox:
     insecure = False
 
     def __init__(self, limits: Limits = Limits(), hidden: list[str] | None = None):
-        self.hidden = default_hidden_paths() if hidden is None else list(hidden)
+        # The caller's course (wherever its folder is) and the default places of hidden material.
+        self.hidden = sorted(set(default_hidden_paths()) | {str(Path(p).resolve()) for p in hidden or ()})
         self.server = ForkServer(limits, self.hidden)
         self.owner = os.getpid()
 

@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from autograder.wire import MAX_ITEMS, MAX_MESSAGE_BYTES, decode, encode_parts
-from autograder.sandbox import heap, messages
+from autograder.sandbox import heap, imports, messages
 
 MAX_WARNINGS = 10
 
@@ -37,7 +37,8 @@ class Child:
         if op == "group":  # independent batches (several tests): a failure stops only its own
             return {"ok": True, "answers": [self.batch(requests) for requests in request["batches"]]}
         if op == "load":
-            return self.load(request["module"], request["cells"], request["filename"], request.get("tolerant", False))
+            return self.load(request["module"], request["cells"], request["filename"], request.get("tolerant", False),
+                             request.get("allowed_imports"))
         if op == "call":
             return self.call(request)
         if op == "put":
@@ -76,13 +77,16 @@ class Child:
                 break
         return reply | {"warnings": warnings_seen[:MAX_WARNINGS]}
 
-    def load(self, name: str, cells: list[str], filename: str, tolerant: bool) -> dict:
+    def load(self, name: str, cells: list[str], filename: str, tolerant: bool, allowed_imports=None) -> dict:
         """Run the submission's code as module ``name``: one cell for a .py file, one per code cell
         of a notebook. In a notebook (``tolerant``) a failing cell is reported and the next runs, as
-        in Jupyter's "run all, continue on errors"; in a .py file any failure stops the load."""
+        in Jupyter's "run all, continue on errors"; in a .py file any failure stops the load.
+        ``allowed_imports``: the packages the assignment allows besides the standard library (None:
+        any); the others are unusable stand-ins (:mod:`.imports`)."""
         module = types.ModuleType(name)
         module.__file__ = filename
         sys.modules[name] = module
+        imports.govern(module, allowed_imports)
         notes: list[str] = []
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -96,6 +100,10 @@ class Child:
                     described = _describe(error, filename)
                     notes.append(f"code cell {number} raised {described['type']}: {described['message'][:200]}")
         self.modules[name] = module
+        refused = sorted({value._package for value in list(module.__dict__.values())
+                          if isinstance(value, imports.Forbidden)})
+        notes += [f"imports {package}, which this assignment does not allow: the functions that use it "
+                  "get no points" for package in refused]
         return {"ok": True, "warnings": notes + _warnings(caught)}
 
     def call(self, request: dict) -> dict:
@@ -185,7 +193,8 @@ def _plain(value, depth=0):
 
 def _describe(error: BaseException, filename: str) -> dict:
     """The exception type and message, and the last line of the student's own code it passed."""
-    kind = "not_implemented" if isinstance(error, NotImplementedError) else "raised"
+    kind = ("not_implemented" if isinstance(error, NotImplementedError)
+            else "forbidden" if isinstance(error, imports.ForbiddenImport) else "raised")
     where = None
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         if frame.filename == filename:

@@ -6,9 +6,8 @@ backward pass and penalties on seeded inputs (the L1 inputs away from its kink a
 import numpy as np
 
 from autograder.course import load_sibling
-from autograder.judge.checks import (
-    BehaviourCheck, StatisticalCheck, ValueCheck, leaves_inputs_unchanged, uses_only_given_rng,
-)
+from autograder.judge.checks import BehaviourCheck, StatisticalCheck, ValueCheck
+from autograder.judge.families import leaves_inputs_unchanged, uses_only_given_rng
 from autograder.judge.compare import Rejected, compare_values, numeric_array
 
 public = load_sibling(__file__, "public_checks")
@@ -31,7 +30,7 @@ def _weights(rng):
 
 def _dropout_statistics(p: float, points: int) -> StatisticalCheck:
     return StatisticalCheck(
-        name=f"dropout_forward statistics at p = {p} on a million units", exercise="dropout.dropout_forward",
+        name=f"dropout_forward statistics at p = {p} on a million units", exercise="dropout_forward",
         points=points,
         description=(f"dropout_forward(x, p={p}, train=True, rng) on a seeded (1250, 800) x without zeros: "
                      f"about {1 - p:.0%} of the units kept (p is the DROP probability), every kept unit "
@@ -73,7 +72,7 @@ CHECKS = [
     _dropout_statistics(0.3, 7),
     _dropout_statistics(0.8, 8),
     StatisticalCheck(
-        name="dropout_forward at p = 1 drops every unit", exercise="dropout.dropout_forward", points=4,
+        name="dropout_forward at p = 1 drops every unit", exercise="dropout_forward", points=4,
         description="dropout_forward(x, p=1, train=True, rng): every unit dropped, the output all zeros (no NaN)",
         inputs=lambda rng: {"x": _signed(rng, (40, 25)), "p": 1.0, "seed": _seed(rng)},
         sample=lambda ns, x, p, seed: ns.dropout_forward(x, p, True, ns.rng(seed))[0],
@@ -89,19 +88,19 @@ CHECKS = [
            lambda rng: {"x": _signed(rng, (7, 5)), "seed": _seed(rng)},
            lambda ns, x, seed: ns.dropout_forward(x, 0.0, True, ns.rng(seed))),
     BehaviourCheck(
-        name="dropout_forward draws only from the rng it is given", exercise="dropout.dropout_forward", points=4,
+        name="dropout_forward draws only from the rng it is given", exercise="dropout_forward", points=4,
         description=("dropout_forward(x, 0.3, True, rng): the same seed gives the same result whatever NumPy's "
                      "global state, and another seed gives another mask"),
         probe=uses_only_given_rng(lambda rng: {"x": _signed(rng, (30, 20)), "p": 0.3},
                                   lambda ns, rng, x, p: ns.dropout_forward(x, p, True, rng)),
     ),
     BehaviourCheck(
-        name="dropout_forward returns the mask it applied", exercise="dropout.dropout_forward", points=4,
+        name="dropout_forward returns the mask it applied", exercise="dropout_forward", points=4,
         description="dropout_forward(x, 0.8, True, rng) returns (out, mask) with out = x * mask",
         probe=_mask_matches_output,
     ),
     BehaviourCheck(
-        name="dropout_forward leaves x unchanged", exercise="dropout.dropout_forward", points=2,
+        name="dropout_forward leaves x unchanged", exercise="dropout_forward", points=2,
         description="dropout_forward(x, 0.3, True, rng) does not modify x in place",
         probe=leaves_inputs_unchanged(lambda rng: {"x": _signed(rng, (8, 6)), "p": 0.3, "seed": _seed(rng)},
                                       lambda ns, x, p, seed: ns.dropout_forward(x, p, True, ns.rng(seed)), ("x",)),

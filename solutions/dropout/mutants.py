@@ -5,6 +5,7 @@ Keeping units where u < 1 - p (or u > p) instead of u >= p is NOT a mistake: it 
 with the same probability 1 - p, and the statistical checks accept it.
 """
 
+import numpy as np
 import torch
 
 from autograder.course import load_sibling
@@ -64,18 +65,97 @@ def _l1_grad_l2_rule(w, lam, device=None, dtype=DEFAULT_DTYPE):
     return lam * as_tensor(w, device, dtype)
 
 
-def _forward_source(mask_line: str) -> str:
-    """The model answer's dropout_forward with another training mask (``u`` is the draw)."""
-    return ("def dropout_forward(x, p, train=True, rng=None):\n"
-            "    _check_drop_probability(p)\n"
-            "    x = np.asarray(x, dtype=float)\n"
-            "    if not train or p == 0:\n"
-            "        return x.copy(), np.ones(x.shape)\n"
-            "    if rng is None:\n"
-            "        rng = np.random.default_rng()\n"
-            "    u = rng.random(x.shape)\n"
-            f"    mask = {mask_line}\n"
-            "    return x * mask, mask\n")
+
+
+
+# ---------------------------------------------------------------- the same mistakes in NumPy
+# What a student who makes each mistake writes: real code, named <function>__<mistake>. The project's
+# tests append each one (renamed to <function>) to the model answer, whose helpers it may call.
+
+answer = load_sibling(__file__, "dropout")
+_check_drop_probability = answer._check_drop_probability
+
+
+# dropout.dropout_forward.not_rescaled: dropout output is not rescaled by 1/(1-p) (plain, not inverted, dropout)
+def dropout_forward__not_rescaled(x, p, train=True, rng=None):
+    _check_drop_probability(p)
+    x = np.asarray(x, dtype=float)
+    if not train or p == 0:
+        return x.copy(), np.ones(x.shape)
+    if rng is None:
+        rng = np.random.default_rng()
+    u = rng.random(x.shape)
+    mask = (u >= p).astype(float)
+    return x * mask, mask
+
+
+# dropout.dropout_forward.keep_probability: p used as the KEEP probability (keeps a fraction p of the units, scaled by 1/p)
+def dropout_forward__keep_probability(x, p, train=True, rng=None):
+    _check_drop_probability(p)
+    x = np.asarray(x, dtype=float)
+    if not train or p == 0:
+        return x.copy(), np.ones(x.shape)
+    if rng is None:
+        rng = np.random.default_rng()
+    u = rng.random(x.shape)
+    mask = (u < p) / p
+    return x * mask, mask
+
+
+# dropout.dropout_forward.divided_by_p: kept units scaled by 1/p instead of 1/(1-p)
+def dropout_forward__divided_by_p(x, p, train=True, rng=None):
+    _check_drop_probability(p)
+    x = np.asarray(x, dtype=float)
+    if not train or p == 0:
+        return x.copy(), np.ones(x.shape)
+    if rng is None:
+        rng = np.random.default_rng()
+    u = rng.random(x.shape)
+    mask = (u >= p) / p
+    return x * mask, mask
+
+
+# dropout.dropout_forward.eval_scaled: evaluation multiplies by (1-p) although training already rescales (inverted dropout)
+def dropout_forward__eval_scaled(x, p, train=True, rng=None):
+    _check_drop_probability(p)
+    x = np.asarray(x, dtype=float)
+    if not train:
+        return x * (1.0 - p), np.full(x.shape, 1.0 - p)
+    rng = np.random.default_rng() if rng is None else rng
+    mask = (rng.random(x.shape) >= p) * (0.0 if p == 1 else 1.0 / (1.0 - p))
+    return x * mask, mask
+
+
+# dropout.dropout_backward.unscaled: dropout backward zeroes the dropped units but forgets the 1/(1-p) scale
+def dropout_backward__unscaled(dout, mask):
+    return np.asarray(dout) * (np.asarray(mask) != 0)
+
+
+# dropout.l2_penalty.no_half: L2 penalty without the 1/2: lam * sum(w^2) instead of (lam/2) * sum(w^2)
+def l2_penalty__no_half(weights, lam):
+    return float(lam * sum(np.sum(np.asarray(w, dtype=float) ** 2) for w in weights))
+
+
+# dropout.l2_penalty.first_only: L2 penalty computed on the first weight array only
+def l2_penalty__first_only(weights, lam):
+    if len(weights) == 0:
+        return 0.0
+    return float(0.5 * lam * np.sum(np.asarray(weights[0], dtype=float) ** 2))
+
+
+# dropout.l2_grad.doubled: L2 gradient 2 * lam * w (the derivative of lam * w^2, without the penalty's 1/2)
+def l2_grad__doubled(w, lam):
+    return 2.0 * lam * np.asarray(w)
+
+
+# dropout.l1_penalty.no_abs: L1 penalty sums the weights instead of their absolute values
+def l1_penalty__no_abs(weights, lam):
+    return float(lam * sum(np.sum(np.asarray(w, dtype=float)) for w in weights))
+
+
+# dropout.l1_grad.l2_rule: L1 gradient lam * w (the L2 rule) instead of lam * sign(w)
+def l1_grad__l2_rule(w, lam):
+    return lam * np.asarray(w)
 
 
 MUTANTS = [
@@ -85,7 +165,7 @@ MUTANTS = [
         hint=("Inverted dropout scales the kept units up in training: mask = (u >= p) / (1 - p), so that "
               "E[out] = x and evaluation can be the identity."),
         overrides={"dropout_forward": _forward_with(lambda u, p: u >= p, lambda p: 1.0)},
-        submission=_forward_source("(u >= p).astype(float)"),
+        submission=dropout_forward__not_rescaled,
     ),
     Mutant(
         id="dropout.dropout_forward.keep_probability", exercise="dropout.dropout_forward",
@@ -93,14 +173,14 @@ MUTANTS = [
         hint=("Here p is the DROP probability, as in torch's F.dropout(x, p): keep a unit with probability 1 - p "
               "(u >= p) and scale it by 1/(1 - p). CS231n's and TF1's keep_prob mean the opposite."),
         overrides={"dropout_forward": _forward_with(lambda u, p: u < p, lambda p: 1.0 / p)},
-        submission=_forward_source("(u < p) / p"),
+        submission=dropout_forward__keep_probability,
     ),
     Mutant(
         id="dropout.dropout_forward.divided_by_p", exercise="dropout.dropout_forward",
         title="kept units scaled by 1/p instead of 1/(1-p)",
         hint="A unit survives with probability 1 - p, so it must be scaled by 1/(1 - p) to keep E[out] = x.",
         overrides={"dropout_forward": _forward_with(lambda u, p: u >= p, lambda p: 1.0 / p)},
-        submission=_forward_source("(u >= p) / p"),
+        submission=dropout_forward__divided_by_p,
     ),
     Mutant(
         id="dropout.dropout_forward.eval_scaled", exercise="dropout.dropout_forward",
@@ -108,60 +188,48 @@ MUTANTS = [
         hint=("With inverted dropout the 1/(1 - p) is applied in training, so evaluation (train=False) is "
               "exactly the identity: return a copy of x and a mask of ones."),
         overrides={"dropout_forward": _forward_eval_scaled},
-        submission=("_dropout_forward_train = dropout_forward\n\n\n"
-                    "def dropout_forward(x, p, train=True, rng=None):\n"
-                    "    if train:\n"
-                    "        return _dropout_forward_train(x, p, train, rng)\n"
-                    "    _check_drop_probability(p)\n"
-                    "    x = np.asarray(x, dtype=float)\n"
-                    "    return x * (1.0 - p), np.full(x.shape, 1.0 - p)\n"),
+        submission=(dropout_forward__eval_scaled),
     ),
     Mutant(
         id="dropout.dropout_backward.unscaled", exercise="dropout.dropout_backward",
         title="dropout backward zeroes the dropped units but forgets the 1/(1-p) scale",
         hint="out = x * mask, so dL/dx = dout * mask with the SAME mask (its kept entries are 1/(1 - p), not 1).",
         overrides={"dropout_backward": _backward_unscaled},
-        submission=("def dropout_backward(dout, mask):\n"
-                    "    return np.asarray(dout) * (np.asarray(mask) != 0)\n"),
+        submission=(dropout_backward__unscaled),
     ),
     Mutant(
         id="dropout.l2_penalty.no_half", exercise="dropout.l2_penalty",
         title="L2 penalty without the 1/2: lam * sum(w^2) instead of (lam/2) * sum(w^2)",
         hint="The course's L2 penalty is (lam / 2) * sum of squares, so that its gradient is simply lam * w.",
         overrides={"l2_penalty": _l2_penalty_no_half},
-        submission=("def l2_penalty(weights, lam):\n"
-                    "    return float(lam * sum(np.sum(np.asarray(w, dtype=float) ** 2) for w in weights))\n"),
+        submission=(l2_penalty__no_half),
     ),
     Mutant(
         id="dropout.l2_penalty.first_only", exercise="dropout.l2_penalty",
         title="L2 penalty computed on the first weight array only",
         hint="Sum the squares over EVERY array in the weights list (W1, W2, ...), then multiply by lam / 2.",
         overrides={"l2_penalty": _l2_penalty_first_only},
-        submission=("def l2_penalty(weights, lam):\n"
-                    "    if len(weights) == 0:\n"
-                    "        return 0.0\n"
-                    "    return float(0.5 * lam * np.sum(np.asarray(weights[0], dtype=float) ** 2))\n"),
+        submission=(l2_penalty__first_only),
     ),
     Mutant(
         id="dropout.l2_grad.doubled", exercise="dropout.l2_grad",
         title="L2 gradient 2 * lam * w (the derivative of lam * w^2, without the penalty's 1/2)",
         hint="The penalty is (lam / 2) * sum(w^2), whose derivative is lam * w.",
         overrides={"l2_grad": _l2_grad_doubled},
-        submission="def l2_grad(w, lam):\n    return 2.0 * lam * np.asarray(w)\n",
+        submission=l2_grad__doubled,
     ),
     Mutant(
         id="dropout.l1_penalty.no_abs", exercise="dropout.l1_penalty",
         title="L1 penalty sums the weights instead of their absolute values",
         hint="L1 is lam * sum(|w|): take np.abs before summing, or negative weights cancel positive ones.",
         overrides={"l1_penalty": _l1_penalty_no_abs},
-        submission=("def l1_penalty(weights, lam):\n"
-                    "    return float(lam * sum(np.sum(np.asarray(w, dtype=float)) for w in weights))\n"),
+        submission=(l1_penalty__no_abs),
     ),
     Mutant(
         id="dropout.l1_grad.l2_rule", exercise="dropout.l1_grad",
         title="L1 gradient lam * w (the L2 rule) instead of lam * sign(w)",
         hint="d|w|/dw = sign(w): every weight gets the same push lam towards 0, whatever its size.",
         overrides={"l1_grad": _l1_grad_l2_rule},
-        submission="def l1_grad(w, lam):\n    return lam * np.asarray(w)\n",
+        submission=l1_grad__l2_rule,
     ),
 ]

@@ -5,7 +5,8 @@ public checks use a tall one) from a seeded generator, tested as a sample of the
 distribution (which may also be a truncated normal: Keras' mistake is then named, not only caught).
 """
 
-from autograder.judge.checks import BehaviourCheck, StatisticalCheck, uses_only_given_rng
+from autograder.judge.checks import BehaviourCheck, StatisticalCheck
+from autograder.judge.families import uses_only_given_rng
 
 NAMES = ("lecun_normal", "lecun_uniform", "xavier_normal", "xavier_uniform", "he_normal", "he_uniform")
 POINTS = {"lecun": 7, "xavier": 8, "he": 8}  # with the public 6 and the rng 3: 16 or 17 per function

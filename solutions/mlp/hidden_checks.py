@@ -5,7 +5,8 @@ K = 2, 0.5 * sum / N equals torch's mse_loss and hides that mistake), and the XO
 import numpy as np
 
 from autograder.course import load_sibling
-from autograder.judge.checks import BehaviourCheck, GradientCheck, ValueCheck, leaves_inputs_unchanged
+from autograder.judge.checks import BehaviourCheck, GradientCheck, ValueCheck
+from autograder.judge.families import leaves_inputs_unchanged
 from autograder.judge.compare import Rejected, numeric_array
 
 public = load_sibling(__file__, "public_checks")
@@ -128,40 +129,36 @@ def _learns_xor(trial):
 
 CHECKS = [
     # sigmoid
-    ValueCheck(name="sigmoid of random inputs", exercise="mlp.sigmoid", points=4,
+    ValueCheck(name="sigmoid of random inputs", exercise="sigmoid", points=4,
                description="sigmoid of a seeded random (6, 4) array with values up to about +-30",
-               inputs=lambda rng: {"z": rng.normal(scale=8.0, size=(6, 4))}, call=lambda ns, z: ns.sigmoid(z)),
-    ValueCheck(name="sigmoid at |z| up to 1e4", exercise="mlp.sigmoid", points=5,
+               inputs=lambda rng: {"z": rng.normal(scale=8.0, size=(6, 4))}),
+    ValueCheck(name="sigmoid at |z| up to 1e4", exercise="sigmoid", points=5,
                description="sigmoid at z = +-40, +-745, +-1000 and +-1e4 (must be stable: no NaN, exact limits)",
-               inputs=lambda rng: {"z": np.array([[-1e4, -1000.0, -745.0, -40.0], [40.0, 745.0, 1000.0, 1e4]])},
-               call=lambda ns, z: ns.sigmoid(z)),
+               inputs=lambda rng: {"z": np.array([[-1e4, -1000.0, -745.0, -40.0], [40.0, 745.0, 1000.0, 1e4]])}),
     # sigmoid_backward
-    ValueCheck(name="sigmoid_backward of random activations", exercise="mlp.sigmoid_backward", points=4,
+    ValueCheck(name="sigmoid_backward of random activations", exercise="sigmoid_backward", points=4,
                description="sigmoid_backward of a seeded random (5, 3) array of activations in (0, 1)",
-               inputs=lambda rng: {"a": rng.uniform(0.01, 0.99, size=(5, 3))},
-               call=lambda ns, a: ns.sigmoid_backward(a)),
-    ValueCheck(name="sigmoid_backward of saturated activations", exercise="mlp.sigmoid_backward", points=2,
+               inputs=lambda rng: {"a": rng.uniform(0.01, 0.99, size=(5, 3))}),
+    ValueCheck(name="sigmoid_backward of saturated activations", exercise="sigmoid_backward", points=2,
                description="sigmoid_backward at activations 0, 1, 0.5 and near-saturated values",
-               inputs=lambda rng: {"a": np.array([0.0, 1.0, 0.5, 1e-6, 0.999999, 0.3])},
-               call=lambda ns, a: ns.sigmoid_backward(a)),
+               inputs=lambda rng: {"a": np.array([0.0, 1.0, 0.5, 1e-6, 0.999999, 0.3])}),
     # forward
-    ValueCheck(name="forward of a random network", exercise="mlp.forward", points=6,
+    ValueCheck(name="forward of a random network", exercise="forward", points=6,
                description="forward(X, params)[0] of a seeded random 3-4-2 network on 6 samples",
                inputs=lambda rng: {k: v for k, v in _network(rng, 6, 3, 4, 2).items() if k != "T"},
                call=lambda ns, X, params: ns.forward(X, params)[0]),
-    ValueCheck(name="forward with saturated hidden units", exercise="mlp.forward", points=3,
+    ValueCheck(name="forward with saturated hidden units", exercise="forward", points=3,
                description="forward(X, params)[0] with hidden pre-activations of +-1000 and more "
                            "(the network must stay finite)",
                inputs=lambda rng: {"X": SATURATING_X, "params": SATURATING_PARAMS},
                call=lambda ns, X, params: ns.forward(X, params)[0]),
     # loss
-    ValueCheck(name="loss of a random (6, 3) batch", exercise="mlp.loss", points=6,
+    ValueCheck(name="loss of a random (6, 3) batch", exercise="loss", points=6,
                description="loss of seeded random (6, 3) outputs and targets (averaged over N = 6, not N*K)",
-               inputs=lambda rng: {"Y": rng.uniform(size=(6, 3)), "T": rng.uniform(size=(6, 3))},
-               call=lambda ns, Y, T: ns.loss(Y, T), tolerance=public.LOSS_TOLERANCE),  # a float: see public
+               inputs=lambda rng: {"Y": rng.uniform(size=(6, 3)), "T": rng.uniform(size=(6, 3))}, tolerance=public.LOSS_TOLERANCE),  # a float: see public
     # backward: one gradient check per parameter
     *[
-        GradientCheck(name=f"backward: d{name} of a random network", exercise="mlp.backward", points=5,
+        GradientCheck(name=f"backward: d{name} of a random network", exercise="backward", points=5,
                       description=f"d{name} of a seeded random 3-4-2 network on 5 samples, against the "
                                   "reference and against central differences of your own forward",
                       inputs=_gradient_problem, wrt=("params", name), analytic=public.gradient(name),
@@ -169,18 +166,18 @@ CHECKS = [
         for name in PARAM_NAMES
     ],
     # train
-    ValueCheck(name="train: 10 epochs of a random network", exercise="mlp.train", points=7,
+    ValueCheck(name="train: 10 epochs of a random network", exercise="train", points=7,
                description="train(X, T, params, 10, 0.5) of a seeded random 3-4-3 network on 6 samples: "
                            "the trained parameters and the 10 losses",
                inputs=_train_problem, call=_call_train,
                tolerance=(1e-5, 1e-6)),  # float64 results by contract: float32 drift inside (see public check)
-    ValueCheck(name="train with 0 epochs", exercise="mlp.train", points=2,
+    ValueCheck(name="train with 0 epochs", exercise="train", points=2,
                description="train with epochs = 0 returns the initial parameters and no losses",
                inputs=lambda rng: {**_train_problem(rng), "epochs": 0}, call=_call_train),
-    BehaviourCheck(name="train learns XOR", exercise="mlp.train", points=8,
+    BehaviourCheck(name="train learns XOR", exercise="train", points=8,
                    description="train from a fixed start (3 hidden units, lr 2, 2000 epochs) classifies XOR",
                    probe=_learns_xor),
-    BehaviourCheck(name="train leaves its inputs unchanged", exercise="mlp.train", points=3,
+    BehaviourCheck(name="train leaves its inputs unchanged", exercise="train", points=3,
                    description="train does not modify X, T or the arrays of the params dict",
                    probe=leaves_inputs_unchanged(_train_problem, _call_train, ("X", "T", "params"))),
 ]

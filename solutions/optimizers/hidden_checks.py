@@ -12,10 +12,10 @@ for its use of randomness.
 
 import numpy as np
 
-from autograder.judge.checks import (
-    BehaviourCheck, OneFetchProbe, ValueCheck, leaves_inputs_unchanged, uses_only_given_rng,
+from autograder.judge.checks import BehaviourCheck, ValueCheck
+from autograder.judge.families import (
+    leaves_inputs_unchanged, optimizer_keeps_float32, optimizer_updates_in_place, uses_only_given_rng,
 )
-from autograder.judge.compare import Rejected, compare_values, numeric_array
 
 STEPS = 5
 SHAPES = {"W1": (4, 3), "W2": (3, 2)}
@@ -60,94 +60,6 @@ def adam_steps(ns, params, grads, lr=None, betas=None, eps=None, weight_decay=0.
     return _run(optimizer, ns.keep(params), grads)
 
 
-# ---------------------------------------------------------------- probes
-
-def _arrays(value, what):
-    """A fetched params dict as {name: (float64 array, precision)}; Rejected when it is not one."""
-    if not isinstance(value, dict) or set(value) != set(SHAPES):
-        raise Rejected(f"{what} is no longer a dict with the keys {sorted(SHAPES)}")
-    return {name: numeric_array(value[name], f"{what}[{name!r}]") for name in SHAPES}
-
-
-def updates_in_place(make, hyper):
-    """A probe: three steps of ``make(ns, **hyper)`` change the original arrays of params, not grads
-    (one round trip: params, the arrays they held and the grads are fetched together)."""
-    draw = _draw(**hyper)
-
-    def ask(trial):
-        inputs = trial.inputs(draw)
-        ns = trial.student
-        params = ns.keep(inputs["params"])
-        originals = {name: ns.keep(params[name]) for name in SHAPES}  # the very array objects
-        grads = [ns.keep(g) for g in inputs["grads"][:3]]
-        optimizer = make(ns, **hyper)
-        for g in grads:
-            optimizer.step(params, g)
-        return (params, originals, grads), inputs
-
-    def judge(trial, inputs, fetched):
-        after, held, grads_after = fetched
-        try:
-            after = _arrays(after, "params")
-            held = _arrays(held, "the original arrays")
-        except Rejected as rejection:
-            return str(rejection)
-        for name in SHAPES:
-            start = inputs["params"][name]
-            if np.array_equal(after[name][0], start):
-                return (f"params[{name!r}] is unchanged after three steps: step must update the arrays "
-                        "of params in place (p -= ...)")
-            if np.array_equal(held[name][0], start):
-                return (f"step replaced params[{name!r}] by a new array instead of updating it in place: "
-                        "the model still holds the old array; write p -= ... or p[...] = ...")
-            if not np.array_equal(held[name][0], after[name][0], equal_nan=True):
-                return f"params[{name!r}] no longer holds the array it held before the steps"
-        for g, kept in zip(inputs["grads"], grads_after):
-            comparison = compare_values(kept, g, "grads", exact=True)
-            if not comparison.ok:
-                return "step modified grads in place; compute the update in new arrays and leave grads alone"
-        return None
-
-    return OneFetchProbe(ask, judge)
-
-
-def keeps_float32(make, hyper):
-    """A probe: float32 params stay the same float32 arrays, with the reference's values after 3 steps
-    (one round trip)."""
-    draw = _draw(dtype=np.float32, **hyper)
-
-    def ask(trial):
-        inputs = trial.inputs(draw)
-        grads = inputs["grads"][:3]
-        expected = trial.expected(lambda ns: _run(make(ns, **hyper), ns.keep(inputs["params"]), grads))
-        ns = trial.student
-        params = ns.keep(inputs["params"])
-        originals = {name: ns.keep(params[name]) for name in SHAPES}
-        optimizer = make(ns, **hyper)
-        for g in grads:
-            optimizer.step(params, g)
-        return (params, originals), expected
-
-    def judge(trial, expected, fetched):
-        try:
-            after = _arrays(fetched[0], "params")
-            held = _arrays(fetched[1], "the original arrays")
-        except Rejected as rejection:
-            return str(rejection)
-        for name in SHAPES:
-            if after[name][1] != "float32":
-                return (f"params[{name!r}] was float32 and is no longer float32 after step: update the "
-                        "float32 array in place (p -= update), which keeps its dtype")
-            if not np.array_equal(held[name][0], after[name][0], equal_nan=True):
-                return f"step replaced the float32 array params[{name!r}] instead of updating it in place"
-        comparison = compare_values(fetched[0], expected, "params")
-        if not comparison.ok:
-            return f"with float32 parameters (and float32 gradients) the result is wrong: {comparison.problem}"
-        return None
-
-    return OneFetchProbe(ask, judge)
-
-
 def _sgd(ns, **hyper):
     return ns.SGD(hyper["lr"], hyper["momentum"], hyper["nesterov"], hyper["weight_decay"])
 
@@ -184,90 +96,90 @@ def _data_and_seed(n):
 
 CHECKS = [
     # SGD
-    ValueCheck(name="SGD with momentum 0.9 on random gradients", exercise="optimizers.SGD", points=3,
+    ValueCheck(name="SGD with momentum 0.9 on random gradients", exercise="SGD", points=3,
                description="5 SGD steps with momentum 0.9 on seeded random (4, 3) and (3, 2) parameters",
                inputs=_draw(lr=0.1, momentum=0.9), call=sgd_steps),
-    ValueCheck(name="SGD with Nesterov momentum and weight decay on random gradients", exercise="optimizers.SGD",
+    ValueCheck(name="SGD with Nesterov momentum and weight decay on random gradients", exercise="SGD",
                points=3, description="5 SGD steps with Nesterov momentum 0.9 and weight_decay 0.1",
                inputs=_draw(**SGD_HYPER), call=sgd_steps),
-    ValueCheck(name="SGD without momentum, with weight decay", exercise="optimizers.SGD", points=2,
+    ValueCheck(name="SGD without momentum, with weight decay", exercise="SGD", points=2,
                description="5 plain SGD steps (no momentum) with weight_decay 0.1",
                inputs=_draw(lr=0.1, weight_decay=0.1), call=sgd_steps),
-    BehaviourCheck(name="SGD.step updates params in place and leaves grads unchanged", exercise="optimizers.SGD",
+    BehaviourCheck(name="SGD.step updates params in place and leaves grads unchanged", exercise="SGD",
                    points=2, description="SGD.step must update the arrays of params in place and not modify grads",
-                   probe=updates_in_place(_sgd, SGD_HYPER)),
-    BehaviourCheck(name="SGD with float32 parameters", exercise="optimizers.SGD", points=2,
+                   probe=optimizer_updates_in_place(_draw(**SGD_HYPER), _sgd)),
+    BehaviourCheck(name="SGD with float32 parameters", exercise="SGD", points=2,
                    description="3 SGD steps on float32 params: they stay the same float32 arrays, with the right values",
-                   probe=keeps_float32(_sgd, SGD_HYPER)),
+                   probe=optimizer_keeps_float32(_draw(dtype=np.float32, **SGD_HYPER), _sgd)),
     # Adagrad
-    ValueCheck(name="Adagrad with weight decay on random gradients", exercise="optimizers.Adagrad", points=3,
+    ValueCheck(name="Adagrad with weight decay on random gradients", exercise="Adagrad", points=3,
                description="5 Adagrad steps (lr 0.1, weight_decay 0.1) on seeded random parameters",
                inputs=_draw(**ADAGRAD_HYPER), call=adagrad_steps),
-    ValueCheck(name="Adagrad with eps 0.1 and small random gradients", exercise="optimizers.Adagrad", points=3,
+    ValueCheck(name="Adagrad with eps 0.1 and small random gradients", exercise="Adagrad", points=3,
                description="5 Adagrad steps with eps 0.1 and gradients of about 0.01 (where eps goes matters)",
                inputs=_draw(scale=0.01, lr=0.1, eps=0.1), call=adagrad_steps),
-    ValueCheck(name="Adagrad with the default hyperparameters", exercise="optimizers.Adagrad", points=2,
+    ValueCheck(name="Adagrad with the default hyperparameters", exercise="Adagrad", points=2,
                description="5 steps of Adagrad() with torch's defaults, gradients of about 1e-7",
                inputs=_draw(scale=1e-7), call=adagrad_steps),
     BehaviourCheck(name="Adagrad.step updates params in place and leaves grads unchanged",
-                   exercise="optimizers.Adagrad", points=2,
+                   exercise="Adagrad", points=2,
                    description="Adagrad.step must update the arrays of params in place and not modify grads",
-                   probe=updates_in_place(_adagrad, ADAGRAD_HYPER)),
-    BehaviourCheck(name="Adagrad with float32 parameters", exercise="optimizers.Adagrad", points=2,
+                   probe=optimizer_updates_in_place(_draw(**ADAGRAD_HYPER), _adagrad)),
+    BehaviourCheck(name="Adagrad with float32 parameters", exercise="Adagrad", points=2,
                    description="3 Adagrad steps on float32 params: they stay the same float32 arrays, with the right values",
-                   probe=keeps_float32(_adagrad, ADAGRAD_HYPER)),
+                   probe=optimizer_keeps_float32(_draw(dtype=np.float32, **ADAGRAD_HYPER), _adagrad)),
     # RMSProp
-    ValueCheck(name="RMSProp with alpha 0.9 and weight decay on random gradients", exercise="optimizers.RMSProp",
+    ValueCheck(name="RMSProp with alpha 0.9 and weight decay on random gradients", exercise="RMSProp",
                points=3, description="5 RMSProp steps with alpha 0.9 and weight_decay 0.1 on seeded random parameters",
                inputs=_draw(**RMSPROP_HYPER), call=rmsprop_steps),
-    ValueCheck(name="RMSProp with eps 0.1 and small random gradients", exercise="optimizers.RMSProp", points=3,
+    ValueCheck(name="RMSProp with eps 0.1 and small random gradients", exercise="RMSProp", points=3,
                description="5 RMSProp steps with alpha 0.9, eps 0.1 and gradients of about 0.01",
                inputs=_draw(scale=0.01, lr=0.1, alpha=0.9, eps=0.1), call=rmsprop_steps),
-    ValueCheck(name="RMSProp with the default hyperparameters", exercise="optimizers.RMSProp", points=3,
+    ValueCheck(name="RMSProp with the default hyperparameters", exercise="RMSProp", points=3,
                description="5 steps of RMSProp() with torch's defaults, gradients of about 1e-7",
                inputs=_draw(scale=1e-7), call=rmsprop_steps),
     BehaviourCheck(name="RMSProp.step updates params in place and leaves grads unchanged",
-                   exercise="optimizers.RMSProp", points=2,
+                   exercise="RMSProp", points=2,
                    description="RMSProp.step must update the arrays of params in place and not modify grads",
-                   probe=updates_in_place(_rmsprop, RMSPROP_HYPER)),
-    BehaviourCheck(name="RMSProp with float32 parameters", exercise="optimizers.RMSProp", points=2,
+                   probe=optimizer_updates_in_place(_draw(**RMSPROP_HYPER), _rmsprop)),
+    BehaviourCheck(name="RMSProp with float32 parameters", exercise="RMSProp", points=2,
                    description="3 RMSProp steps on float32 params: they stay the same float32 arrays, with the right values",
-                   probe=keeps_float32(_rmsprop, RMSPROP_HYPER)),
+                   probe=optimizer_keeps_float32(_draw(dtype=np.float32, **RMSPROP_HYPER), _rmsprop)),
     # Adam
-    ValueCheck(name="Adam with betas (0.8, 0.9) on random gradients", exercise="optimizers.Adam", points=3,
+    ValueCheck(name="Adam with betas (0.8, 0.9) on random gradients", exercise="Adam", points=3,
                description="5 Adam steps with betas (0.8, 0.9) on seeded random (4, 3) and (3, 2) parameters",
                inputs=_draw(lr=0.05, betas=(0.8, 0.9), eps=1e-8), call=adam_steps),
-    ValueCheck(name="Adam with eps 0.1 and small random gradients", exercise="optimizers.Adam", points=3,
+    ValueCheck(name="Adam with eps 0.1 and small random gradients", exercise="Adam", points=3,
                description="5 Adam steps with eps 0.1 and gradients of about 0.01 (where eps goes matters)",
                inputs=_draw(scale=0.01, lr=0.05, betas=(0.8, 0.9), eps=0.1), call=adam_steps),
-    ValueCheck(name="Adam with weight decay on random gradients", exercise="optimizers.Adam", points=3,
+    ValueCheck(name="Adam with weight decay on random gradients", exercise="Adam", points=3,
                description="5 Adam steps with weight_decay 0.1 (L2 added to the gradient, not AdamW)",
                inputs=_draw(**ADAM_HYPER), call=adam_steps),
-    ValueCheck(name="Adam with the default hyperparameters", exercise="optimizers.Adam", points=2,
+    ValueCheck(name="Adam with the default hyperparameters", exercise="Adam", points=2,
                description="5 steps of Adam() with torch's defaults, gradients of about 1e-7",
                inputs=_draw(scale=1e-7), call=adam_steps),
-    BehaviourCheck(name="Adam.step updates params in place and leaves grads unchanged", exercise="optimizers.Adam",
+    BehaviourCheck(name="Adam.step updates params in place and leaves grads unchanged", exercise="Adam",
                    points=2, description="Adam.step must update the arrays of params in place and not modify grads",
-                   probe=updates_in_place(_adam, ADAM_HYPER)),
-    BehaviourCheck(name="Adam with float32 parameters", exercise="optimizers.Adam", points=2,
+                   probe=optimizer_updates_in_place(_draw(**ADAM_HYPER), _adam)),
+    BehaviourCheck(name="Adam with float32 parameters", exercise="Adam", points=2,
                    description="3 Adam steps on float32 params: they stay the same float32 arrays, with the right values",
-                   probe=keeps_float32(_adam, ADAM_HYPER)),
+                   probe=optimizer_keeps_float32(_draw(dtype=np.float32, **ADAM_HYPER), _adam)),
     # minibatches
-    ValueCheck(name="minibatches of 23 random samples in batches of 5, in order", exercise="optimizers.minibatches",
+    ValueCheck(name="minibatches of 23 random samples in batches of 5, in order", exercise="minibatches",
                points=3, description="the batches of seeded random X (23, 4) and integer labels y, batch_size 5, "
                                      "no rng (original order, last batch partial)",
                inputs=_data(23), call=lambda ns, X, y: ns.minibatches(X, y, 5)),
-    ValueCheck(name="minibatches of 23 random samples in batches of 5, shuffled", exercise="optimizers.minibatches",
+    ValueCheck(name="minibatches of 23 random samples in batches of 5, shuffled", exercise="minibatches",
                points=3, description="the batches of seeded random X (23, 4) and labels y, batch_size 5, with a "
                                      "seeded rng (order rng.permutation(N), rows and labels together)",
                inputs=_data_and_seed(23), call=lambda ns, X, y, seed: ns.minibatches(X, y, 5, ns.rng(seed))),
-    ValueCheck(name="minibatches when the batch size divides N", exercise="optimizers.minibatches", points=2,
+    ValueCheck(name="minibatches when the batch size divides N", exercise="minibatches", points=2,
                description="20 samples in batches of 5, shuffled: exactly 4 full batches",
                inputs=_data_and_seed(20), call=lambda ns, X, y, seed: ns.minibatches(X, y, 5, ns.rng(seed))),
-    BehaviourCheck(name="minibatches uses only the rng it is given", exercise="optimizers.minibatches", points=2,
+    BehaviourCheck(name="minibatches uses only the rng it is given", exercise="minibatches", points=2,
                    description="the shuffled order comes from the rng argument alone (not np.random or random)",
                    probe=uses_only_given_rng(_data(50), lambda ns, rng, X, y: ns.minibatches(X, y, 7, rng)[0][1])),
-    BehaviourCheck(name="minibatches leaves X and y unchanged", exercise="optimizers.minibatches", points=2,
+    BehaviourCheck(name="minibatches leaves X and y unchanged", exercise="minibatches", points=2,
                    description="shuffling must not reorder or modify the caller's X and y",
                    probe=leaves_inputs_unchanged(
                        _data_and_seed(23), lambda ns, X, y, seed: ns.minibatches(X, y, 5, ns.rng(seed)), ("X", "y"))),

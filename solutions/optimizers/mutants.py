@@ -165,66 +165,231 @@ def _minibatches_empty_end(X, y, batch_size, rng=None, device=None, dtype=DEFAUL
 
 # ---------------------------------------------------------------- NumPy submissions (the same mistakes)
 
-_SGD_SUBMISSION = """
-class SGD(SGD):
+
+
+
+
+
+
+
+
+
+
+
+
+# ---------------------------------------------------------------- the same mistakes in NumPy
+# What a student who makes each mistake writes: real code, named <function>__<mistake>. The project's
+# tests append each one (renamed to <function>) to the model answer, whose helpers it may call.
+
+answer = load_sibling(__file__, "optimizers")
+Adagrad = answer.Adagrad
+Adam = answer.Adam
+RMSProp = answer.RMSProp
+SGD = answer.SGD
+_l2_gradient = answer._l2_gradient
+
+
+# optimizers.SGD.momentum_ema: momentum kept as a moving average, buf = mu * buf + (1 - mu) * g, instead of torch's buf = mu * buf + g
+class SGD__momentum_ema(SGD):
     def step(self, params, grads):
         for name, p in params.items():
-            g = _l2_gradient(grads[name], p, {decay_in_gradient})
+            g = _l2_gradient(grads[name], p, self.weight_decay)
             update = g
             if self.momentum > 0:
-                state = self.state.setdefault(name, {{}})
+                state = self.state.setdefault(name, {})
                 old = state.get("momentum_buffer")
-{buffer}
+                buf = (1 - self.momentum) * g if old is None else self.momentum * old + (1 - self.momentum) * g
                 state["momentum_buffer"] = buf
-{update}
-            p -= self.lr * ({step})
-"""
+                update = g + self.momentum * buf if self.nesterov else buf
+            p -= self.lr * (update)
 
 
-def _sgd_submission(buffer, update, decay_in_gradient="self.weight_decay", step="update"):
-    indent = " " * 16
-    return _SGD_SUBMISSION.format(
-        buffer="\n".join(indent + line for line in buffer.splitlines()),
-        update="\n".join(indent + line for line in update.splitlines()),
-        decay_in_gradient=decay_in_gradient, step=step,
-    )
-
-
-_TORCH_BUFFER = "buf = g.copy() if old is None else self.momentum * old + g"
-_TORCH_UPDATE = "update = g + self.momentum * buf if self.nesterov else buf"
-
-_ADAM_SUBMISSION = """
-class Adam(Adam):
+# optimizers.SGD.nesterov_ignored: nesterov=True takes the plain momentum step
+class SGD__nesterov_ignored(SGD):
     def step(self, params, grads):
-        beta1, beta2 = {betas}
         for name, p in params.items():
-            g = _l2_gradient(grads[name], p, {decay_in_gradient})
-            state = self.state.setdefault(name, {{"step": 0, "exp_avg": np.zeros(p.shape), "exp_avg_sq": np.zeros(p.shape)}})
-{counter}
+            g = _l2_gradient(grads[name], p, self.weight_decay)
+            update = g
+            if self.momentum > 0:
+                state = self.state.setdefault(name, {})
+                old = state.get("momentum_buffer")
+                buf = g.copy() if old is None else self.momentum * old + g
+                state["momentum_buffer"] = buf
+                update = buf
+            p -= self.lr * (update)
+
+
+# optimizers.SGD.weight_decay_after_momentum: weight decay added to the step after the momentum buffer, not to the gradient before it
+class SGD__weight_decay_after_momentum(SGD):
+    def step(self, params, grads):
+        for name, p in params.items():
+            g = _l2_gradient(grads[name], p, 0.0)
+            update = g
+            if self.momentum > 0:
+                state = self.state.setdefault(name, {})
+                old = state.get("momentum_buffer")
+                buf = g.copy() if old is None else self.momentum * old + g
+                state["momentum_buffer"] = buf
+                update = g + self.momentum * buf if self.nesterov else buf
+            p -= self.lr * (update + self.weight_decay * p)
+
+
+# optimizers.Adagrad.eps_inside_root: Adagrad's eps added inside the square root, sqrt(sum + eps), instead of sqrt(sum) + eps
+class Adagrad__eps_inside_root(Adagrad):
+    def step(self, params, grads):
+        for name, p in params.items():
+            g = _l2_gradient(grads[name], p, self.weight_decay)
+            state = self.state.setdefault(name, {'sum': np.zeros(p.shape)})
+            state['sum'] = state['sum'] + g * g
+            p -= self.lr * g / np.sqrt(state['sum'] + self.eps)
+
+
+# optimizers.RMSProp.eps_inside_root: RMSProp's eps added inside the square root, sqrt(square_avg + eps), instead of outside
+class RMSProp__eps_inside_root(RMSProp):
+    def step(self, params, grads):
+        for name, p in params.items():
+            g = _l2_gradient(grads[name], p, self.weight_decay)
+            state = self.state.setdefault(name, {'square_avg': np.zeros(p.shape)})
+            state['square_avg'] = self.alpha * state['square_avg'] + (1 - self.alpha) * g * g
+            p -= self.lr * g / np.sqrt(state['square_avg'] + self.eps)
+
+
+# optimizers.RMSProp.no_one_minus_alpha: RMSProp's average without the (1 - alpha) factor: square_avg = alpha * square_avg + g**2
+class RMSProp__no_one_minus_alpha(RMSProp):
+    def step(self, params, grads):
+        for name, p in params.items():
+            g = _l2_gradient(grads[name], p, self.weight_decay)
+            state = self.state.setdefault(name, {'square_avg': np.zeros(p.shape)})
+            state['square_avg'] = self.alpha * state['square_avg'] + g * g
+            p -= self.lr * g / (np.sqrt(state['square_avg']) + self.eps)
+
+
+# optimizers.Adam.no_bias_correction: Adam without bias correction (m and v are not divided by 1 - beta**t)
+class Adam__no_bias_correction(Adam):
+    def step(self, params, grads):
+        beta1, beta2 = self.betas
+        for name, p in params.items():
+            g = _l2_gradient(grads[name], p, self.weight_decay)
+            state = self.state.setdefault(name, {"step": 0, "exp_avg": np.zeros(p.shape), "exp_avg_sq": np.zeros(p.shape)})
+            state["step"] += 1
+            t = state["step"]  # noqa: F841 (the mistake: t is never used)
             state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
             state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
-            m_hat = state["exp_avg"]{correct1}
-            v_hat = state["exp_avg_sq"]{correct2}
-            p -= self.lr * m_hat / ({denominator}){decay}
-"""
+            m_hat = state["exp_avg"]
+            v_hat = state["exp_avg_sq"]
+            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
-def _adam_submission(betas="self.betas", decay_in_gradient="self.weight_decay",
-                     counter='state["step"] += 1\nt = state["step"]',
-                     correct1=" / (1 - beta1**t)", correct2=" / (1 - beta2**t)",
-                     denominator="np.sqrt(v_hat) + self.eps", decay=""):
-    return _ADAM_SUBMISSION.format(
-        betas=betas, decay_in_gradient=decay_in_gradient,
-        counter="\n".join(" " * 12 + line for line in counter.splitlines()),
-        correct1=correct1, correct2=correct2, denominator=denominator, decay=decay,
-    )
+# optimizers.Adam.betas_swapped: Adam's betas swapped: beta2 used for the first moment m and beta1 for the second moment v
+class Adam__betas_swapped(Adam):
+    def step(self, params, grads):
+        beta1, beta2 = self.betas[1], self.betas[0]
+        for name, p in params.items():
+            g = _l2_gradient(grads[name], p, self.weight_decay)
+            state = self.state.setdefault(name, {"step": 0, "exp_avg": np.zeros(p.shape), "exp_avg_sq": np.zeros(p.shape)})
+            state["step"] += 1
+            t = state["step"]
+            state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
+            state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
+            m_hat = state["exp_avg"] / (1 - beta1**t)
+            v_hat = state["exp_avg_sq"] / (1 - beta2**t)
+            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
-_MINIBATCHES_HEAD = """
-def minibatches(X, y, batch_size, rng=None):
+# optimizers.Adam.eps_inside_root: Adam's eps added inside the square root, sqrt(v_hat + eps), instead of sqrt(v_hat) + eps
+class Adam__eps_inside_root(Adam):
+    def step(self, params, grads):
+        beta1, beta2 = self.betas
+        for name, p in params.items():
+            g = _l2_gradient(grads[name], p, self.weight_decay)
+            state = self.state.setdefault(name, {"step": 0, "exp_avg": np.zeros(p.shape), "exp_avg_sq": np.zeros(p.shape)})
+            state["step"] += 1
+            t = state["step"]
+            state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
+            state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
+            m_hat = state["exp_avg"] / (1 - beta1**t)
+            v_hat = state["exp_avg_sq"] / (1 - beta2**t)
+            p -= self.lr * m_hat / (np.sqrt(v_hat + self.eps))
+
+
+# optimizers.Adam.step_counted_after_use: Adam's step counter is incremented after the bias correction, so the first step divides by 1 - beta**0 = 0
+class Adam__step_counted_after_use(Adam):
+    def step(self, params, grads):
+        beta1, beta2 = self.betas
+        for name, p in params.items():
+            g = _l2_gradient(grads[name], p, self.weight_decay)
+            state = self.state.setdefault(name, {"step": 0, "exp_avg": np.zeros(p.shape), "exp_avg_sq": np.zeros(p.shape)})
+            t = state["step"]
+            state["step"] += 1
+            state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
+            state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
+            m_hat = state["exp_avg"] / (1 - beta1**t)
+            v_hat = state["exp_avg_sq"] / (1 - beta2**t)
+            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+# optimizers.Adam.shared_step_counter: Adam's step counter shared by all parameters and incremented once per parameter, not per step
+class Adam__shared_step_counter(Adam):
+    def step(self, params, grads):
+        beta1, beta2 = self.betas
+        for name, p in params.items():
+            g = _l2_gradient(grads[name], p, self.weight_decay)
+            state = self.state.setdefault(name, {"step": 0, "exp_avg": np.zeros(p.shape), "exp_avg_sq": np.zeros(p.shape)})
+            self.t = getattr(self, "t", 0) + 1
+            t = self.t
+            state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
+            state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
+            m_hat = state["exp_avg"] / (1 - beta1**t)
+            v_hat = state["exp_avg_sq"] / (1 - beta2**t)
+            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+# optimizers.Adam.decoupled_weight_decay: Adam with decoupled weight decay (AdamW) instead of L2 added to the gradient
+class Adam__decoupled_weight_decay(Adam):
+    def step(self, params, grads):
+        beta1, beta2 = self.betas
+        for name, p in params.items():
+            g = _l2_gradient(grads[name], p, 0.0)
+            state = self.state.setdefault(name, {"step": 0, "exp_avg": np.zeros(p.shape), "exp_avg_sq": np.zeros(p.shape)})
+            state["step"] += 1
+            t = state["step"]
+            state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
+            state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
+            m_hat = state["exp_avg"] / (1 - beta1**t)
+            v_hat = state["exp_avg_sq"] / (1 - beta2**t)
+            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps) + self.lr * self.weight_decay * p
+
+
+# optimizers.minibatches.drop_last: the last, partial batch is dropped when the batch size does not divide N
+def minibatches__drop_last(X, y, batch_size, rng=None):
     X, y = np.asarray(X), np.asarray(y)
     n = len(X)
-"""
+    order = np.arange(n) if rng is None else rng.permutation(n)
+    for i in range(n // batch_size):
+        batch = order[i * batch_size:(i + 1) * batch_size]
+        yield X[batch], y[batch]
+
+
+# optimizers.minibatches.unaligned_shuffle: X and y shuffled with two different permutations: the labels no longer match their rows
+def minibatches__unaligned_shuffle(X, y, batch_size, rng=None):
+    X, y = np.asarray(X), np.asarray(y)
+    n = len(X)
+    if rng is None:
+        rows = labels = np.arange(n)
+    else:
+        rows, labels = rng.permutation(n), rng.permutation(n)
+    for start in range(0, n, batch_size):
+        yield X[rows[start:start + batch_size]], y[labels[start:start + batch_size]]
+
+
+# optimizers.minibatches.empty_last_batch: an extra, empty batch at the end when the batch size divides N
+def minibatches__empty_last_batch(X, y, batch_size, rng=None):
+    X, y = np.asarray(X), np.asarray(y)
+    n = len(X)
+    order = np.arange(n) if rng is None else rng.permutation(n)
+    for i in range(n // batch_size + 1):
+        batch = order[i * batch_size:(i + 1) * batch_size]
+        yield X[batch], y[batch]
 
 
 MUTANTS = [
@@ -235,16 +400,14 @@ MUTANTS = [
         hint="torch.optim.SGD sums: buf = g on the first step, then buf = mu * buf + g (no (1 - mu) factor); "
              "the step is lr * buf.",
         overrides={"SGD": _SGDMomentumEMA},
-        submission=_sgd_submission(
-            "buf = (1 - self.momentum) * g if old is None else self.momentum * old + (1 - self.momentum) * g",
-            _TORCH_UPDATE),
+        submission=SGD__momentum_ema,
     ),
     Mutant(
         id="optimizers.SGD.nesterov_ignored", exercise="optimizers.SGD",
         title="nesterov=True takes the plain momentum step",
         hint="With nesterov=True the step is lr * (g + mu * buf), with buf the buffer just updated.",
         overrides={"SGD": _SGDNesterovIgnored},
-        submission=_sgd_submission(_TORCH_BUFFER, "update = buf"),
+        submission=SGD__nesterov_ignored,
     ),
     Mutant(
         id="optimizers.SGD.weight_decay_after_momentum", exercise="optimizers.SGD",
@@ -252,8 +415,7 @@ MUTANTS = [
         hint="Fold the decay into the gradient first, g = grad + weight_decay * p, and build the momentum "
              "buffer from that g (torch.optim.SGD's rule; decoupled decay is a different optimizer).",
         overrides={"SGD": _SGDDecayAfterMomentum},
-        submission=_sgd_submission(_TORCH_BUFFER, _TORCH_UPDATE, decay_in_gradient="0.0",
-                                   step="update + self.weight_decay * p"),
+        submission=SGD__weight_decay_after_momentum,
     ),
     # Adagrad and RMSProp
     Mutant(
@@ -261,24 +423,14 @@ MUTANTS = [
         title="Adagrad's eps added inside the square root, sqrt(sum + eps), instead of sqrt(sum) + eps",
         hint="torch divides by np.sqrt(sum) + eps: eps goes outside the root (Keras puts it inside).",
         overrides={"Adagrad": _AdagradEpsInside},
-        submission=("\nclass Adagrad(Adagrad):\n    def step(self, params, grads):\n"
-                    "        for name, p in params.items():\n"
-                    "            g = _l2_gradient(grads[name], p, self.weight_decay)\n"
-                    "            state = self.state.setdefault(name, {'sum': np.zeros(p.shape)})\n"
-                    "            state['sum'] = state['sum'] + g * g\n"
-                    "            p -= self.lr * g / np.sqrt(state['sum'] + self.eps)\n"),
+        submission=(Adagrad__eps_inside_root),
     ),
     Mutant(
         id="optimizers.RMSProp.eps_inside_root", exercise="optimizers.RMSProp",
         title="RMSProp's eps added inside the square root, sqrt(square_avg + eps), instead of outside",
         hint="torch divides by np.sqrt(square_avg) + eps: eps goes outside the root (Keras puts it inside).",
         overrides={"RMSProp": _RMSPropEpsInside},
-        submission=("\nclass RMSProp(RMSProp):\n    def step(self, params, grads):\n"
-                    "        for name, p in params.items():\n"
-                    "            g = _l2_gradient(grads[name], p, self.weight_decay)\n"
-                    "            state = self.state.setdefault(name, {'square_avg': np.zeros(p.shape)})\n"
-                    "            state['square_avg'] = self.alpha * state['square_avg'] + (1 - self.alpha) * g * g\n"
-                    "            p -= self.lr * g / np.sqrt(state['square_avg'] + self.eps)\n"),
+        submission=(RMSProp__eps_inside_root),
     ),
     Mutant(
         id="optimizers.RMSProp.no_one_minus_alpha", exercise="optimizers.RMSProp",
@@ -286,12 +438,7 @@ MUTANTS = [
         hint="The moving average weights the new squared gradient by (1 - alpha): "
              "square_avg = alpha * square_avg + (1 - alpha) * g * g.",
         overrides={"RMSProp": _RMSPropNoOneMinusAlpha},
-        submission=("\nclass RMSProp(RMSProp):\n    def step(self, params, grads):\n"
-                    "        for name, p in params.items():\n"
-                    "            g = _l2_gradient(grads[name], p, self.weight_decay)\n"
-                    "            state = self.state.setdefault(name, {'square_avg': np.zeros(p.shape)})\n"
-                    "            state['square_avg'] = self.alpha * state['square_avg'] + g * g\n"
-                    "            p -= self.lr * g / (np.sqrt(state['square_avg']) + self.eps)\n"),
+        submission=(RMSProp__no_one_minus_alpha),
     ),
     # Adam
     Mutant(
@@ -299,21 +446,21 @@ MUTANTS = [
         title="Adam without bias correction (m and v are not divided by 1 - beta**t)",
         hint="m and v start at 0, so divide them by (1 - beta1**t) and (1 - beta2**t) before the step.",
         overrides={"Adam": _adam(bias_correction=False)},
-        submission=_adam_submission(correct1="", correct2=""),
+        submission=Adam__no_bias_correction,
     ),
     Mutant(
         id="optimizers.Adam.betas_swapped", exercise="optimizers.Adam",
         title="Adam's betas swapped: beta2 used for the first moment m and beta1 for the second moment v",
         hint="betas = (beta1, beta2): beta1 (0.9 by default) averages the gradient m, beta2 (0.999) its square v.",
         overrides={"Adam": _adam(swap_betas=True)},
-        submission=_adam_submission(betas="self.betas[1], self.betas[0]"),
+        submission=Adam__betas_swapped,
     ),
     Mutant(
         id="optimizers.Adam.eps_inside_root", exercise="optimizers.Adam",
         title="Adam's eps added inside the square root, sqrt(v_hat + eps), instead of sqrt(v_hat) + eps",
         hint="torch.optim.Adam divides by np.sqrt(v_hat) + eps: eps goes outside the root.",
         overrides={"Adam": _adam(eps_inside=True)},
-        submission=_adam_submission(denominator="np.sqrt(v_hat + self.eps)"),
+        submission=Adam__eps_inside_root,
     ),
     Mutant(
         id="optimizers.Adam.step_counted_after_use", exercise="optimizers.Adam",
@@ -321,14 +468,14 @@ MUTANTS = [
               "1 - beta**0 = 0",
         hint="Increment t first: the first step uses t = 1 (torch's state['step'] += 1 comes before the update).",
         overrides={"Adam": _adam(count_after_use=True)},
-        submission=_adam_submission(counter='t = state["step"]\nstate["step"] += 1'),
+        submission=Adam__step_counted_after_use,
     ),
     Mutant(
         id="optimizers.Adam.shared_step_counter", exercise="optimizers.Adam",
         title="Adam's step counter shared by all parameters and incremented once per parameter, not per step",
         hint="Each parameter has its own t (self.state[name]['step']), incremented once per call of step.",
         overrides={"Adam": _adam(shared_counter=True)},
-        submission=_adam_submission(counter='self.t = getattr(self, "t", 0) + 1\nt = self.t'),
+        submission=Adam__shared_step_counter,
     ),
     Mutant(
         id="optimizers.Adam.decoupled_weight_decay", exercise="optimizers.Adam",
@@ -336,7 +483,7 @@ MUTANTS = [
         hint="torch.optim.Adam folds the decay into the gradient first, g = grad + weight_decay * p, "
              "so it also passes through m and v; AdamW's p -= lr * weight_decay * p is another optimizer.",
         overrides={"Adam": _adam(decoupled=True)},
-        submission=_adam_submission(decay_in_gradient="0.0", decay=" + self.lr * self.weight_decay * p"),
+        submission=Adam__decoupled_weight_decay,
     ),
     # minibatches
     Mutant(
@@ -344,29 +491,20 @@ MUTANTS = [
         title="the last, partial batch is dropped when the batch size does not divide N",
         hint="Yield ceil(N / B) batches: the last one holds the N % B samples that are left (drop_last=False).",
         overrides={"minibatches": _minibatches_drop_last},
-        submission=(_MINIBATCHES_HEAD + "    order = np.arange(n) if rng is None else rng.permutation(n)\n"
-                    "    for i in range(n // batch_size):\n"
-                    "        batch = order[i * batch_size:(i + 1) * batch_size]\n"
-                    "        yield X[batch], y[batch]\n"),
+        submission=(minibatches__drop_last),
     ),
     Mutant(
         id="optimizers.minibatches.unaligned_shuffle", exercise="optimizers.minibatches",
         title="X and y shuffled with two different permutations: the labels no longer match their rows",
         hint="Draw ONE order = rng.permutation(N) per epoch and index both X and y with it.",
         overrides={"minibatches": _minibatches_unaligned},
-        submission=(_MINIBATCHES_HEAD + "    if rng is None:\n        rows = labels = np.arange(n)\n"
-                    "    else:\n        rows, labels = rng.permutation(n), rng.permutation(n)\n"
-                    "    for start in range(0, n, batch_size):\n"
-                    "        yield X[rows[start:start + batch_size]], y[labels[start:start + batch_size]]\n"),
+        submission=(minibatches__unaligned_shuffle),
     ),
     Mutant(
         id="optimizers.minibatches.empty_last_batch", exercise="optimizers.minibatches",
         title="an extra, empty batch at the end when the batch size divides N",
         hint="range(N // B + 1) yields an empty batch when B divides N: loop over range(0, N, B) instead.",
         overrides={"minibatches": _minibatches_empty_end},
-        submission=(_MINIBATCHES_HEAD + "    order = np.arange(n) if rng is None else rng.permutation(n)\n"
-                    "    for i in range(n // batch_size + 1):\n"
-                    "        batch = order[i * batch_size:(i + 1) * batch_size]\n"
-                    "        yield X[batch], y[batch]\n"),
+        submission=(minibatches__empty_last_batch),
     ),
 ]

@@ -1,8 +1,10 @@
 """Known mistakes in the perceptron assignment (hidden): torch variants of the reference, and the same
 mistake in NumPy (``submission``) for the project's tests."""
 
+import numpy as np
 import torch
 
+from autograder.course import load_sibling
 from autograder.judge.mutants import Mutant
 from autograder.tensors import DEFAULT_DTYPE, as_tensor
 
@@ -74,8 +76,84 @@ def _predict_no_bias(X, w, b, device=None, dtype=DEFAULT_DTYPE):
     return ((X @ w) > 0).to(torch.int64)
 
 
-_FIT_HEAD = ("def perceptron_fit(X, y, epochs=50, lr=0.2):\n"
-             "    X = np.asarray(X, dtype=np.float64)\n    y = np.asarray(y, dtype=np.float64)\n")
+
+
+# ---------------------------------------------------------------- the same mistakes in NumPy
+# What a student who makes each mistake writes: real code, named <function>__<mistake>. The project's
+# tests append each one (renamed to <function>) to the model answer, whose helpers it may call.
+
+answer = load_sibling(__file__, "perceptron")
+step = answer.step
+
+
+# perceptron.step.fires_at_zero: step fires at exactly 0 (z >= 0 instead of z > 0)
+def step__fires_at_zero(z):
+    return (np.asarray(z) >= 0).astype(np.int64)
+
+
+# perceptron.perceptron_fit.batch_updates: perceptron_fit updates once per epoch (batch) instead of after every sample (online)
+def perceptron_fit__batch_updates(X, y, epochs=50, lr=0.2):
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    w = np.zeros(X.shape[1])
+    b = 0.0
+    for _ in range(epochs):
+        err = y - step(X @ w + b)
+        w = w + lr * (err @ X)
+        b = b + lr * err.sum()
+    return w, float(b)
+
+
+# perceptron.perceptron_fit.bias_not_updated: perceptron_fit never updates the bias b
+def perceptron_fit__bias_not_updated(X, y, epochs=50, lr=0.2):
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    w = np.zeros(X.shape[1])
+    b = 0.0
+    for _ in range(epochs):
+        for x_i, y_i in zip(X, y):
+            err = y_i - step(x_i @ w + b)
+            w = w + lr * err * x_i
+    return w, float(b)
+
+
+# perceptron.perceptron_fit.error_reversed: perceptron_fit uses the error the wrong way round (prediction - target)
+def perceptron_fit__error_reversed(X, y, epochs=50, lr=0.2):
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    w = np.zeros(X.shape[1])
+    b = 0.0
+    for _ in range(epochs):
+        for x_i, y_i in zip(X, y):
+            err = step(x_i @ w + b) - y_i
+            w = w + lr * err * x_i
+            b = b + lr * err
+    return w, float(b)
+
+
+# perceptron.perceptron_fit.starts_from_ones: perceptron_fit starts from w = ones instead of zeros
+def perceptron_fit__starts_from_ones(X, y, epochs=50, lr=0.2):
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    w = np.ones(X.shape[1])
+    b = 0.0
+    for _ in range(epochs):
+        for x_i, y_i in zip(X, y):
+            err = y_i - step(x_i @ w + b)
+            w = w + lr * err * x_i
+            b = b + lr * err
+    return w, float(b)
+
+
+# perceptron.perceptron_predict.threshold_half: perceptron_predict thresholds X @ w + b at 0.5 instead of 0
+def perceptron_predict__threshold_half(X, w, b):
+    return (np.asarray(X) @ np.asarray(w) + b > 0.5).astype(np.int64)
+
+
+# perceptron.perceptron_predict.no_bias: perceptron_predict leaves out the bias (step(X @ w) instead of step(X @ w + b))
+def perceptron_predict__no_bias(X, w, b):
+    return step(np.asarray(X) @ np.asarray(w))
+
 
 MUTANTS = [
     Mutant(
@@ -84,7 +162,7 @@ MUTANTS = [
         hint="The threshold is strict: step(z) is 1 only where z > 0, so step(0) is 0. Use z > 0.",
         overrides={"step": _step_at_zero, "perceptron_fit": _fit_step_at_zero,
                    "perceptron_predict": _predict_step_at_zero},
-        submission="def step(z):\n    return (np.asarray(z) >= 0).astype(np.int64)\n",
+        submission=step__fires_at_zero,
         # the model answer's fit and predict are built on step
         affects=("perceptron.step", "perceptron.perceptron_fit", "perceptron.perceptron_predict"),
     ),
@@ -94,18 +172,14 @@ MUTANTS = [
         hint="Rosenblatt's rule is online: inside the epoch loop, visit the samples one by one in order and "
              "update w and b right after each one, so the next prediction already uses the new weights.",
         overrides={"perceptron_fit": _fit_batch},
-        submission=_FIT_HEAD + ("    w = np.zeros(X.shape[1])\n    b = 0.0\n    for _ in range(epochs):\n"
-                                "        err = y - step(X @ w + b)\n        w = w + lr * (err @ X)\n"
-                                "        b = b + lr * err.sum()\n    return w, float(b)\n"),
+        submission=perceptron_fit__batch_updates,
     ),
     Mutant(
         id="perceptron.perceptron_fit.bias_not_updated", exercise="perceptron.perceptron_fit",
         title="perceptron_fit never updates the bias b",
         hint="The bias learns like a weight whose input is always 1: after each sample, b += lr * err.",
         overrides={"perceptron_fit": _fit_no_bias_update},
-        submission=_FIT_HEAD + ("    w = np.zeros(X.shape[1])\n    b = 0.0\n    for _ in range(epochs):\n"
-                                "        for x_i, y_i in zip(X, y):\n            err = y_i - step(x_i @ w + b)\n"
-                                "            w = w + lr * err * x_i\n    return w, float(b)\n"),
+        submission=perceptron_fit__bias_not_updated,
     ),
     Mutant(
         id="perceptron.perceptron_fit.error_reversed", exercise="perceptron.perceptron_fit",
@@ -113,20 +187,14 @@ MUTANTS = [
         hint="err = y[i] - pred (target minus prediction): a missed positive (y=1, pred=0) must move w "
              "towards x, so w += lr * err * x with err = +1.",
         overrides={"perceptron_fit": _fit_error_reversed},
-        submission=_FIT_HEAD + ("    w = np.zeros(X.shape[1])\n    b = 0.0\n    for _ in range(epochs):\n"
-                                "        for x_i, y_i in zip(X, y):\n            err = step(x_i @ w + b) - y_i\n"
-                                "            w = w + lr * err * x_i\n            b = b + lr * err\n"
-                                "    return w, float(b)\n"),
+        submission=perceptron_fit__error_reversed,
     ),
     Mutant(
         id="perceptron.perceptron_fit.starts_from_ones", exercise="perceptron.perceptron_fit",
         title="perceptron_fit starts from w = ones instead of zeros",
         hint="Start every training run from w = np.zeros(D) and b = 0.0, as the docstring says.",
         overrides={"perceptron_fit": _fit_from_ones},
-        submission=_FIT_HEAD + ("    w = np.ones(X.shape[1])\n    b = 0.0\n    for _ in range(epochs):\n"
-                                "        for x_i, y_i in zip(X, y):\n            err = y_i - step(x_i @ w + b)\n"
-                                "            w = w + lr * err * x_i\n            b = b + lr * err\n"
-                                "    return w, float(b)\n"),
+        submission=perceptron_fit__starts_from_ones,
     ),
     Mutant(
         id="perceptron.perceptron_predict.threshold_half", exercise="perceptron.perceptron_predict",
@@ -134,14 +202,13 @@ MUTANTS = [
         hint="0.5 is the threshold for a sigmoid's probability; the perceptron's step fires where "
              "X @ w + b > 0. Reuse your step function.",
         overrides={"perceptron_predict": _predict_half_threshold},
-        submission=("def perceptron_predict(X, w, b):\n"
-                    "    return (np.asarray(X) @ np.asarray(w) + b > 0.5).astype(np.int64)\n"),
+        submission=(perceptron_predict__threshold_half),
     ),
     Mutant(
         id="perceptron.perceptron_predict.no_bias", exercise="perceptron.perceptron_predict",
         title="perceptron_predict leaves out the bias (step(X @ w) instead of step(X @ w + b))",
         hint="The decision is step(X @ w + b): add the bias before the threshold.",
         overrides={"perceptron_predict": _predict_no_bias},
-        submission="def perceptron_predict(X, w, b):\n    return step(np.asarray(X) @ np.asarray(w))\n",
+        submission=perceptron_predict__no_bias,
     ),
 ]
