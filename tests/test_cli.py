@@ -34,7 +34,7 @@ def test_release_of_one_assignment(tmp_path):
     result = CliRunner().invoke(main, ["release", "dropout", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "dropout").iterdir()) == [
-        "dropout.ipynb", "dropout.py", "public_checks.json", "public_checks.py"]
+        "assignment.toml", "dropout.ipynb", "dropout.py", "public_checks.json", "public_checks.py"]
     assert [p.name for p in tmp_path.iterdir()] == ["dropout"]
 
 

@@ -100,6 +100,7 @@ def test_cli_release_is_identical_to_assignments(built):
 def test_release_holds_only_stubs_notebooks_and_public_checks(files):
     expected = [f"{a}/{a}{ext}" for a in ASSIGNMENTS for ext in (".py", ".ipynb")]
     expected += [f"{a}/public_checks{ext}" for a in ASSIGNMENTS for ext in (".py", ".json")]
+    expected += [f"{a}/assignment.toml" for a in ASSIGNMENTS]
     assert sorted(files) == sorted(expected)
 
 

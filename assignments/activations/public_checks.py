@@ -7,7 +7,7 @@ Leaky ReLU) and an upstream gradient that is not all ones. Leaky ReLU uses its d
 
 import numpy as np
 
-from autograder.judge.checks import PUBLIC, ValueCheck, fixed_inputs
+from autograder.judge.checks import ValueCheck, fixed_inputs
 
 Z = np.array([[-2.0, -0.5, 0.0], [0.5, 1.0, 3.0]])
 DOUT = np.array([[1.0, -2.0, 0.5], [3.0, -1.0, 2.0]])
@@ -15,28 +15,25 @@ DOUT = np.array([[1.0, -2.0, 0.5], [3.0, -1.0, 2.0]])
 
 CHECKS = [
     ValueCheck(
-        name="tanh of a (2, 3) array", exercise="activations.tanh", points=5, visibility=PUBLIC,
-        inputs=fixed_inputs(z=Z), call=lambda ns, z: ns.tanh(z),
+        name="tanh of a (2, 3) array", exercise="tanh", points=5,
+        inputs=fixed_inputs(z=Z),
     ),
     ValueCheck(
-        name="tanh_backward of a (2, 3) array", exercise="activations.tanh_backward", points=5, visibility=PUBLIC,
-        inputs=fixed_inputs(dout=DOUT, z=Z), call=lambda ns, dout, z: ns.tanh_backward(dout, z),
+        name="tanh_backward of a (2, 3) array", exercise="tanh_backward", points=5,
+        inputs=fixed_inputs(dout=DOUT, z=Z),
     ),
     ValueCheck(
-        name="relu of a (2, 3) array", exercise="activations.relu", points=4, visibility=PUBLIC,
-        inputs=fixed_inputs(z=Z), call=lambda ns, z: ns.relu(z),
+        name="relu of a (2, 3) array", exercise="relu", points=4,
+        inputs=fixed_inputs(z=Z),
     ),
     ValueCheck(
-        name="relu_backward of a (2, 3) array holding z = 0", exercise="activations.relu_backward", points=5,
-        visibility=PUBLIC, inputs=fixed_inputs(dout=DOUT, z=Z), call=lambda ns, dout, z: ns.relu_backward(dout, z),
+        name="relu_backward of a (2, 3) array holding z = 0", exercise="relu_backward", points=5, inputs=fixed_inputs(dout=DOUT, z=Z),
     ),
     ValueCheck(
-        name="leaky_relu with the default alpha", exercise="activations.leaky_relu", points=4, visibility=PUBLIC,
-        inputs=fixed_inputs(z=Z), call=lambda ns, z: ns.leaky_relu(z),
+        name="leaky_relu with the default alpha", exercise="leaky_relu", points=4,
+        inputs=fixed_inputs(z=Z),
     ),
     ValueCheck(
-        name="leaky_relu_backward with the default alpha", exercise="activations.leaky_relu_backward", points=5,
-        visibility=PUBLIC, inputs=fixed_inputs(dout=DOUT, z=Z),
-        call=lambda ns, dout, z: ns.leaky_relu_backward(dout, z),
+        name="leaky_relu_backward with the default alpha", exercise="leaky_relu_backward", points=5, inputs=fixed_inputs(dout=DOUT, z=Z),
     ),
 ]

@@ -8,7 +8,7 @@ that every kept unit is exactly x / (1 - p). The target is read off the referenc
 
 import numpy as np
 
-from autograder.judge.checks import PUBLIC, StatisticalCheck, ValueCheck, fixed_inputs
+from autograder.judge.checks import StatisticalCheck, ValueCheck, fixed_inputs
 
 GRID = (np.arange(10_000) + 0.5) / 10_000  # 10,000 evenly spaced draws u in [0, 1)
 
@@ -34,39 +34,37 @@ FLOAT_RESULT = (1.3e-6, 1e-5)
 CHECKS = [
     StatisticalCheck(
         name="dropout_forward at p = 0.3 keeps about 70 % of 7,000 units, each scaled by 1/0.7",
-        exercise="dropout.dropout_forward", points=8, visibility=PUBLIC,
+        exercise="dropout_forward", points=8,
         inputs=fixed_inputs(x=np.linspace(0.5, 2.0, 7000).reshape(100, 70), p=0.3, seed=2024),
         sample=lambda ns, x, p, seed: ns.dropout_forward(x, p, True, ns.rng(seed))[0],
         expect=lambda ns, x, p, seed: mask_spec(ns, p), test="mask", data="x",
     ),
     ValueCheck(
-        name="dropout_forward in evaluation (train=False) is the identity", exercise="dropout.dropout_forward",
-        points=4, visibility=PUBLIC, inputs=fixed_inputs(x=X, p=0.3, seed=1),
+        name="dropout_forward in evaluation (train=False) is the identity", exercise="dropout_forward",
+        points=4, inputs=fixed_inputs(x=X, p=0.3, seed=1),
         call=lambda ns, x, p, seed: ns.dropout_forward(x, p, False, ns.rng(seed)),
     ),
     ValueCheck(
-        name="dropout_backward with a mask of p = 0.6", exercise="dropout.dropout_backward", points=5,
-        visibility=PUBLIC,
+        name="dropout_backward with a mask of p = 0.6", exercise="dropout_backward", points=5,
         inputs=fixed_inputs(dout=np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]),
                       mask=np.array([[2.5, 0.0, 2.5], [0.0, 0.0, 2.5]])),
-        call=lambda ns, dout, mask: ns.dropout_backward(dout, mask),
     ),
     ValueCheck(
-        name="l2_penalty of two weight matrices", exercise="dropout.l2_penalty", points=4, visibility=PUBLIC,
-        inputs=fixed_inputs(weights=WEIGHTS, lam=0.1), call=lambda ns, weights, lam: ns.l2_penalty(weights, lam),
+        name="l2_penalty of two weight matrices", exercise="l2_penalty", points=4,
+        inputs=fixed_inputs(weights=WEIGHTS, lam=0.1),
         tolerance=FLOAT_RESULT,
     ),
     ValueCheck(
-        name="l2_grad of a (2, 3) weight matrix", exercise="dropout.l2_grad", points=4, visibility=PUBLIC,
-        inputs=fixed_inputs(w=WEIGHTS[0], lam=0.1), call=lambda ns, w, lam: ns.l2_grad(w, lam),
+        name="l2_grad of a (2, 3) weight matrix", exercise="l2_grad", points=4,
+        inputs=fixed_inputs(w=WEIGHTS[0], lam=0.1),
     ),
     ValueCheck(
-        name="l1_penalty of two weight matrices", exercise="dropout.l1_penalty", points=4, visibility=PUBLIC,
-        inputs=fixed_inputs(weights=WEIGHTS, lam=0.05), call=lambda ns, weights, lam: ns.l1_penalty(weights, lam),
+        name="l1_penalty of two weight matrices", exercise="l1_penalty", points=4,
+        inputs=fixed_inputs(weights=WEIGHTS, lam=0.05),
         tolerance=FLOAT_RESULT,
     ),
     ValueCheck(
-        name="l1_grad of a (2, 3) weight matrix", exercise="dropout.l1_grad", points=4, visibility=PUBLIC,
-        inputs=fixed_inputs(w=WEIGHTS[0], lam=0.05), call=lambda ns, w, lam: ns.l1_grad(w, lam),
+        name="l1_grad of a (2, 3) weight matrix", exercise="l1_grad", points=4,
+        inputs=fixed_inputs(w=WEIGHTS[0], lam=0.05),
     ),
 ]

@@ -6,7 +6,7 @@ distribution: the shape, the mean and standard deviation within 6 standard error
 Kolmogorov-Smirnov test against the exact CDF and, for the uniforms, the bounds -a and a.
 """
 
-from autograder.judge.checks import PUBLIC, StatisticalCheck
+from autograder.judge.checks import StatisticalCheck
 
 SHAPE = (512, 128)  # (fan_in, fan_out): fan_in is the number of rows
 TARGETS = {
@@ -22,7 +22,7 @@ TARGETS = {
 def _check(name: str, seed: int) -> StatisticalCheck:
     return StatisticalCheck(
         name=f"{name} of a (512, 128) layer draws from {TARGETS[name]}", exercise=f"initializers.{name}",
-        points=6, visibility=PUBLIC,
+        points=6,
         inputs=lambda rng: {"shape": SHAPE, "seed": seed},
         sample=lambda ns, shape, seed: getattr(ns, name)(shape, ns.rng(seed)),
         expect=lambda ns, shape, seed: ns.distribution(name, shape),

@@ -7,7 +7,7 @@ non-zero, unequal parameters. The hidden checks repeat every exercise on seeded 
 
 import numpy as np
 
-from autograder.judge.checks import PUBLIC, GradientCheck, ValueCheck, fixed_inputs
+from autograder.judge.checks import GradientCheck, ValueCheck, fixed_inputs
 from autograder.judge.compare import numeric_array
 
 X = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5], [-1.0, 1.0, 0.5], [2.0, -1.5, 1.0], [0.0, 0.5, -2.0]])
@@ -46,37 +46,30 @@ def network_output(ns, X, T, params):
 
 CHECKS = [
     ValueCheck(
-        name="sigmoid of a (2, 4) array, up to |z| = 1000", exercise="mlp.sigmoid", points=3, visibility=PUBLIC,
+        name="sigmoid of a (2, 4) array, up to |z| = 1000", exercise="sigmoid", points=3,
         inputs=fixed_inputs(z=np.array([[-1000.0, -10.0, -0.5, 0.0], [0.5, 2.0, 10.0, 1000.0]])),
-        call=lambda ns, z: ns.sigmoid(z),
     ),
     ValueCheck(
-        name="sigmoid_backward of a (2, 3) array of activations", exercise="mlp.sigmoid_backward", points=3,
-        visibility=PUBLIC, inputs=fixed_inputs(a=np.array([[0.5, 0.1, 0.9], [0.25, 0.7, 0.99]])),
-        call=lambda ns, a: ns.sigmoid_backward(a),
+        name="sigmoid_backward of a (2, 3) array of activations", exercise="sigmoid_backward", points=3, inputs=fixed_inputs(a=np.array([[0.5, 0.1, 0.9], [0.25, 0.7, 0.99]])),
     ),
     ValueCheck(
-        name="forward of a 3-4-2 network on 5 samples", exercise="mlp.forward", points=4, visibility=PUBLIC,
+        name="forward of a 3-4-2 network on 5 samples", exercise="forward", points=4,
         inputs=fixed_inputs(X=X, params=PARAMS), call=lambda ns, X, params: ns.forward(X, params)[0],
     ),
     ValueCheck(
-        name="loss of a (4, 3) batch", exercise="mlp.loss", points=3, visibility=PUBLIC,
+        name="loss of a (4, 3) batch", exercise="loss", points=3,
         inputs=fixed_inputs(Y=np.array([[0.8, 0.3, 0.6], [0.2, 0.9, 0.4], [0.5, 0.1, 0.7], [0.6, 0.6, 0.2]]),
-                      T=np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 1.0]])),
-        call=lambda ns, Y, T: ns.loss(Y, T), tolerance=LOSS_TOLERANCE,
+                      T=np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 1.0]])), tolerance=LOSS_TOLERANCE,
     ),
     *[
         GradientCheck(
-            name=f"backward: d{name} of the 3-4-2 network", exercise="mlp.backward", points=3,
-            visibility=PUBLIC, inputs=fixed_inputs(X=X, T=T, params=PARAMS), wrt=("params", name),
+            name=f"backward: d{name} of the 3-4-2 network", exercise="backward", points=3, inputs=fixed_inputs(X=X, T=T, params=PARAMS), wrt=("params", name),
             analytic=gradient(name), forward=network_output, objective=half_squared_error,
         )
         for name in ("W1", "b1", "W2", "b2")
     ],
     ValueCheck(
-        name="train: 5 epochs of the 3-4-2 network at lr 0.5", exercise="mlp.train", points=5,
-        visibility=PUBLIC, inputs=fixed_inputs(X=X, T=T, params=PARAMS, epochs=5, lr=0.5),
-        call=lambda ns, X, T, params, epochs, lr: ns.train(X, T, params, epochs, lr),
+        name="train: 5 epochs of the 3-4-2 network at lr 0.5", exercise="train", points=5, inputs=fixed_inputs(X=X, T=T, params=PARAMS, epochs=5, lr=0.5),
         # train returns float64 by contract, so a student who computes in float32 inside is
         # graded at float64 tolerances unless told otherwise: 1e-5 covers float32 rounding over
         # a few epochs (measured: < 4e-7), and every mistake in the catalogue is off by > 1e-2.

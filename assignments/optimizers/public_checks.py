@@ -11,7 +11,7 @@ The hidden checks (solutions only) repeat each exercise on seeded random inputs.
 
 import numpy as np
 
-from autograder.judge.checks import PUBLIC, ValueCheck, fixed_inputs
+from autograder.judge.checks import ValueCheck, fixed_inputs
 
 PARAMS = {
     "W": np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]]),
@@ -53,57 +53,50 @@ def adam_steps(ns, params, grads, lr, betas, eps, weight_decay=0.0):
 
 CHECKS = [
     ValueCheck(
-        name="SGD: three plain steps", exercise="optimizers.SGD", points=2, visibility=PUBLIC,
+        name="SGD: three plain steps", exercise="SGD", points=2,
         inputs=fixed_inputs(params=PARAMS, grads=GRADS, lr=0.1), call=sgd_steps,
     ),
     ValueCheck(
-        name="SGD with momentum 0.9: three steps", exercise="optimizers.SGD", points=3, visibility=PUBLIC,
+        name="SGD with momentum 0.9: three steps", exercise="SGD", points=3,
         inputs=fixed_inputs(params=PARAMS, grads=GRADS, lr=0.1, momentum=0.9), call=sgd_steps,
     ),
     ValueCheck(
-        name="SGD with Nesterov momentum 0.9: three steps", exercise="optimizers.SGD", points=3,
-        visibility=PUBLIC, inputs=fixed_inputs(params=PARAMS, grads=GRADS, lr=0.1, momentum=0.9, nesterov=True),
+        name="SGD with Nesterov momentum 0.9: three steps", exercise="SGD", points=3, inputs=fixed_inputs(params=PARAMS, grads=GRADS, lr=0.1, momentum=0.9, nesterov=True),
         call=sgd_steps,
     ),
     ValueCheck(
-        name="SGD with momentum 0.9 and weight_decay 0.1: three steps", exercise="optimizers.SGD", points=3,
-        visibility=PUBLIC, inputs=fixed_inputs(params=PARAMS, grads=GRADS, lr=0.1, momentum=0.9, weight_decay=0.1),
+        name="SGD with momentum 0.9 and weight_decay 0.1: three steps", exercise="SGD", points=3, inputs=fixed_inputs(params=PARAMS, grads=GRADS, lr=0.1, momentum=0.9, weight_decay=0.1),
         call=sgd_steps,
     ),
     ValueCheck(
-        name="Adagrad: three steps", exercise="optimizers.Adagrad", points=3, visibility=PUBLIC,
+        name="Adagrad: three steps", exercise="Adagrad", points=3,
         inputs=fixed_inputs(params=PARAMS, grads=GRADS, lr=0.1, eps=1e-10), call=adagrad_steps,
     ),
     ValueCheck(
-        name="Adagrad with eps 0.1 and small gradients: three steps", exercise="optimizers.Adagrad", points=3,
-        visibility=PUBLIC, inputs=fixed_inputs(params=PARAMS, grads=SMALL_GRADS, lr=0.1, eps=0.1), call=adagrad_steps,
+        name="Adagrad with eps 0.1 and small gradients: three steps", exercise="Adagrad", points=3, inputs=fixed_inputs(params=PARAMS, grads=SMALL_GRADS, lr=0.1, eps=0.1), call=adagrad_steps,
     ),
     ValueCheck(
-        name="RMSProp with alpha 0.9: three steps", exercise="optimizers.RMSProp", points=3, visibility=PUBLIC,
+        name="RMSProp with alpha 0.9: three steps", exercise="RMSProp", points=3,
         inputs=fixed_inputs(params=PARAMS, grads=GRADS, lr=0.01, alpha=0.9, eps=1e-8), call=rmsprop_steps,
     ),
     ValueCheck(
-        name="RMSProp with eps 0.1 and small gradients: three steps", exercise="optimizers.RMSProp", points=3,
-        visibility=PUBLIC, inputs=fixed_inputs(params=PARAMS, grads=SMALL_GRADS, lr=0.1, alpha=0.9, eps=0.1),
+        name="RMSProp with eps 0.1 and small gradients: three steps", exercise="RMSProp", points=3, inputs=fixed_inputs(params=PARAMS, grads=SMALL_GRADS, lr=0.1, alpha=0.9, eps=0.1),
         call=rmsprop_steps,
     ),
     ValueCheck(
-        name="Adam with betas (0.8, 0.9): three steps", exercise="optimizers.Adam", points=4, visibility=PUBLIC,
+        name="Adam with betas (0.8, 0.9): three steps", exercise="Adam", points=4,
         inputs=fixed_inputs(params=PARAMS, grads=GRADS, lr=0.1, betas=(0.8, 0.9), eps=1e-8), call=adam_steps,
     ),
     ValueCheck(
-        name="Adam with eps 0.1 and small gradients: three steps", exercise="optimizers.Adam", points=3,
-        visibility=PUBLIC, inputs=fixed_inputs(params=PARAMS, grads=SMALL_GRADS, lr=0.1, betas=(0.8, 0.9), eps=0.1),
+        name="Adam with eps 0.1 and small gradients: three steps", exercise="Adam", points=3, inputs=fixed_inputs(params=PARAMS, grads=SMALL_GRADS, lr=0.1, betas=(0.8, 0.9), eps=0.1),
         call=adam_steps,
     ),
     ValueCheck(
-        name="minibatches: 7 samples in batches of 3, in order", exercise="optimizers.minibatches", points=3,
-        visibility=PUBLIC, inputs=fixed_inputs(X=X7, y=Y7, batch_size=3),
-        call=lambda ns, X, y, batch_size: ns.minibatches(X, y, batch_size),
+        name="minibatches: 7 samples in batches of 3, in order", exercise="minibatches", points=3, inputs=fixed_inputs(X=X7, y=Y7, batch_size=3),
     ),
     ValueCheck(
-        name="minibatches: 7 samples in batches of 3, shuffled by rng(0)", exercise="optimizers.minibatches",
-        points=3, visibility=PUBLIC, inputs=fixed_inputs(X=X7, y=Y7, batch_size=3, seed=0),
+        name="minibatches: 7 samples in batches of 3, shuffled by rng(0)", exercise="minibatches",
+        points=3, inputs=fixed_inputs(X=X7, y=Y7, batch_size=3, seed=0),
         call=lambda ns, X, y, batch_size, seed: ns.minibatches(X, y, batch_size, ns.rng(seed)),
     ),
 ]

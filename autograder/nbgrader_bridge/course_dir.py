@@ -16,6 +16,8 @@ hidden tests nbgrader removes (ClearSolutions, ClearHiddenTests) when it writes 
 from __future__ import annotations
 
 import logging
+import os
+import sysconfig
 from pathlib import Path
 
 from autograder.course import DECLARATION, Course
@@ -56,12 +58,23 @@ def write_sources(course: Course, root: Path, assignments) -> None:
                        for name, text in source_files(course, assignment).items()}, root)
 
 
+def tools_on_path() -> None:
+    """Put this interpreter's scripts folder on $PATH: nbgrader runs ``alembic`` as a command, which a
+    venv's ``dlgrade`` started by its full path (pipx-style, no activation) would not find."""
+    scripts = sysconfig.get_path("scripts")
+    entries = os.environ.get("PATH", "").split(os.pathsep)
+    if scripts and scripts not in entries:
+        os.environ["PATH"] = os.pathsep.join([scripts, *[e for e in entries if e]])
+
+
 def nbgrader_api(root: Path, config=None):
     """An NbGraderAPI on the course at ``root``; its nbgrader_config.py, if any, is read first."""
+    tools_on_path()
     try:
         from nbgrader.apps import NbGraderAPI
     except ImportError as error:
-        raise NbgraderError(f"nbgrader is not installed ({error}): pip install 'dlgrade[nbgrader]'") from error
+        raise NbgraderError(f"nbgrader cannot be imported ({error}): reinstall dlgrade (pip install -e .), "
+                            "which installs it") from error
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 

@@ -1,10 +1,11 @@
 """``dlgrade validate``: the instructor's gate before a release goes out.
 
-For each assignment, four findings (each a list of problems; empty means it holds):
+For each assignment, five findings (each a list of problems; empty means it holds):
 
 - the model answer, as the generated nbgrader source notebook, scores full marks with the full rubric;
 - the released notebook and ``.py`` stub score 0 (nbgrader's ``validate --invert`` idea: the
   checks can fail);
+- every known mistake (its NumPy version appended to the model answer) loses points and is named;
 - the release holds no hidden content: no solution marker or hidden-test region, no line of a
   solution body, of the torch reference, of the hidden checks or of the mutants;
 - both notebooks run top to bottom in a Jupyter kernel: the instructor's without any error, the
@@ -13,6 +14,8 @@ For each assignment, four findings (each a list of problems; empty means it hold
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -20,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.course import Course
+from autograder.course import SOLUTIONS_ENV, Course
 from autograder.markers import BEGIN_SOLUTION, END_SOLUTION, solution_regions
 from autograder.nbgrader_bridge.source import BEGIN_HIDDEN, END_HIDDEN
 
@@ -80,7 +83,8 @@ def scores(course: Course, assignment: str, release: Path, source_nb) -> tuple[F
 
     plan = Plan.for_course(course, [assignment], new_seed())
     full, zero = Finding("the model answer scores full marks"), Finding("the released stubs score 0")
-    with tempfile.TemporaryDirectory(prefix="dlgrade-validate-") as folder, open_sandbox() as sandbox:
+    with tempfile.TemporaryDirectory(prefix="dlgrade-validate-") as folder, \
+            open_sandbox(hidden=course.hidden_paths()) as sandbox:
         answer = Path(folder) / f"{assignment}.ipynb"
         nbformat.write(source_nb, answer)
         result = grade(answer, plan, start_child=sandbox.start_child)
@@ -96,12 +100,13 @@ def scores(course: Course, assignment: str, release: Path, source_nb) -> tuple[F
     return full, zero
 
 
-def runs(source_nb, release: Path, assignment: str) -> Finding:
-    """Execute the instructor's and the student's notebook top to bottom in a kernel."""
+def runs(course: Course, source_nb, release: Path, assignment: str) -> Finding:
+    """Execute the instructor's and the student's notebook top to bottom in a kernel (which finds
+    this course's hidden checks through $DLGRADE_SOLUTIONS)."""
     import nbclient
 
     finding = Finding("the notebooks run top to bottom")
-    with tempfile.TemporaryDirectory(prefix="dlgrade-validate-") as folder:
+    with tempfile.TemporaryDirectory(prefix="dlgrade-validate-") as folder, _environment(SOLUTIONS_ENV, course.solutions):
         shutil.copytree(release, folder, dirs_exist_ok=True)  # the public checks sit next to the notebook
         student_nb = nbformat.read(release / f"{assignment}.ipynb", as_version=4)
         for name, notebook, allowed in (("instructor", source_nb, set()), ("student", student_nb, {"NotImplementedError"})):
@@ -116,6 +121,49 @@ def runs(source_nb, release: Path, assignment: str) -> Finding:
     return finding
 
 
+@contextlib.contextmanager
+def _environment(name: str, value) -> None:
+    """``$name`` set to ``value`` for the processes started inside the block (a Jupyter kernel)."""
+    before = os.environ.get(name)
+    os.environ[name] = str(value)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
+def mistakes_caught(course: Course, assignment: str) -> Finding:
+    """Every known mistake, appended to the model answer in NumPy, loses points in its exercise
+    and is named there: the catalogue the feedback relies on is real."""
+    from autograder.judge.grader import Plan, grade
+    from autograder.judge.rubric import live_oracle, load_rubric
+    from autograder.sandbox import open_sandbox
+
+    finding = Finding("every known mistake loses points and is named")
+    rubric = load_rubric(course, assignment)
+    plan = Plan({assignment: (rubric, live_oracle(course, rubric))}, seed=1)
+    answer = course.answer_source(assignment).read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="dlgrade-validate-") as folder, \
+            open_sandbox(hidden=course.hidden_paths()) as sandbox:
+        for mutant in rubric.mutants:
+            if not mutant.submission:
+                finding.problems.append(f"{mutant.id}: no NumPy version (submission=) to prove it is caught")
+                continue
+            path = Path(folder) / mutant.slug / f"{assignment}.py"
+            path.parent.mkdir()
+            path.write_text(answer + "\n\n" + mutant.submission_source, encoding="utf-8")
+            tests = [t for t in grade(path, plan, start_child=sandbox.start_child).tests
+                     if t.exercise == mutant.exercise]
+            if all(t.score == t.max_score for t in tests):
+                finding.problems.append(f"{mutant.id}: keeps full marks in {mutant.exercise}")
+            elif not any(t.mistake == mutant.id for t in tests):
+                finding.problems.append(f"{mutant.id}: loses points but is never named")
+    return finding
+
+
 def validate(course: Course, assignment: str, release: Path, files: dict[str, str], execute: bool = True) -> list[Finding]:
     """Every finding for one assignment whose release is in ``release`` (texts in ``files``)."""
     from autograder.judge.rubric import load_rubric
@@ -124,7 +172,8 @@ def validate(course: Course, assignment: str, release: Path, files: dict[str, st
     source_nb = build_source_notebook(course.answer_source(assignment).read_text(encoding="utf-8"),
                                       assignment=assignment, rubric=load_rubric(course, assignment))
     findings = list(scores(course, assignment, release, source_nb))
+    findings.append(mistakes_caught(course, assignment))
     findings.append(Finding("no hidden content in the release", leaks(course, assignment, files)))
     if execute:
-        findings.append(runs(source_nb, release, assignment))
+        findings.append(runs(course, source_nb, release, assignment))
     return findings
