@@ -36,12 +36,13 @@ ATTACKS = [
     # --- exits and skips that a naive grader reads as a pass
     Attack("os_exit_at_import", "import os\nos._exit(0)\n", NOT_GRADABLE, message="stopped the process"),
     Attack("sys_exit_at_import", "import sys\nsys.exit(0)\n", NOT_GRADABLE, message="SystemExit"),
+    # pytest is no package a NumPy assignment allows: its use is refused before it can skip anything
     Attack("pytest_skip_at_import", "import pytest\npytest.skip('nothing to see', allow_module_level=True)\n",
-           NOT_GRADABLE, message="Skipped"),
+           NOT_GRADABLE, message="uses pytest, which this assignment does not allow"),
     Attack("os_exit_in_function", "import os\ndef step(z):\n    os._exit(0)\n", ERRORS, message="exited with status 0"),
     Attack("sys_exit_in_function", "import sys\ndef step(z):\n    sys.exit(0)\n", ERRORS, message="SystemExit"),
-    Attack("pytest_skip_in_function", "import pytest\ndef step(z):\n    pytest.skip('skip me')\n", ERRORS,
-           message="Skipped"),
+    Attack("pytest_skip_in_function", "import pytest\ndef step(z):\n    pytest.skip('skip me')\n", FAILS,
+           message="uses pytest, which this assignment does not allow"),
     # --- files shipped next to the submission to hijack the run
     Attack("conftest_shipped", "import numpy as np\n" + WRONG_STEP, FAILS, files={
         "conftest.py": "import pytest\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
@@ -75,7 +76,8 @@ ATTACKS = [
            "def step(z):\n    return np.full(np.shape(z), 7).view(Liar)\n", FAILS),
     Attack("tensor_subclass", "import numpy as np\nimport torch\nclass Liar(torch.Tensor):\n"
            "    def __eq__(self, other):\n        return True\n"
-           "def step(z):\n    return torch.zeros(np.shape(z)).as_subclass(Liar)\n", FAILS_OR_ERRORS | TIMES_OUT),
+           "def step(z):\n    return torch.zeros(np.shape(z)).as_subclass(Liar)\n", NOT_GRADABLE,
+           message="uses torch, which this assignment does not allow"),  # torch is refused before it can lie
     Attack("object_array", "import numpy as np\nclass Liar:\n    def __eq__(self, other):\n        return True\n"
            "def step(z):\n    out = np.empty(np.shape(z), dtype=object)\n    out[...] = Liar()\n    return out\n",
            FAILS_OR_ERRORS),
