@@ -60,6 +60,9 @@ class Forbidden:
     def _refuse(self, *args, **kwargs):
         raise ForbiddenImport(message(self._package))
 
+    def __mro_entries__(self, bases):  # `class Liar(torch.Tensor)`: no class can be built on it
+        raise ForbiddenImport(message(self._package))
+
     def __repr__(self) -> str:
         return f"<{self._path}: {message(self._package)}>"
 
