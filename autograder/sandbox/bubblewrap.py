@@ -11,7 +11,7 @@ Nothing inside names the host's paths: the runtime's folders appear under neutra
 ``/proc/self/maps`` show those; the import path reaches the server on its standard input, not
 its command line; its environment is a fixed one (no host ``PATH``); and installer records that
 hold a host path (an editable install's finder and ``.pth`` files, ``direct_url.json``) are
-covered by empty files. What stays visible is the path of a bound folder *within its
+covered by ``/dev/null``, which no child can even open (its mounts are ``nodev``). What stays visible is the path of a bound folder *within its
 filesystem*, the fourth field of ``/proc/self/mountinfo``: the kernel prints it for every bind
 mount.
 
