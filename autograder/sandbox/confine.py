@@ -11,8 +11,12 @@ order, each one small:
    between submissions) and a /proc that shows only this namespace.
 3. :func:`apply_limits`: rlimits for CPU, processes, file size, open files, core dumps, memory.
 4. :func:`drop_privileges`: every capability gone, including the bounding set; no new privileges.
-5. :func:`install_seccomp`: no inet/packet sockets, no ptrace, process_vm_*, io_uring, bpf,
-   perf, keyring, mount or namespace calls.
+5. :func:`install_seccomp`: sockets of the AF_UNIX family only (inside the child's own network
+   namespace, so they reach nothing outside it); no ptrace, process_vm_*, io_uring, bpf, perf,
+   keyring, mount or namespace calls; no CPU placement or priority changes and no new session
+   (a child cannot widen the CPU it was pinned to, nor leave its scheduling group); no file
+   locks or file watches (a lock or a watch on a shared read-only runtime file would be a
+   channel between two children running at the same time).
 """
 
 from __future__ import annotations
@@ -165,7 +169,26 @@ DENIED_SYSCALLS = (
     "request_key", "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "kexec_load",
     "init_module", "finit_module", "delete_module", "open_by_handle_at", "name_to_handle_at",
 )
-DENIED_SOCKET_FAMILIES = (socket.AF_INET, socket.AF_INET6, getattr(socket, "AF_PACKET", 17), 16)  # 16: netlink
+# CPU placement and priority. The judge pins a child to its own CPU; a child that widened its
+# affinity, or left its session (with autogroup scheduling, a new session is a new scheduling
+# group with the weight of a whole session, so `nice` no longer holds it back), would slow the
+# other students' tests. Reading (sched_getaffinity, getpriority) stays allowed.
+PLACEMENT_SYSCALLS = (
+    "sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr", "setpriority",
+    "setsid", "ioprio_set",
+)
+# File watches: an inotify watch on a shared read-only file sees every other child open it.
+WATCH_SYSCALLS = ("inotify_init", "inotify_init1", "inotify_add_watch", "fanotify_init", "fanotify_mark")
+# The one socket family a child may create (an allow-list: inet, inet6, netlink, packet, vsock,
+# alg, bluetooth... are all refused); its own network namespace leaves AF_UNIX nothing to reach
+# but its own sockets.
+ALLOWED_SOCKET_FAMILY = socket.AF_UNIX
+# fcntl commands that take, test or watch locks, leases or directory changes (values from
+# <fcntl.h>: F_GETLK 5, F_SETLK 6, F_SETLKW 7, F_OFD_GETLK 36, F_OFD_SETLK 37, F_OFD_SETLKW 38,
+# F_SETLEASE 1024, F_NOTIFY 1026). Two children locking one shared runtime file could signal
+# each other; flock is denied for the same reason. Locking fails with ENOLCK ("no locks
+# available"), the error a program already expects from a lock that cannot be had.
+LOCK_FCNTL_COMMANDS = (5, 6, 7, 36, 37, 38, 1024, 1026)
 
 
 def seccomp_filter():
@@ -174,18 +197,27 @@ def seccomp_filter():
 
     deny = seccomp.ERRNO(errno.EPERM)
     rules = seccomp.SyscallFilter(seccomp.ALLOW)
-    for name in DENIED_SYSCALLS:
-        try:
-            rules.add_rule(deny, name)
-        except (RuntimeError, ValueError, OSError):
-            pass  # an unknown syscall name on this architecture
-    for family in DENIED_SOCKET_FAMILIES:
-        rules.add_rule(deny, "socket", seccomp.Arg(0, seccomp.EQ, family))
+    for name in DENIED_SYSCALLS + PLACEMENT_SYSCALLS + WATCH_SYSCALLS:
+        _deny(rules, deny, name)
+    for name in ("socket", "socketpair"):  # the whole 64-bit argument is compared: no high-bit tricks
+        rules.add_rule(deny, name, seccomp.Arg(0, seccomp.NE, ALLOWED_SOCKET_FAMILY))
+    no_locks = seccomp.ERRNO(errno.ENOLCK)
+    _deny(rules, no_locks, "flock")
+    for name in ("fcntl", "fcntl64"):
+        for command in LOCK_FCNTL_COMMANDS:
+            _deny(rules, no_locks, name, seccomp.Arg(1, seccomp.EQ, command))
     # clone3 passes its flags in memory, where seccomp cannot look: make libc fall back to clone.
     rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
     for flag in (CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWPID):  # no nested namespaces
         rules.add_rule(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
     return rules
+
+
+def _deny(rules, action, name: str, *arguments) -> None:
+    try:
+        rules.add_rule(action, name, *arguments)
+    except (RuntimeError, ValueError, OSError):
+        pass  # a system call this architecture does not have (fcntl64, inotify_init on arm64)
 
 
 def install_seccomp(rules=None) -> None:

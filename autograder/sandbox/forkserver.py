@@ -20,7 +20,7 @@ import threading
 
 from autograder.sandbox import bubblewrap, cgroups, messages
 from autograder.sandbox.confine import Limits
-from autograder.sandbox.launcher import Channel, child_environment, describe_exit
+from autograder.sandbox.launcher import Channel, describe_exit
 from autograder.errors import DlgradeError
 
 START_SECONDS = 30.0
@@ -58,17 +58,22 @@ class ForkServer:
         self._stderr = tempfile.TemporaryFile()
         self.cgroup = cgroups.make_slot_cgroup(SLOT_MEMORY, SLOT_PROCESSES) if (self.use_cgroup and privileged) else None
         procs = self.cgroup.procs_files() if self.cgroup else []
+        where = bubblewrap.layout()
         try:
-            args = bubblewrap.command(control_fd=theirs.fileno(), limits_json=json.dumps(self.limits.to_json()),
-                                      hidden=self.hidden, privileged=privileged)
+            args = bubblewrap.command(control_fd=theirs.fileno(), hidden=self.hidden, privileged=privileged, where=where)
         except bubblewrap.BubblewrapMissing as error:
             raise SandboxError(str(error)) from None
         self.process = subprocess.Popen(
-            args, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=self._stderr, env=child_environment(), start_new_session=True,
+            args, pass_fds=(theirs.fileno(),), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=self._stderr, env=bubblewrap.environment(where), start_new_session=True,
             preexec_fn=(lambda: cgroups.join(procs)) if procs else None,
         )
         theirs.close()
+        try:  # a few hundred bytes: the pipe takes them without waiting for the server to read
+            self.process.stdin.write(bubblewrap.boot_input(where, json.dumps(self.limits.to_json())))
+            self.process.stdin.close()
+        except OSError:
+            pass  # the server died at once: _receive says how
         self.control = ours
         self.control.settimeout(START_SECONDS)
         try:

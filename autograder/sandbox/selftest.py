@@ -3,7 +3,9 @@
 A probe runs as a submission would, in a confined child, and attempts what an attack attempts:
 read a secret the judge planted on disk and the hidden solutions, connect to a listener the
 judge opened on loopback, see or signal the judge, read the judge's environment through /proc,
-write outside its tmpfs, keep a capability, and leave a file in /tmp for the next submission.
+write outside its tmpfs, keep a capability, change its CPUs, session or priority, open a socket
+other than AF_UNIX, lock or watch a shared runtime file, find a host path or the judge's PATH in
+its environment, command line or memory map, and leave a file in /tmp for the next submission.
 Any attempt that succeeds is a problem; :func:`run_self_test` returns them all, and
 :func:`autograder.sandbox.open_sandbox` refuses to grade while there is one.
 """
@@ -16,6 +18,8 @@ import socket
 import sys
 import tempfile
 from pathlib import Path
+
+from autograder.sandbox import bubblewrap
 
 PROBE = r'''
 import os, socket
@@ -53,7 +57,80 @@ def capabilities():
         return effective
     raise PermissionError("no capabilities")
 
-def probe(secret_file, hidden_dirs, port, judge_pid, runtime_dir):
+def widen_cpus():
+    os.sched_setaffinity(0, os.sched_getaffinity(0))  # even the same set: the call must be refused
+    return "the CPU affinity can be changed"
+
+def new_session():
+    if os.fork() == 0:  # a process group leader could not start a session anyway: ask from a child
+        try:
+            os.setsid()
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    if os.waitstatus_to_exitcode(os.wait()[1]) == 0:
+        return "a new session (and scheduling group) was started"
+    raise PermissionError("no new session")
+
+def change_priority():
+    os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0))
+    return "the scheduling priority can be changed"
+
+def other_sockets():
+    opened = []
+    for family in (socket.AF_INET, socket.AF_INET6, 16, 17, 38, 40):  # netlink, packet, alg, vsock
+        try:
+            socket.socket(family, socket.SOCK_DGRAM if family != 17 else socket.SOCK_RAW).close()
+            opened.append(family)
+        except OSError:
+            try:
+                socket.socket(family, socket.SOCK_SEQPACKET).close()
+                opened.append(family)
+            except OSError:
+                pass
+    if opened:
+        return "socket families " + repr(opened)
+    raise PermissionError("only AF_UNIX")
+
+def lock_shared_file():
+    import fcntl
+    taken = []
+    with open(os.__file__, "rb") as shared:  # the runtime's files are shared by every child
+        for name, lock in (("flock", lambda: fcntl.flock(shared, fcntl.LOCK_SH | fcntl.LOCK_NB)),
+                           ("fcntl", lambda: fcntl.lockf(shared, fcntl.LOCK_SH | fcntl.LOCK_NB)),
+                           ("getlk", lambda: fcntl.fcntl(shared, fcntl.F_GETLK, bytes(32)))):
+            try:
+                lock()
+                taken.append(name)
+            except OSError:
+                pass
+    if taken:
+        return "locks " + repr(taken)
+    raise PermissionError("no locks")
+
+def watch_shared_file():
+    import ctypes
+    fd = ctypes.CDLL(None, use_errno=True).inotify_init1(0)
+    if fd >= 0:
+        os.close(fd)
+        return "an inotify instance"
+    raise PermissionError("no watches")
+
+def host_paths(markers):
+    import sys
+    seen = [repr(sys.path), repr(dict(os.environ)), repr(sys.executable), os.__file__]
+    for name in ("cmdline", "environ", "maps"):
+        try:
+            with open(f"/proc/self/{name}", "rb") as file:
+                seen.append(file.read().decode(errors="replace"))
+        except OSError:
+            pass
+    shown = sorted({marker for marker in markers for text in seen if marker in text})
+    if shown:
+        return shown
+    raise PermissionError("no host path")
+
+def probe(secret_file, hidden_dirs, port, judge_pid, runtime_dir, markers):
     found = {
         "read a secret file the judge planted": attempt(lambda: read(secret_file)),
         "connect to the judge's loopback listener": attempt(lambda: connect(port)),
@@ -61,6 +138,13 @@ def probe(secret_file, hidden_dirs, port, judge_pid, runtime_dir):
         "read the judge's environment through /proc": attempt(lambda: read(f"/proc/{judge_pid}/environ")),
         "write into the Python runtime": attempt(lambda: write_outside(runtime_dir)),
         "keep a capability": attempt(capabilities),
+        "widen its CPU affinity": attempt(widen_cpus),
+        "start a new session": attempt(new_session),
+        "change its scheduling priority": attempt(change_priority),
+        "open a socket other than AF_UNIX": attempt(other_sockets),
+        "lock a shared runtime file": attempt(lock_shared_file),
+        "watch a shared runtime file": attempt(watch_shared_file),
+        "see the host's paths or the judge's PATH (environment, command line, memory map)": attempt(lambda: host_paths(markers)),
     }
     for directory in hidden_dirs:
         found[f"list the hidden folder {directory}"] = attempt(lambda: os.listdir(directory))
@@ -88,8 +172,11 @@ def run_self_test(start_child, hidden: list[str]) -> list[str]:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         try:
-            arguments = [str(secret), [str(Path(h).resolve()) for h in hidden], listener.getsockname()[1],
-                         os.getpid(), os.path.realpath(sys.base_prefix)]
+            where = bubblewrap.layout()
+            hidden_names = [str(Path(h).resolve()) for h in hidden]  # as the host names them, and as the sandbox would
+            hidden_names = list(dict.fromkeys(hidden_names + [where.inside(h) for h in hidden_names]))
+            arguments = [str(secret), hidden_names, listener.getsockname()[1], os.getpid(),
+                         where.inside(sys.base_prefix), bubblewrap.host_markers(where)]
             problems += _run(start_child, "probe", arguments)
             problems += _run(start_child, "covert", [])
         finally:

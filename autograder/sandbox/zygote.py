@@ -293,6 +293,10 @@ def _first_child(control_fd: int, fds: tuple[int, int, int], report_w: int, limi
     try:
         os.close(control_fd)  # a submission must never reach the server's control socket
         _close_all_but({*fds, report_w})
+        # A session of its own: with autogroup scheduling a session is one scheduling group, so
+        # whatever the child does to its group (its nice value) stays with this submission, and
+        # seccomp then forbids it a new one (:data:`confine.PLACEMENT_SYSCALLS`).
+        os.setsid()
         confine.prctl(confine.PR_SET_DUMPABLE, 1)  # to write its own uid_map; the child drops it again
         confine.enter_namespaces(SANDBOX_UID, SANDBOX_GID)
         second = os.fork()
@@ -314,14 +318,16 @@ def _second_child(fds: tuple[int, int, int], report_w: int, limits, cpus, warm: 
         _quiet_stdio()
         os.chdir("/tmp")
         confine.drop_privileges()
-        if _has_seccomp():
-            confine.install_seccomp(_SECCOMP)
         heap.retain_freed_memory()
         shared = messages.SharedRegion(fds[2], mapped=True)
         if warm:
             heap.fault_in(SPARE_HEAP_BYTES)
             shared.populate(SPARE_REGION_BYTES)
-        _run_on(cpus)  # last: a spare child is confined (and warmed) on whichever CPU the server runs on
+        # After the warm-up (a spare is confined and warmed on whichever CPU the server runs on),
+        # and before seccomp, which leaves the child no way to change its CPUs again.
+        _run_on(cpus)
+        if _has_seccomp():
+            confine.install_seccomp(_SECCOMP)
     except BaseException as error:
         _report(report_w, f"error {type(error).__name__}: {error}")
         os._exit(71)

@@ -6,7 +6,7 @@ correct answer, so every attack must end with a score of 0: whatever the trick, 
 ``step``, the function the attack lives in. Attacks are bounded (a fork bomb stops by itself, a
 memory bomb stays below the machine's size) so that a failing sandbox fails the test instead of
 taking the machine down. ``{marker}`` is replaced by a per-test folder on the host the attack
-tries to reach.
+tries to reach, ``{host}`` by the list of the judge's host paths nothing inside may show.
 """
 
 from __future__ import annotations
@@ -158,10 +158,13 @@ ATTACKS = [
     Attack("output_flood", "import sys, numpy as np\n"
            "def step(z):\n    for _ in range(2000):\n        sys.stdout.write('x' * 65536)\n        sys.stderr.write('y' * 65536)\n"
            "    return np.zeros(np.shape(z), np.int64)\n", FAILS),
-    Attack("disk_filler", "import os, numpy as np\n"
+    # The 32 MiB block is made once at import (which has its own, longer limit), not once per file:
+    # 24 fresh blocks per call took longer than a test's limit on a loaded machine, and the attack
+    # ended as a timeout instead of the failure it is.
+    Attack("disk_filler", "import os, numpy as np\nblock = b'x' * (32 << 20)\n"
            "def step(z):\n    for i in range(6):\n        for folder in ('/tmp', '/dev/shm', '.', '{marker}'):\n"
            "            try:\n                with open(f'{folder}/dlgrade-attack-fill-{i}', 'wb') as f:\n"
-           "                    f.write(b'x' * (32 << 20))\n            except OSError:\n                pass\n"
+           "                    f.write(block)\n            except OSError:\n                pass\n"
            "    return np.zeros(np.shape(z), np.int64)\n", FAILS),
     Attack("fd_bomb", "import os, numpy as np\nfds = []\n"
            "def step(z):\n    while True:\n        try:\n            fds.append(os.open('/dev/null', os.O_RDONLY))\n"
@@ -170,4 +173,50 @@ ATTACKS = [
            "def step(z):\n    results = [libc.ptrace(16, 1, 0, 0), libc.unshare(0x10000000), libc.mount(b'none', b'/', None, 0, None)]\n"
            "    if any(r == 0 for r in results):\n        raise RuntimeError(f'escaped: {results}')\n"
            "    return np.zeros(np.shape(z), np.int64)\n", FAILS),
+] + [
+    # --- one student slowing the others: CPU placement, sessions, priority. Each attack raises
+    #     "escaped" when the sandbox lets it through, and otherwise returns a wrong answer: the
+    #     verdict is a failure exactly when the defense holds.
+    Attack(name, "import os, numpy as np\n" + prelude + "def step(z):\n"
+           "    try:\n" + "".join(f"        {line}\n" for line in attempt) +
+           "    except OSError:\n        return np.zeros(np.shape(z), np.int64)\n"
+           "    raise RuntimeError('escaped: " + name + "')\n", FAILS, message="")
+    for name, prelude, attempt in (
+        ("widen_cpu_affinity", "", ["os.sched_setaffinity(0, range(os.cpu_count()))"]),
+        ("new_session_leaves_its_scheduling_group",
+         "def new_session():\n    try:\n        os.setsid()\n        os._exit(0)\n    except OSError:\n        os._exit(1)\n",
+         ["pid = os.fork()", "if pid == 0:", "    new_session()",
+          "if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]):", "    raise PermissionError('no session')"]),
+        ("renice_every_sandbox_process", "", ["os.setpriority(os.PRIO_USER, os.getuid(), 19)"]),
+        ("batch_scheduling_policy", "", ["os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))"]),
+        # --- sockets beyond AF_UNIX: vsock reaches the hypervisor; the loop tries every family
+        ("vsock_to_the_host", "import socket\n", ["socket.socket(40, socket.SOCK_STREAM).close()"]),
+        ("every_family_but_unix", "import socket\nopened = []\n"
+         "for family in range(2, 46):\n    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_RAW, socket.SOCK_SEQPACKET):\n"
+         "        try:\n            socket.socket(family, kind).close()\n            opened.append(family)\n"
+         "        except OSError:\n            pass\n",
+         ["if not opened:", "    raise PermissionError('AF_UNIX only')", "raise RuntimeError(f'escaped: {opened}')"]),
+        # --- locks and watches on the runtime's files, which every child shares (read-only)
+        ("flock_a_shared_runtime_file", "import fcntl\n",
+         ["with open(np.__file__, 'rb') as shared:", "    fcntl.flock(shared, fcntl.LOCK_EX | fcntl.LOCK_NB)"]),
+        ("posix_lock_a_shared_runtime_file", "import fcntl\n",
+         ["with open(np.__file__, 'rb') as shared:", "    fcntl.lockf(shared, fcntl.LOCK_SH | fcntl.LOCK_NB, 1, 0)"]),
+        ("ofd_lock_a_shared_runtime_file", "import fcntl, struct\n",  # F_OFD_SETLK 37, F_RDLCK 0
+         ["with open(np.__file__, 'rb') as shared:", "    fcntl.fcntl(shared, 37, struct.pack('hhqqi4x', 0, 0, 0, 1, 0))"]),
+        ("inotify_watch_on_the_runtime", "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n",
+         ["fd = libc.inotify_init1(0)", "if fd < 0:", "    raise PermissionError('no inotify')",
+          "libc.inotify_add_watch(fd, np.__file__.encode(), 0x20)"]),
+        # --- what /proc and the process itself tell of the host: {host} lists the judge's paths
+        ("host_paths_in_proc_and_sys_path", "import sys\nseen = [repr(sys.path), repr(dict(os.environ)), sys.executable, np.__file__]\n"
+         "for name in ('cmdline', 'environ', 'maps', 'status'):\n    try:\n"
+         "        seen.append(open(f'/proc/self/{name}', 'rb').read().decode(errors='replace'))\n"
+         "    except OSError:\n        pass\n"
+         "shown = [m for m in {host} if any(m in text for text in seen)]\n",
+         ["if not shown:", "    raise PermissionError('no host path')", "raise RuntimeError(f'escaped: {shown}')"]),
+        ("editable_install_names_the_repository", "import glob, sys\nshown = []\n"
+         "for folder in sys.path:\n    for path in glob.glob(folder + '/*.pth') + glob.glob(folder + '/__editable__*') + glob.glob(folder + '/*.dist-info/direct_url.json'):\n"
+         "        try:\n            text = open(path, errors='replace').read()\n        except OSError:\n            continue\n"
+         "        shown += [m for m in {host} if m in text]\n",
+         ["if not shown:", "    raise PermissionError('no host path')", "raise RuntimeError(f'escaped: {shown}')"]),
+    )
 ]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from autograder.judge.grader import grade
+from autograder.sandbox.bubblewrap import host_markers
 from autograder.judge.results import NOT_GRADABLE as STATUS_NOT_GRADABLE
 from redteam.attacks import ATTACKS, NOT_GRADABLE
 from redteam.harness import (
@@ -20,6 +21,7 @@ def submit(folder: Path, source: str, files: dict, judge_files: Path) -> Path:
     folder.mkdir(parents=True)
     for name, text in {f"{ASSIGNMENT}.py": source, **files}.items():
         text = text.replace("{marker}", str(judge_files)).replace("{solutions}", str(SOLUTIONS))
+        text = text.replace("{host}", repr(host_markers()))
         (folder / name).write_text(text)
     return folder
 

@@ -4,6 +4,7 @@ sandbox's own guarantees: fail closed, --insecure recorded, nothing shared betwe
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 from pathlib import Path
@@ -159,3 +160,63 @@ def test_a_broken_load_is_not_gradable_and_the_next_child_is_healthy(tmp_path, r
     assert broken.assignments[0].status == NOT_GRADABLE
     honest = grade(HONEST.parent, attack_plan, start_child=redteam_sandbox.start_child)
     assert honest.assignments[0].score == honest.assignments[0].max_score
+
+
+LOCKER = r'''
+import errno, fcntl, numpy
+
+def take(kind):
+    """Take a lock on a runtime file every child shares; the errno name, or 'taken'."""
+    shared = open(numpy.__file__, "rb")
+    globals().setdefault("held", []).append(shared)
+    try:
+        if kind == "flock":
+            fcntl.flock(shared, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:
+            fcntl.lockf(shared, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError as error:
+        return errno.errorcode.get(error.errno, str(error.errno))
+    return "taken"
+'''
+
+
+def _call(child, function: str, *arguments):
+    for step in ({"op": "load", "module": "locker", "cells": [LOCKER], "filename": "locker.py"},
+                 {"op": "call", "module": "locker", "target": function, "args": list(arguments), "keep": "r"},
+                 {"op": "get", "value": {"$ref": ["r", []]}}):
+        answer = child.request(step, 20)
+        assert answer.get("ok"), answer
+    return answer["value"]
+
+
+@pytest.mark.parametrize("kind", ["flock", "fcntl"])
+def test_two_children_at_once_cannot_signal_through_a_lock_on_a_shared_file(redteam_sandbox, kind):
+    """Two students graded side by side: the first locks a shared runtime file, the second would
+    read one bit from whether it can. Neither may take a lock at all (ENOLCK), so the second
+    learns nothing from the first."""
+    first, second = redteam_sandbox.start_child(), redteam_sandbox.start_child()
+    try:
+        assert _call(first, "take", kind) == "ENOLCK"
+        assert _call(second, "take", kind) == "ENOLCK"
+    finally:
+        first.kill()
+        second.kill()
+
+
+def test_an_abstract_unix_socket_of_the_judge_is_out_of_reach(tmp_path, redteam_sandbox, attack_plan):
+    """AF_UNIX is the one family a child may open, and only within its own network namespace: an
+    abstract socket the judge listens on is not there."""
+    name = f"dlgrade-redteam-{os.getpid()}"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind("\0" + name)
+    listener.listen(1)
+    listener.setblocking(False)
+    source = ("import socket\ndef step(z):\n    s = socket.socket(socket.AF_UNIX)\n"
+              f"    try:\n        s.connect('\\0{name}')\n        s.sendall(b'stolen')\n"
+              "    except OSError as error:\n        raise RuntimeError('unix socket: ' + type(error).__name__)\n"
+              "    raise RuntimeError('unix socket: connected')\n")
+    result = grade(write(tmp_path / "u", source), attack_plan, start_child=redteam_sandbox.start_child)
+    with pytest.raises(BlockingIOError):
+        listener.accept()
+    listener.close()
+    assert "unix socket: ConnectionRefusedError" in result.tests[0].message
