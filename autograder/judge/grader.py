@@ -93,15 +93,23 @@ def grade(path: Path, plan: Plan, start_child=None) -> SubmissionResult:
             mark = time.perf_counter()
             try:
                 code = read_code(assignment, file)
-                notes = session.load(assignment, code.cells, file.name, code.notebook, plan.load_seconds)
+                notes = session.load(assignment, code.cells, file.name, code.notebook, plan.load_seconds, code.numbers)
             except (SubmissionError, LoadError) as error:
-                assignments.append(AssignmentResult(assignment, NOT_GRADABLE, 0.0, rubric.max_score, file.name, str(error)))
+                which = graded_file_note(file)
+                assignments.append(AssignmentResult(assignment, NOT_GRADABLE, 0.0, rubric.max_score, file.name,
+                                                    f"{error} [{which}]" if which else str(error)))
                 continue
             finally:
                 timing["loading_s"] += time.perf_counter() - mark
             mark = time.perf_counter()
             results = run_checks(rubric.checks, session, oracle, plan.seed, assignment)
             timing["checks_s"] += time.perf_counter() - mark
+            _point_to_cells_not_run(results, notes)
+            which = graded_file_note(file)
+            if which:
+                notes = [which] + notes
+                for test in results:
+                    test.message = f"{test.message} [{which}]" if test.message else f"[{which}]"
             tests += results
             assignments.append(AssignmentResult(assignment, GRADED, round(sum(t.score for t in results), 6),
                                                 rubric.max_score, file.name, notes=notes))
@@ -110,6 +118,26 @@ def grade(path: Path, plan: Plan, start_child=None) -> SubmissionResult:
         checks_version={a: r.version for a, (r, _) in plan.rubrics.items()},
         duration_s=time.perf_counter() - started, timing=timing, insecure=session.insecure,
     )
+
+
+def graded_file_note(file: Path) -> str:
+    """Which of ``<a>.py`` and ``<a>.ipynb`` was graded, when the submission holds both; else ""."""
+    other = file.with_suffix(".py" if file.suffix == ".ipynb" else ".ipynb")
+    if not other.is_file():
+        return ""
+    return f"graded {file.name}, not {other.name}: of the two, the more recently saved is graded"
+
+
+def _point_to_cells_not_run(results: list[TestResult], notes: list[str]) -> None:
+    """A function reported missing may be defined in a notebook cell that failed or did not run:
+    say so in that test's message (the notes name the cell and the line)."""
+    cells = [note for note in notes if note.startswith("code cell ") and ("not run" in note or "raised" in note)]
+    if not cells:
+        return
+    for test in results:
+        if test.outcome == NOT_ATTEMPTED and "is not defined" in test.message:
+            shown = "; ".join(cells[:3]) + ("; ..." if len(cells) > 3 else "")
+            test.message += f" (is it defined in a notebook cell that did not run? {shown})"
 
 
 def run_checks(checks: list[Check], session: Session, oracle, seed: int, module: str) -> list[TestResult]:

@@ -138,9 +138,12 @@ class Session:
 
     # ------------------------------------------------------------ loading
     def load(self, module: str, cells: list[str], filename: str, tolerant: bool = False,
-             timeout: float = LOAD_SECONDS) -> list[str]:
-        """Run the submission's code cells as module ``module`` in the child; return its warnings."""
-        request = {"op": "load", "module": module, "cells": list(cells), "filename": filename, "tolerant": tolerant}
+             timeout: float = LOAD_SECONDS, numbers=()) -> list[str]:
+        """Run the submission's code cells as module ``module`` in the child; return its warnings.
+        ``tolerant`` (a notebook): a failing cell is noted and the next runs; ``numbers``: each
+        cell's number among the notebook's code cells, for those notes."""
+        request = {"op": "load", "module": module, "cells": list(cells), "filename": filename, "tolerant": tolerant,
+                   "numbers": list(numbers)}
         try:
             child = self._ensure_child()
             answer = child.request(request, timeout)

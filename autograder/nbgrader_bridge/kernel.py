@@ -51,7 +51,7 @@ class KernelChild:
             self.namespace = namespace
             self.child.load = self._load
 
-    def _load(self, name, cells, filename, tolerant):
+    def _load(self, name, cells, filename, tolerant, numbers=None):
         module = types.ModuleType(name)
         module.__dict__.update(self.namespace)  # the functions keep the kernel's globals
         module.__file__ = filename
