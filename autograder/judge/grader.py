@@ -141,8 +141,59 @@ def _point_to_cells_not_run(results: list[TestResult], notes: list[str]) -> None
 
 
 def run_checks(checks: list[Check], session: Session, oracle, seed: int, module: str) -> list[TestResult]:
-    """Every check of one assignment, in order. Consecutive checks that need one round trip each
-    share it (:func:`run_group`): a full submission makes a few dozen round trips, not hundreds."""
+    """Every check of one assignment, in order, then the known mistakes named where confirmed.
+    Consecutive checks that need one round trip each share it (:func:`run_group`): a full
+    submission makes a few dozen round trips, not hundreds."""
+    results = _run_all(checks, session, oracle, seed, module)
+    name_mistakes(results, checks, lambda check: _second_draw(check, session, oracle, seed, module))
+    return results
+
+
+MIN_MATCHES = 2  # discriminating inputs a known mistake must be matched on before it is named
+
+
+def name_mistakes(results: list[TestResult], checks: list[Check], second_draw) -> None:
+    """Name a known mistake on a failed test only when sure: the submission reproduces it on at
+    least :data:`MIN_MATCHES` distinct inputs where it differs from the reference (across all the
+    checks of the assignment), and on no such input does the submission differ from it.
+
+    A candidate seen on one input only is confirmed on a second draw of the same check's inputs
+    (``second_draw(check)`` returns that run's sightings); a check with fixed inputs draws the
+    same input again, which does not count twice."""
+    evidence: dict[str, dict[int, bool]] = {}
+    for result in results:
+        for sighting in result.sightings:
+            evidence.setdefault(sighting.mutant.id, {})[sighting.key] = sighting.matched
+    by_name = {check.name: check for check in checks}
+    for result in results:
+        candidates = [s.mutant for s in result.sightings if s.matched]
+        for mutant in candidates:
+            seen = evidence[mutant.id]
+            if sum(seen.values()) == 1 and all(seen.values()) and result.name in by_name:
+                for sighting in second_draw(by_name[result.name]):
+                    evidence.setdefault(sighting.mutant.id, {})[sighting.key] = sighting.matched
+            if confirmed_mistake(evidence[mutant.id]):
+                result.mistake, result.mistake_title, result.hint = mutant.id, mutant.title, mutant.hint
+                break
+        result.sightings = ()
+
+
+def confirmed_mistake(seen: dict[int, bool]) -> bool:
+    """``seen``: input key -> whether the submission matched the mistake there (discriminating inputs only)."""
+    return sum(seen.values()) >= MIN_MATCHES and all(seen.values())
+
+
+def _second_draw(check: Check, session: Session, oracle, seed: int, module: str) -> tuple:
+    """The sightings of ``check`` run again on another draw of its inputs (none if it fails to run)."""
+    trial = Trial(check, session, oracle, (PUBLIC_SEED if check.visibility == PUBLIC else seed) + 1)
+    try:
+        with session.test(module, check.timeout):
+            return check.run(trial).sightings
+    except (StudentError, TestTimeout, WorkerCrashed):
+        return ()
+
+
+def _run_all(checks: list[Check], session: Session, oracle, seed: int, module: str) -> list[TestResult]:
     results: list[TestResult] = []
     group: list[Check] = []
     for check in checks:
@@ -262,8 +313,8 @@ def _judged(check: Check, session: Session, module: str, verdict_of, extra_secon
         result.message = verdict.message
         if check.visibility == PUBLIC:
             result.details = verdict.details
-        if verdict.mistake is not None and not verdict.passed:
-            result.mistake, result.mistake_title, result.hint = verdict.mistake.id, verdict.mistake.title, verdict.mistake.hint
+        if not verdict.passed:
+            result.sightings = verdict.sightings  # named later, once confirmed (confirmed_mistake)
         if not verdict.passed and not result.message:
             result.message = check.description or "the result is wrong"
     if check.visibility != PUBLIC and check.description:
