@@ -112,10 +112,11 @@ class Trial:
         """``compute`` on every known mistake of this check's exercise."""
         return self.oracle.variants(self.check, key, compute)
 
-    def diagnose(self, received, expected, compute: Callable, key: str = "value") -> tuple[Sighting, ...]:
+    def diagnose(self, received, expected, compute: Callable, key: str = "value",
+                 inputs=None) -> tuple[Sighting, ...]:
         """Every known mistake that differs from the reference on these inputs (a discriminating
         input), and whether the submission reproduces it there."""
-        fingerprint = _fingerprint(received)
+        fingerprint = _fingerprint([inputs, received])
         return tuple(Sighting(mutant, matches(received, value), fingerprint)
                      for mutant, value in self.variants(compute, key) if not matches(value, expected))
 
@@ -123,10 +124,32 @@ class Trial:
         """The failed verdict of a comparison: what differs and how (the symptom), the details
         (public only), the candidate mistake and what supports it."""
         details = feedback.mismatch_details(comparison, inputs, expected, received) if self.public else ""
-        sightings = self.diagnose(received, expected, compute)
+        sightings = self.diagnose(received, expected, compute, inputs=inputs)
         symptom = symptoms.describe(received, expected, inputs, public=self.public)
         return Verdict(False, feedback.mismatch_message(comparison, self.public, symptom), details,
                        next((s.mutant for s in sightings if s.matched), None), sightings=sightings)
+
+
+class SecondDrawTrial(Trial):
+    """A trial on a second input: a new draw of the check's inputs (another seed) with every batch
+    reversed (each array's first axis), so that a check with fixed inputs (logits of 1000, BCE at
+    exactly 0 and 1) also gets a different input with the same features. The reference is
+    computed on the same reversed inputs, so it stays a valid check."""
+
+    def inputs(self, draw: Callable[[np.random.Generator], dict], key: str = "inputs") -> dict:
+        return _reversed_batches(super().inputs(draw, key))
+
+
+def _reversed_batches(value):
+    if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] >= 2:
+        return value[::-1].copy()
+    if isinstance(value, dict):
+        return {k: _reversed_batches(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_reversed_batches(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_reversed_batches(v) for v in value)
+    return value
 
 
 @dataclass
@@ -319,7 +342,7 @@ class StatisticalCheck(Check):
         problem = self._problem(received, spec, inputs)
         if problem is None:
             return Verdict(True)
-        fingerprint = _fingerprint(received)  # a new sample is a new draw, even on the same inputs
+        fingerprint = _fingerprint([inputs, received])  # a new sample is a new draw, even on the same inputs
         sightings = tuple(Sighting(mutant, self._problem(received, candidate, inputs) is None, fingerprint)
                           for mutant, candidate in trial.variants(compute) if candidate != spec)
         return Verdict(False, problem, mistake=next((s.mutant for s in sightings if s.matched), None),
@@ -430,6 +453,8 @@ def _fingerprint(value) -> int:
         return zlib.crc32(repr(sorted((str(k), _fingerprint(v)) for k, v in value.items())).encode())
     if isinstance(value, (list, tuple)):
         return zlib.crc32(repr([_fingerprint(v) for v in value]).encode())
+    if callable(value) or isinstance(value, np.random.Generator):
+        return zlib.crc32(type(value).__name__.encode())
     return zlib.crc32(repr(value).encode())
 
 

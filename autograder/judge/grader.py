@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.judge.checks import PUBLIC, Check, Trial
+from autograder.judge.checks import PUBLIC, Check, SecondDrawTrial, Trial
 from autograder.judge.results import (
     ERROR, FAILED, NOT_ATTEMPTED, NOT_GRADABLE, PASSED, TIMEOUT, GRADED,
     AssignmentResult, SubmissionResult, TestResult,
@@ -155,11 +155,11 @@ MIN_MATCHES = 2  # discriminating inputs a known mistake must be matched on befo
 def name_mistakes(results: list[TestResult], checks: list[Check], second_draw) -> None:
     """Name a known mistake on a failed test only when sure: the submission reproduces it on at
     least :data:`MIN_MATCHES` distinct inputs where it differs from the reference (across all the
-    checks of the assignment), and on no such input does the submission differ from it.
+    checks of the assignment), and on more such inputs than it differs from it.
 
     A candidate seen on one input only is confirmed on a second draw of the same check's inputs
-    (``second_draw(check)`` returns that run's sightings); a check with fixed inputs draws the
-    same input again, which does not count twice."""
+    (``second_draw(check)`` returns that run's sightings, on a new draw with its batches
+    reversed); an input seen twice counts once."""
     evidence: dict[str, dict[int, bool]] = {}
     for result in results:
         for sighting in result.sightings:
@@ -169,7 +169,7 @@ def name_mistakes(results: list[TestResult], checks: list[Check], second_draw) -
         candidates = [s.mutant for s in result.sightings if s.matched]
         for mutant in candidates:
             seen = evidence[mutant.id]
-            if sum(seen.values()) == 1 and all(seen.values()) and result.name in by_name:
+            if sum(seen.values()) == 1 and result.name in by_name:
                 for sighting in second_draw(by_name[result.name]):
                     evidence.setdefault(sighting.mutant.id, {})[sighting.key] = sighting.matched
             if confirmed_mistake(evidence[mutant.id]):
@@ -179,13 +179,16 @@ def name_mistakes(results: list[TestResult], checks: list[Check], second_draw) -
 
 
 def confirmed_mistake(seen: dict[int, bool]) -> bool:
-    """``seen``: input key -> whether the submission matched the mistake there (discriminating inputs only)."""
-    return sum(seen.values()) >= MIN_MATCHES and all(seen.values())
+    """``seen``: input key -> whether the submission matched the mistake there (discriminating inputs
+    only). Matched on at least :data:`MIN_MATCHES` inputs, and on more inputs than not (a dependent
+    exercise computed another way may legitimately differ from the mistake's output)."""
+    matched = sum(seen.values())
+    return matched >= MIN_MATCHES and matched > len(seen) - matched
 
 
 def _second_draw(check: Check, session: Session, oracle, seed: int, module: str) -> tuple:
     """The sightings of ``check`` run again on another draw of its inputs (none if it fails to run)."""
-    trial = Trial(check, session, oracle, (PUBLIC_SEED if check.visibility == PUBLIC else seed) + 1)
+    trial = SecondDrawTrial(check, session, oracle, (PUBLIC_SEED if check.visibility == PUBLIC else seed) + 1)
     try:
         with session.test(module, check.timeout):
             return check.run(trial).sightings
