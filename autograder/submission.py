@@ -3,12 +3,11 @@
 A submission is a folder holding any subset of the assignment files (``<assignment>.py`` or
 ``<assignment>.ipynb``), or one such file. Notebooks are parsed with nbformat; only their code
 cells are kept, and IPython-only lines (``%magic``, ``!shell``, ``%%cell`` magics, ``x?`` help)
-are neutralized so that the code is plain Python.
+are turned into Python by IPython's own input transformer (:func:`ipython_to_python`).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,11 +24,14 @@ class SubmissionError(DlgradeError):
 
 @dataclass(frozen=True)
 class SubmissionCode:
-    """The code of one assignment file: its cells (one for a .py file) and where it came from."""
+    """The code of one assignment file: its cells (one for a .py file) and where it came from.
+
+    ``numbers``: for a notebook, each cell's position among the notebook's code cells (from 1)."""
 
     assignment: str
     path: Path
     cells: tuple[str, ...]
+    numbers: tuple[int, ...] = ()
 
     @property
     def notebook(self) -> bool:
@@ -70,12 +72,26 @@ def read_code(assignment: str, path: Path) -> SubmissionCode:
     except UnicodeDecodeError as error:
         raise SubmissionError(f"{path.name} is not UTF-8 text (byte {error.start}): save it as UTF-8") from None
     if path.suffix == ".ipynb":
-        return SubmissionCode(assignment, path, tuple(notebook_code(text, path.name)))
+        cells = notebook_cells(text, path.name)
+        return SubmissionCode(assignment, path, tuple(c.source for c in cells), tuple(c.number for c in cells))
     return SubmissionCode(assignment, path, (text,))
 
 
 def notebook_code(text: str, name: str = "notebook") -> list[str]:
-    """The code cells of a notebook (JSON text), with IPython-only syntax neutralized.
+    """The code cells of a notebook (JSON text) as Python, IPython syntax transformed as IPython does."""
+    return [cell.source for cell in notebook_cells(text, name)]
+
+
+@dataclass(frozen=True)
+class NotebookCell:
+    """One code cell of a notebook, as Python: ``number`` counts the notebook's code cells from 1."""
+
+    number: int
+    source: str
+
+
+def notebook_cells(text: str, name: str = "notebook") -> list[NotebookCell]:
+    """The code cells of a notebook (JSON text), transformed into Python by :func:`ipython_to_python`.
 
     nbgrader's autograder test cells (``nbgrader.grade`` true, ``solution`` false) are the course's
     checks, not the student's code: they are left out, as the judge runs the checks itself.
@@ -86,8 +102,9 @@ def notebook_code(text: str, name: str = "notebook") -> list[str]:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises JSON, validation and version errors
         raise SubmissionError(f"{name} is not a readable Jupyter notebook: {str(error).splitlines()[0][:200]}") from None
-    return [neutralize_ipython(cell.source) for cell in notebook.cells
-            if cell.cell_type == "code" and not is_autograder_test(cell)]
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    return [NotebookCell(number, ipython_to_python(cell.source))
+            for number, cell in enumerate(code, start=1) if not is_autograder_test(cell)]
 
 
 def is_autograder_test(cell) -> bool:
@@ -96,29 +113,30 @@ def is_autograder_test(cell) -> bool:
     return isinstance(meta, dict) and bool(meta.get("grade")) and not meta.get("solution")
 
 
-_LINE_MAGIC = re.compile(r"^(\s*)([%!].*|\S.*\?\??)$")
-_ASSIGNED_MAGIC = re.compile(r"^(\s*)([A-Za-z_][\w, ]*)=\s*[%!].*$")
+def ipython_to_python(source: str) -> str:
+    """One notebook cell as the Python code IPython runs for it, by IPython's own transformer.
 
-
-def neutralize_ipython(source: str) -> str:
-    """Replace IPython-only lines with ``pass`` (same indentation, so blocks stay valid).
-
-    A cell magic (``%%time``, ``%%bash``...) on the first line turns the whole cell off.
+    Magics, shell commands and help requests become ``get_ipython()...`` calls; in the sandbox
+    ``get_ipython()`` is :class:`autograder.sandbox.notebook_shell.NotebookShell`, which runs the
+    Python that IPython would run in the user namespace (``%%time``'s body...) and nothing else.
+    Anything that is not IPython syntax (a comment ending in ``?``, a line starting with ``!=``
+    inside brackets, ``%`` in a string) is left exactly as it is. A cell the transformer cannot
+    read is returned unchanged: running it then fails with Python's own SyntaxError, noted.
     """
-    lines = source.splitlines()
-    if lines and lines[0].lstrip().startswith("%%"):
-        return "\n".join(f"# {line}" for line in lines)
-    result = []
-    for line in lines:
-        stripped = line.strip()
-        if stripped.startswith(("%", "!")) or (stripped.endswith("?") and not stripped.startswith("#")
-                                                and _LINE_MAGIC.match(line)):
-            indent = line[: len(line) - len(line.lstrip())]
-            result.append(f"{indent}pass  # IPython-only line removed by dlgrade: {stripped[:60]}")
-        elif _ASSIGNED_MAGIC.match(line):
-            indent = line[: len(line) - len(line.lstrip())]
-            name = line.split("=")[0].strip()
-            result.append(f"{indent}{name} = None  # IPython-only line removed by dlgrade")
-        else:
-            result.append(line)
-    return "\n".join(result)
+    try:
+        return _transformer().transform_cell(source)
+    except Exception:  # IPython's transformer raises on some malformed input; Python will say why
+        return source
+
+
+_TRANSFORMER = None
+
+
+def _transformer():
+    """IPython's ``TransformerManager``, imported on first use (about 60 ms)."""
+    global _TRANSFORMER
+    if _TRANSFORMER is None:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        _TRANSFORMER = TransformerManager()
+    return _TRANSFORMER

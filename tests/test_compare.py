@@ -60,3 +60,74 @@ def test_mistake_matching_lets_nan_match_nan_but_passing_never_does():
     mutant = np.array([np.nan, 1.0])
     assert matches(np.array([np.nan, 1.0]), mutant)
     assert not compare_values(np.array([np.nan, 1.0]), np.array([0.5, 1.0])).ok
+
+
+# ---------------------------------------------------------------- exact tolerances (mutation-tested)
+
+def test_exact_means_bit_for_bit():
+    assert compare_values(np.array([1.0 + 1e-15]), np.array([1.0])).ok
+    assert not compare_values(np.array([1.0 + 2.3e-16]), np.array([1.0]), exact=True).ok
+    assert compare_values(np.array([1.0]), np.array([1.0]), exact=True).ok
+
+
+@pytest.mark.parametrize("precision, rtol, atol", [(np.float64, 1e-7, 1e-10), (np.float32, 1.3e-6, 1e-5)])
+def test_each_precision_has_its_rtol_and_atol_not_swapped(precision, rtol, atol):
+    """Near zero only atol allows a difference; far from zero rtol does: each bound tested from both sides."""
+    zero = np.array([0.0])
+    assert compare_values(np.array([0.9 * atol], dtype=precision), zero).ok
+    assert not compare_values(np.array([1.2 * atol], dtype=precision), zero).ok
+    big = np.array([1e6])
+    assert compare_values(np.array([1e6 * (1 + 0.8 * rtol)], dtype=np.float64).astype(precision), big).ok
+    assert not compare_values(np.array([1e6 * (1 + 3 * rtol)]).astype(precision), big).ok
+
+
+def test_an_explicit_tolerance_replaces_the_default():
+    assert compare_values(np.array([1.05]), np.array([1.0]), tolerance=(0.1, 0.0)).ok
+    assert not compare_values(np.array([1.05]), np.array([1.0]), tolerance=(0.01, 0.0)).ok
+    assert not compare_values({"a": np.array([1.05])}, {"a": np.array([1.0])}, tolerance=(0.01, 0.0)).ok
+    assert compare_values([np.array([1.05])], [np.array([1.0])], tolerance=(0.1, 0.0)).ok
+    assert not compare_values({"a": np.array([1.0 + 1e-12])}, {"a": np.array([1.0])}, exact=True).ok
+    assert not compare_values((np.array([1.0 + 1e-12]),), (np.array([1.0]),), exact=True).ok
+
+
+def test_the_mismatch_says_where_and_by_how_much():
+    comparison = compare_values(np.array([[1.0, 2.5, 3.0], [4.0, 5.0, 7.0]]), np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
+    assert comparison.problem == "the result differs from the expected value at 2 of 6 entries"
+    assert comparison.index == (0, 1) and comparison.expected_at == 2.0 and comparison.received_at == 2.5
+    assert comparison.max_abs == 1.0 and comparison.max_rel == pytest.approx(1 / 4)
+    scalar = compare_values(3.0, 2.0, "f(...)")
+    assert scalar.problem == "f(...) differs from the expected value" and scalar.index == ()
+    ok = compare_values(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-12]))
+    assert ok.ok and ok.max_abs == pytest.approx(1e-12) and ok.max_rel == pytest.approx(5e-13)
+    nan = compare_values(np.array([1.0, np.nan, np.nan]), np.array([1.0, 2.0, 3.0]))
+    assert "NaN at index [1] (2 non-finite of 3)" in nan.problem and nan.expected_at == 2.0
+
+
+@pytest.mark.parametrize("received, ok", [
+    (np.array([1, 2], dtype=np.int64), True), (np.array([1, 2], dtype=np.uint8), True), ([1, 2], True),
+    ([[1.0], [2.0]], False), ((1.0, 2.0), True), (np.float32(1.0), False), (True, False), (np.bool_(True), False),
+    ("12", False), ([np.array([1.0]), np.array([2.0, 3.0])], False),
+])
+def test_numbers_in_every_form_and_nothing_else(received, ok):
+    assert compare_values(received, np.array([1.0, 2.0])).ok is ok
+
+
+def test_nested_lists_of_arrays_stack_and_empty_results_match_only_empty():
+    assert compare_values([np.array([1.0, 2.0]), np.array([3.0, 4.0])], np.array([[1.0, 2.0], [3.0, 4.0]])).ok
+    assert "ragged" in compare_values([[1.0], [2.0, 3.0]], np.array([[1.0], [2.0]])).problem
+    assert compare_values(np.zeros((0, 2)), np.zeros((0, 2))).ok
+    assert "should be a dict" in compare_values(np.ones(2), {"a": np.ones(2)}).problem
+    assert "should be a sequence" in compare_values(np.ones(2), (np.ones(1), np.ones(1))).problem
+
+
+def test_matching_a_known_mistake():
+    assert matches(np.array([np.inf, 1.0]), np.array([np.inf, 1.0]))
+    assert not matches(np.array([-np.inf, 1.0]), np.array([np.inf, 1.0]))
+    assert not matches(np.array([np.nan, 1.0]), np.array([0.0, 1.0]))
+    assert not matches(np.array([1.0, 2.0]), np.array([1.0, 2.0, 3.0]))
+    assert not matches(None, np.array([1.0]))
+    assert matches(np.array([1.0 + 1e-9]), np.array([1.0])) and not matches(np.array([1.001]), np.array([1.0]))
+    assert matches(np.array([1.001]), np.array([1.0]), tolerance=(0.01, 0.0))
+    assert matches(np.array([1e-6], dtype=np.float32), np.array([0.0])) and not matches(np.array([1e-6]), np.array([0.0]))
+    assert matches({"a": [np.ones(1)]}, {"a": [np.ones(1)]}) and not matches({"a": np.ones(1)}, {"b": np.ones(1)})
+    assert not matches([np.ones(1)], [np.ones(1), np.ones(1)]) and not matches(np.ones(1), {"a": np.ones(1)})

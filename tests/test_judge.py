@@ -225,6 +225,52 @@ def test_a_failing_notebook_cell_is_reported_and_the_rest_still_runs(tmp_path, p
     assert any("NameError" in note for note in result.assignments[0].notes)
 
 
+def _notebook_with(answer_source, folder, edit):
+    notebook = build_notebook(answer_source, name=ASSIGNMENT)
+    edit(notebook)
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, folder / "losses.ipynb")
+    return folder
+
+
+def test_a_function_defined_under_a_time_cell_magic_is_graded(tmp_path, plan, answer_source):
+    """IPython runs a %%time cell's body in the user namespace: its functions count."""
+    def edit(notebook):
+        for cell in notebook.cells:
+            if cell.cell_type == "code" and "def softmax(" in cell.source:
+                cell.source = "%%time\n" + cell.source.replace("):", "):  # stable?", 1)
+    result = grade(_notebook_with(answer_source, tmp_path / "nb", edit), plan)
+    assert result.score == 100, failures(result)
+
+
+def test_a_missing_function_points_to_the_cell_that_did_not_run(tmp_path, plan, answer_source):
+    def edit(notebook):
+        for cell in notebook.cells:
+            if cell.cell_type == "code" and "def softmax(" in cell.source:
+                cell.source = "%%time\n" + cell.source + "\nundefined_name + 1"
+                cell.source = cell.source.replace("def softmax(", "undefined_name\ndef softmax(", 1)
+    result = grade(_notebook_with(answer_source, tmp_path / "nb", edit), plan)
+    missing = [t for t in by_exercise(result, "softmax") if t.outcome == "not_attempted"]
+    assert missing and all("code cell" in t.message and "NameError" in t.message for t in missing)
+    assert any(note.startswith("code cell") and "NameError" in note for note in result.assignments[0].notes)
+
+
+def test_every_message_names_the_graded_file_when_both_exist(tmp_path, plan, answer_source):
+    import os
+
+    folder = write_submission(tmp_path, ASSIGNMENT, answer_source + "\ndef mse_loss(y_hat, y):\n    return 0.5\n")
+    _notebook_with(answer_source, folder, lambda notebook: None)
+    os.utime(folder / "losses.py", (1, 1))  # the notebook is newer: it is graded
+    result = grade(folder, plan)
+    assert result.assignments[0].file == "losses.ipynb" and result.score == 100
+    assert all("graded losses.ipynb, not losses.py" in t.message for t in result.tests)
+    os.utime(folder / "losses.ipynb", (0, 0))
+    result = grade(folder, plan)
+    assert result.score < 100 and all("graded losses.py, not losses.ipynb" in t.message for t in result.tests)
+    alone = grade(write_submission(tmp_path / "alone", ASSIGNMENT, answer_source), plan)
+    assert not any("graded" in t.message for t in alone.tests)
+
+
 def test_same_seed_same_scores_and_messages(tmp_path, plan, answer_source):
     source = answer_source + "\ndef cross_entropy_grad(logits, y):\n    return np.zeros(np.shape(logits))\n"
     first = grade_source(tmp_path / "1", plan, source).to_json()

@@ -93,7 +93,7 @@ def test_test_cells_are_not_student_code():
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"),
                                                nbformat.v4.new_code_cell("check()")])
     notebook.cells[1].metadata["nbgrader"] = {"grade": True, "solution": False}
-    assert notebook_code(nbformat.writes(notebook)) == ["x = 1"]
+    assert notebook_code(nbformat.writes(notebook)) == ["x = 1\n"]
 
 
 def test_validate_passes_the_committed_release_and_catches_a_broken_one(course, tmp_path):

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from autograder.judge import feedback
+from autograder.judge import feedback, symptoms
 from autograder.judge.compare import Rejected, compare_values, matches, numeric_array
 from autograder.judge.mutants import Mutant
 from autograder.judge.session import Remote, Rng, Session
@@ -34,15 +34,32 @@ HIDDEN = "hidden"
 FORWARDS_PER_FETCH = 64  # a numeric gradient's forward passes, sent to the child together
 
 
+@dataclass(frozen=True)
+class Sighting:
+    """One known mistake seen against one input where it differs from the reference.
+
+    ``matched``: the submission reproduces the mistake there; ``key``: a fingerprint of the input
+    and the received value, so the same input seen twice counts once."""
+
+    mutant: Mutant
+    matched: bool
+    key: int
+
+
 @dataclass
 class Verdict:
-    """How one check went. ``message`` is safe to show for hidden checks; ``details`` only for public ones."""
+    """How one check went. ``message`` is safe to show for hidden checks; ``details`` only for public ones.
+
+    ``mistake`` is a candidate: the grader names it only when ``sightings`` across the exercise's
+    checks show the submission matching it on at least two discriminating inputs (see
+    :func:`autograder.judge.grader.confirmed_mistake`)."""
 
     passed: bool
     message: str = ""
     details: str = ""
     mistake: Mutant | None = None
     fraction: float | None = None  # partial credit in [0, 1]; None means all (passed) or nothing
+    sightings: tuple[Sighting, ...] = ()
 
 
 class StudentNamespace:
@@ -95,18 +112,44 @@ class Trial:
         """``compute`` on every known mistake of this check's exercise."""
         return self.oracle.variants(self.check, key, compute)
 
-    def diagnose(self, received, expected, compute: Callable, key: str = "value") -> Mutant | None:
-        """The known mistake whose output the submission reproduces (and the reference does not)."""
-        for mutant, value in self.variants(compute, key):
-            if matches(received, value) and not matches(value, expected):
-                return mutant
-        return None
+    def diagnose(self, received, expected, compute: Callable, key: str = "value",
+                 inputs=None) -> tuple[Sighting, ...]:
+        """Every known mistake that differs from the reference on these inputs (a discriminating
+        input), and whether the submission reproduces it there."""
+        fingerprint = _fingerprint([inputs, received])
+        return tuple(Sighting(mutant, matches(received, value), fingerprint)
+                     for mutant, value in self.variants(compute, key) if not matches(value, expected))
 
     def mismatch(self, comparison, inputs: dict, expected, received, compute: Callable) -> Verdict:
-        """The failed verdict of a comparison: what differs, the details (public only), the named mistake."""
+        """The failed verdict of a comparison: what differs and how (the symptom), the details
+        (public only), the candidate mistake and what supports it."""
         details = feedback.mismatch_details(comparison, inputs, expected, received) if self.public else ""
-        return Verdict(False, feedback.mismatch_message(comparison, self.public), details,
-                       self.diagnose(received, expected, compute))
+        sightings = self.diagnose(received, expected, compute, inputs=inputs)
+        symptom = symptoms.describe(received, expected, inputs, public=self.public)
+        return Verdict(False, feedback.mismatch_message(comparison, self.public, symptom), details,
+                       next((s.mutant for s in sightings if s.matched), None), sightings=sightings)
+
+
+class SecondDrawTrial(Trial):
+    """A trial on a second input: a new draw of the check's inputs (another seed) with every batch
+    reversed (each array's first axis), so that a check with fixed inputs (logits of 1000, BCE at
+    exactly 0 and 1) also gets a different input with the same features. The reference is
+    computed on the same reversed inputs, so it stays a valid check."""
+
+    def inputs(self, draw: Callable[[np.random.Generator], dict], key: str = "inputs") -> dict:
+        return _reversed_batches(super().inputs(draw, key))
+
+
+def _reversed_batches(value):
+    if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] >= 2:
+        return value[::-1].copy()
+    if isinstance(value, dict):
+        return {k: _reversed_batches(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_reversed_batches(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_reversed_batches(v) for v in value)
+    return value
 
 
 @dataclass
@@ -317,9 +360,11 @@ class StatisticalCheck(Check):
         problem = self._problem(received, spec, inputs)
         if problem is None:
             return Verdict(True)
-        mistake = next((mutant for mutant, candidate in trial.variants(compute)
-                        if candidate != spec and self._problem(received, candidate, inputs) is None), None)
-        return Verdict(False, problem, mistake=mistake)
+        fingerprint = _fingerprint([inputs, received])  # a new sample is a new draw, even on the same inputs
+        sightings = tuple(Sighting(mutant, self._problem(received, candidate, inputs) is None, fingerprint)
+                          for mutant, candidate in trial.variants(compute) if candidate != spec)
+        return Verdict(False, problem, mistake=next((s.mutant for s in sightings if s.matched), None),
+                       sightings=sightings)
 
 
 @dataclass(frozen=True)
@@ -377,6 +422,19 @@ def calls(function: str) -> Callable[..., Any]:
 def fixed_inputs(**inputs) -> Callable[[np.random.Generator], dict]:
     """The ``inputs`` of a check that uses the same, literal inputs on every run (public checks)."""
     return lambda rng: inputs
+
+
+def _fingerprint(value) -> int:
+    """A checksum of a (nested) received value: equal inputs give equal values, hence equal keys."""
+    if isinstance(value, np.ndarray):
+        return zlib.crc32(value.tobytes(), zlib.crc32(str((value.dtype, value.shape)).encode()))
+    if isinstance(value, dict):
+        return zlib.crc32(repr(sorted((str(k), _fingerprint(v)) for k, v in value.items())).encode())
+    if isinstance(value, (list, tuple)):
+        return zlib.crc32(repr([_fingerprint(v) for v in value]).encode())
+    if callable(value) or isinstance(value, np.random.Generator):
+        return zlib.crc32(type(value).__name__.encode())
+    return zlib.crc32(repr(value).encode())
 
 
 def _get_path(value, path):

@@ -162,7 +162,8 @@ def matches(received, expected, tolerance: tuple[float, float] | None = None) ->
     with np.errstate(invalid="ignore", over="ignore"):
         both_nan = np.isnan(got) & np.isnan(expected)
         same_inf = np.isinf(got) & (got == expected)
-        close = np.abs(got - expected) <= atol + rtol * np.abs(expected)
+        # finite on both sides: |-inf - inf| <= rtol * inf would otherwise let opposite infinities match
+        close = np.isfinite(got) & np.isfinite(expected) & (np.abs(got - expected) <= atol + rtol * np.abs(expected))
     return bool(np.all(both_nan | same_inf | close))
 
 

@@ -29,9 +29,12 @@ def preview(value, limit: int = PREVIEW_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 5] + " ...]"
 
 
-def mismatch_message(comparison: Comparison, public: bool) -> str:
-    """One line: what differs. Hidden checks get no index and no values."""
+def mismatch_message(comparison: Comparison, public: bool, symptom: str | None = None) -> str:
+    """One line: what differs, and how (``symptom``, from :mod:`autograder.judge.symptoms`).
+    Hidden checks get no index and no values."""
     message = comparison.problem or ""
+    if symptom:
+        message += f": {symptom}"
     if comparison.max_abs is not None and comparison.index is not None:
         scalar = comparison.index == ()
         word = "" if scalar else "max "

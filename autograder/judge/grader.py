@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.judge.checks import PUBLIC, Check, Trial
+from autograder.judge.checks import PUBLIC, Check, SecondDrawTrial, Trial
 from autograder.judge.results import (
     ERROR, FAILED, NOT_ATTEMPTED, NOT_GRADABLE, PASSED, TIMEOUT, GRADED,
     AssignmentResult, SubmissionResult, TestResult,
@@ -94,15 +94,24 @@ def grade(path: Path, plan: Plan, start_child=None) -> SubmissionResult:
             try:
                 code = read_code(assignment, file)
                 allowed = rubric.spec.allowed_imports if rubric.spec is not None else None
-                notes = session.load(assignment, code.cells, file.name, code.notebook, plan.load_seconds, allowed)
+                notes = session.load(assignment, code.cells, file.name, code.notebook, plan.load_seconds, code.numbers,
+                                     allowed)
             except (SubmissionError, LoadError) as error:
-                assignments.append(AssignmentResult(assignment, NOT_GRADABLE, 0.0, rubric.max_score, file.name, str(error)))
+                which = graded_file_note(file)
+                assignments.append(AssignmentResult(assignment, NOT_GRADABLE, 0.0, rubric.max_score, file.name,
+                                                    f"{error} [{which}]" if which else str(error)))
                 continue
             finally:
                 timing["loading_s"] += time.perf_counter() - mark
             mark = time.perf_counter()
             results = run_checks(rubric.checks, session, oracle, plan.seed, assignment)
             timing["checks_s"] += time.perf_counter() - mark
+            _point_to_cells_not_run(results, notes)
+            which = graded_file_note(file)
+            if which:
+                notes = [which] + notes
+                for test in results:
+                    test.message = f"{test.message} [{which}]" if test.message else f"[{which}]"
             tests += results
             assignments.append(AssignmentResult(assignment, GRADED, round(sum(t.score for t in results), 6),
                                                 rubric.max_score, file.name, notes=notes))
@@ -113,9 +122,83 @@ def grade(path: Path, plan: Plan, start_child=None) -> SubmissionResult:
     )
 
 
+def graded_file_note(file: Path) -> str:
+    """Which of ``<a>.py`` and ``<a>.ipynb`` was graded, when the submission holds both; else ""."""
+    other = file.with_suffix(".py" if file.suffix == ".ipynb" else ".ipynb")
+    if not other.is_file():
+        return ""
+    return f"graded {file.name}, not {other.name}: of the two, the more recently saved is graded"
+
+
+def _point_to_cells_not_run(results: list[TestResult], notes: list[str]) -> None:
+    """A function reported missing may be defined in a notebook cell that failed or did not run:
+    say so in that test's message (the notes name the cell and the line)."""
+    cells = [note for note in notes if note.startswith("code cell ") and ("not run" in note or "raised" in note)]
+    if not cells:
+        return
+    for test in results:
+        if test.outcome == NOT_ATTEMPTED and "is not defined" in test.message:
+            shown = "; ".join(cells[:3]) + ("; ..." if len(cells) > 3 else "")
+            test.message += f" (is it defined in a notebook cell that did not run? {shown})"
+
+
 def run_checks(checks: list[Check], session: Session, oracle, seed: int, module: str) -> list[TestResult]:
-    """Every check of one assignment, in order. Consecutive checks that need one round trip each
-    share it (:func:`run_group`): a full submission makes a few dozen round trips, not hundreds."""
+    """Every check of one assignment, in order, then the known mistakes named where confirmed.
+    Consecutive checks that need one round trip each share it (:func:`run_group`): a full
+    submission makes a few dozen round trips, not hundreds."""
+    results = _run_all(checks, session, oracle, seed, module)
+    name_mistakes(results, checks, lambda check: _second_draw(check, session, oracle, seed, module))
+    return results
+
+
+MIN_MATCHES = 2  # discriminating inputs a known mistake must be matched on before it is named
+
+
+def name_mistakes(results: list[TestResult], checks: list[Check], second_draw) -> None:
+    """Name a known mistake on a failed test only when sure: the submission reproduces it on at
+    least :data:`MIN_MATCHES` distinct inputs where it differs from the reference (across all the
+    checks of the assignment), and on more such inputs than it differs from it.
+
+    A candidate seen on one input only is confirmed on a second draw of the same check's inputs
+    (``second_draw(check)`` returns that run's sightings, on a new draw with its batches
+    reversed); an input seen twice counts once."""
+    evidence: dict[str, dict[int, bool]] = {}
+    for result in results:
+        for sighting in result.sightings:
+            evidence.setdefault(sighting.mutant.id, {})[sighting.key] = sighting.matched
+    by_name = {check.name: check for check in checks}
+    for result in results:
+        candidates = [s.mutant for s in result.sightings if s.matched]
+        for mutant in candidates:
+            seen = evidence[mutant.id]
+            if sum(seen.values()) == 1 and result.name in by_name:
+                for sighting in second_draw(by_name[result.name]):
+                    evidence.setdefault(sighting.mutant.id, {})[sighting.key] = sighting.matched
+            if confirmed_mistake(evidence[mutant.id]):
+                result.mistake, result.mistake_title, result.hint = mutant.id, mutant.title, mutant.hint
+                break
+        result.sightings = ()
+
+
+def confirmed_mistake(seen: dict[int, bool]) -> bool:
+    """``seen``: input key -> whether the submission matched the mistake there (discriminating inputs
+    only). Matched on at least :data:`MIN_MATCHES` inputs, and on more inputs than not (a dependent
+    exercise computed another way may legitimately differ from the mistake's output)."""
+    matched = sum(seen.values())
+    return matched >= MIN_MATCHES and matched > len(seen) - matched
+
+
+def _second_draw(check: Check, session: Session, oracle, seed: int, module: str) -> tuple:
+    """The sightings of ``check`` run again on another draw of its inputs (none if it fails to run)."""
+    trial = SecondDrawTrial(check, session, oracle, (PUBLIC_SEED if check.visibility == PUBLIC else seed) + 1)
+    try:
+        with session.test(module, check.timeout):
+            return check.run(trial).sightings
+    except (StudentError, TestTimeout, WorkerCrashed):
+        return ()
+
+
+def _run_all(checks: list[Check], session: Session, oracle, seed: int, module: str) -> list[TestResult]:
     results: list[TestResult] = []
     group: list[Check] = []
     for check in checks:
@@ -238,8 +321,8 @@ def _judged(check: Check, session: Session, module: str, verdict_of, extra_secon
         result.message = verdict.message
         if check.visibility == PUBLIC:
             result.details = verdict.details
-        if verdict.mistake is not None and not verdict.passed:
-            result.mistake, result.mistake_title, result.hint = verdict.mistake.id, verdict.mistake.title, verdict.mistake.hint
+        if not verdict.passed:
+            result.sightings = verdict.sightings  # named later, once confirmed (confirmed_mistake)
         if not verdict.passed and not result.message:
             result.message = check.description or "the result is wrong"
     if check.visibility != PUBLIC and check.description:

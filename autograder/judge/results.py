@@ -36,6 +36,8 @@ class TestResult:
     advice: list[str] = field(default_factory=list)
     mistake_title: str = ""
     duration_s: float = 0.0
+    # The known mistakes seen by this test, until the grader decides which to name (never exported).
+    sightings: tuple = field(default=(), repr=False, compare=False)
 
 
 @dataclass
@@ -135,6 +137,7 @@ class SubmissionResult:
 def _test_json(test: TestResult) -> dict:
     data = asdict(test)
     data.pop("duration_s")
+    data.pop("sightings")
     return data
 
 

@@ -139,11 +139,13 @@ class Session:
 
     # ------------------------------------------------------------ loading
     def load(self, module: str, cells: list[str], filename: str, tolerant: bool = False,
-             timeout: float = LOAD_SECONDS, allowed_imports=None) -> list[str]:
+             timeout: float = LOAD_SECONDS, numbers=(), allowed_imports=None) -> list[str]:
         """Run the submission's code cells as module ``module`` in the child; return its warnings.
-        ``allowed_imports``: the packages the assignment allows besides the standard library (None: any)."""
+        ``tolerant`` (a notebook): a failing cell is noted and the next runs; ``numbers``: each
+        cell's number among the notebook's code cells, for those notes; ``allowed_imports``: the
+        packages the assignment allows besides the standard library (None: any)."""
         request = {"op": "load", "module": module, "cells": list(cells), "filename": filename, "tolerant": tolerant,
-                   "allowed_imports": None if allowed_imports is None else list(allowed_imports)}
+                   "numbers": list(numbers), "allowed_imports": None if allowed_imports is None else list(allowed_imports)}
         try:
             child = self._ensure_child()
             answer = child.request(request, timeout)

@@ -51,7 +51,7 @@ class KernelChild:
             self.namespace = namespace
             self.child.load = self._load
 
-    def _load(self, name, cells, filename, tolerant, allowed_imports=None):  # the kernel's own imports stand
+    def _load(self, name, cells, filename, tolerant, numbers=None, allowed_imports=None):  # the kernel's imports stand
         module = types.ModuleType(name)
         module.__dict__.update(self.namespace)  # the functions keep the kernel's globals
         module.__file__ = filename
@@ -97,12 +97,12 @@ class ExerciseChecks:
         self._run(checks, live_oracle(course, rubric), seed if seed is not None else new_seed())
 
     def _run(self, checks, oracle, seed: int) -> None:
-        from autograder.judge.grader import run_check
+        from autograder.judge.grader import run_checks
         from autograder.judge.session import Session
 
         with Session(lambda: KernelChild(self.namespace)) as session:
             session.load(self.assignment, [], "<notebook>", True)
-            self.results += [run_check(check, session, oracle, seed, self.assignment) for check in checks]
+            self.results += run_checks(checks, session, oracle, seed, self.assignment)
 
     def score(self) -> float | None:
         """Print the verdicts; None for full points, the points earned, or raise for none."""

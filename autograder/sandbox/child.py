@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from autograder.wire import MAX_ITEMS, MAX_MESSAGE_BYTES, decode, encode_parts
-from autograder.sandbox import heap, imports, messages
+from autograder.sandbox import heap, imports, messages, notebook_shell
 
 MAX_WARNINGS = 10
 
@@ -38,7 +38,7 @@ class Child:
             return {"ok": True, "answers": [self.batch(requests) for requests in request["batches"]]}
         if op == "load":
             return self.load(request["module"], request["cells"], request["filename"], request.get("tolerant", False),
-                             request.get("allowed_imports"))
+                             request.get("numbers"), request.get("allowed_imports"))
         if op == "call":
             return self.call(request)
         if op == "put":
@@ -77,28 +77,34 @@ class Child:
                 break
         return reply | {"warnings": warnings_seen[:MAX_WARNINGS]}
 
-    def load(self, name: str, cells: list[str], filename: str, tolerant: bool, allowed_imports=None) -> dict:
+    def load(self, name: str, cells: list[str], filename: str, tolerant: bool, numbers=None,
+             allowed_imports=None) -> dict:
         """Run the submission's code as module ``name``: one cell for a .py file, one per code cell
         of a notebook. In a notebook (``tolerant``) a failing cell is reported and the next runs, as
-        in Jupyter's "run all, continue on errors"; in a .py file any failure stops the load.
+        in Jupyter's "run all, continue on errors", and ``get_ipython()`` is a
+        :class:`~autograder.sandbox.notebook_shell.NotebookShell`; in a .py file any failure stops
+        the load. ``numbers``: each cell's number in the notebook, for the notes.
         ``allowed_imports``: the packages the assignment allows besides the standard library (None:
         any); the others are unusable stand-ins (:mod:`.imports`)."""
         module = types.ModuleType(name)
         module.__file__ = filename
         sys.modules[name] = module
         imports.govern(module, allowed_imports)
-        notes: list[str] = []
+        shell = notebook_shell.install(module, filename) if tolerant else None
+        notes: list[str] = shell.notes if shell is not None else []  # one list, in the order things happened
+        numbers = list(numbers or []) + list(range(len(numbers or []) + 1, len(cells) + 1))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            for number, source in enumerate(cells, start=1):
+            for number, source in zip(numbers, cells):
+                if shell is not None:
+                    shell.cell = number
                 try:
                     exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)
                 except BaseException as error:  # SystemExit and KeyboardInterrupt included
                     if not tolerant:
                         sys.modules.pop(name, None)
                         return {"ok": False, "error": _describe(error, filename)}
-                    described = _describe(error, filename)
-                    notes.append(f"code cell {number} raised {described['type']}: {described['message'][:200]}")
+                    notes.append(_cell_failure(number, error, _describe(error, filename)))
         self.modules[name] = module
         refused = sorted({value._package for value in list(module.__dict__.values())
                           if isinstance(value, imports.Forbidden)})
@@ -189,6 +195,16 @@ def _plain(value, depth=0):
     if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
         return np.array(value)  # a subclass travels as its plain data, its methods stay here
     return value
+
+
+def _cell_failure(number: int, error: BaseException, described: dict) -> str:
+    """The note for a notebook cell that raised: which cell, which line, what, and what did not run."""
+    line = (described.get("where") or {}).get("line")
+    at = f" (line {line})" if line else ""
+    text = f"{described['type']}: {described['message'][:200]}"
+    if isinstance(error, SyntaxError):
+        return f"code cell {number}{at} was not run: {text}"
+    return f"code cell {number}{at} raised {text}; the rest of that cell was not run"
 
 
 def _describe(error: BaseException, filename: str) -> dict:
