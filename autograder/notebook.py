@@ -13,11 +13,16 @@ A module docstring before the first cell becomes the notebook's opening markdown
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ast
 import re
 import textwrap
 from autograder.errors import DlgradeError
 
+
+if TYPE_CHECKING:  # imported where used: with jsonschema it takes over a second
+    import nbformat
 
 _CELL = re.compile(r"^# %%(?:[ \t]+\[(?P<kind>[a-z]+)\])?[ \t]*$")
 _MAIN_GUARD = re.compile(r"""^if __name__ == (["'])__main__\1:[ \t]*$""")

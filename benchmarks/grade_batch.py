@@ -49,7 +49,6 @@ sys.path.insert(0, str(BENCHMARKS))
 from synthetic import BENIGN, KINDS, REPOSITORY, make_submissions  # noqa: E402
 
 from autograder.course import Course  # noqa: E402
-from autograder.course import Course  # noqa: E402
 ASSIGNMENTS = Course.locate().assignments
 
 CHILD_MARK = "autograder.sandbox"  # student code runs in processes started from this package

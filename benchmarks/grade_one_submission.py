@@ -35,7 +35,6 @@ def main() -> None:
 
     started, (cpu0, _) = time.perf_counter(), cpu_seconds()
     from autograder.course import Course
-    from autograder.course import Course
     ASSIGNMENTS = Course.locate().assignments
     from autograder.judge.grader import Plan, grade
 

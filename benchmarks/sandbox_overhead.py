@@ -65,7 +65,6 @@ def main() -> None:
     args = parser.parse_args()
 
     from autograder.course import Course
-    from autograder.course import Course
     ASSIGNMENTS = Course.locate().assignments
     from autograder.judge.grader import Plan, grade
     from autograder.sandbox import heap, open_sandbox, placement

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.course import Course
-from autograder.course import Course
-CONTRACT = {a: s.functions for a, s in Course.locate().specs.items()}
 from autograder.judge.rubric import load_rubric
+
+CONTRACT = {a: s.functions for a, s in Course.locate().specs.items()}
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 STYLES = ("vectorized", "loops", "float32")

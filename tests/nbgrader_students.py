@@ -72,7 +72,7 @@ def answer_code(course, assignment: str) -> dict[str, str]:
         if _meta(cell).get("solution"):
             lines = cell.source.splitlines()
             markers = {n for begin, end, _ in solution_regions(cell.source) for n in (begin, end)}
-            answers[_meta(cell)["grade_id"]] = "\n".join(l for n, l in enumerate(lines) if n not in markers)
+            answers[_meta(cell)["grade_id"]] = "\n".join(line for n, line in enumerate(lines) if n not in markers)
     return answers
 
 

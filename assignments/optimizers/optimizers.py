@@ -475,7 +475,7 @@ if __name__ == "__main__":
     y = X @ true_W + true_b + 0.01 * rng.normal(size=(500, 1))
     params = {"W": np.zeros((3, 1)), "b": np.zeros(1)}
     optimizer = SGD(lr=0.1, momentum=0.5)
-    for epoch in range(5):
+    for _epoch in range(5):
         for X_batch, y_batch in minibatches(X, y, 50, rng):
             error = X_batch @ params["W"] + params["b"] - y_batch      # MSE: mean of error**2
             grads = {"W": 2 * X_batch.T @ error / len(X_batch), "b": 2 * error.mean(axis=0)}

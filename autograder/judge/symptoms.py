@@ -89,7 +89,7 @@ def factor_words(ratio: float, inputs: dict, public: bool = True) -> str:
         return "the expected value with the wrong sign"
     sign = "the negative of " if ratio < 0 else ""
     size = abs(ratio)
-    for name, value, words in _named_factors(inputs, public):
+    for _name, value, words in _named_factors(inputs, public):
         if _same(size, value):
             return f"{sign}the expected value times {words}"
         if _same(size, 1 / value):

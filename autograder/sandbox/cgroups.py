@@ -92,7 +92,7 @@ def make_slot_cgroup(memory_bytes: int, max_processes: int) -> SlotCgroup | None
     name = f"dlgrade-{os.getpid()}-{next(_names)}"
     own = _own_cgroups()
     mounts = _mounts()
-    for root, point, kind, options in mounts:
+    for root, point, kind, _options in mounts:
         if kind == "cgroup2" and "" in own:
             made = _make_v2(_own_directory(root, point, own[""]) / name, memory_bytes, max_processes)
             if made:
