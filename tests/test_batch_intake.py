@@ -11,6 +11,8 @@ import pytest
 from autograder.batch import archive
 from autograder.batch.intake import IntakeError, discover
 
+from support import ASSIGNMENTS
+
 GOOD = "import numpy as np\n\ndef step(z):\n    return (np.asarray(z) > 0).astype(np.int64)\n"
 
 
@@ -32,7 +34,7 @@ def test_one_folder_per_student_and_unrelated_files(tmp_path):
     write(tmp_path / "subs" / "bob" / "notes.txt", "my notes")
     write(tmp_path / "subs" / "bob" / ".ipynb_checkpoints" / "perceptron.py")  # hidden: ignored
     (tmp_path / "subs" / "carol").mkdir()
-    found = by_student(discover(tmp_path / "subs", tmp_path / "stage"))
+    found = by_student(discover(tmp_path / "subs", tmp_path / "stage", ASSIGNMENTS))
     assert sorted(found) == ["alice", "bob", "carol"]
     alice = found["alice"]
     student, path, notes = alice
@@ -48,14 +50,14 @@ def test_nbgrader_layout_merges_assignment_folders(tmp_path):
     write(root / "submitted" / "alice" / "perceptron" / "perceptron.py")
     write(root / "submitted" / "alice" / "losses" / "losses.py", "x = 1\n")
     write(root / "submitted" / "alice" / "losses" / "timestamp.txt", "2024-01-01 10:00:00")
-    found = by_student(discover(root, tmp_path / "stage"))
+    found = by_student(discover(root, tmp_path / "stage", ASSIGNMENTS))
     assert list(found) == ["alice"]
     assert sorted(p.name for p in found["alice"].path.iterdir()) == ["losses.py", "perceptron.py"]
 
 
 def test_moodle_folders_give_id_and_name(tmp_path):
     write(tmp_path / "dl" / "Ada Lovelace_4711_assignsubmission_file_" / "perceptron.py")
-    (submission,) = discover(tmp_path / "dl", tmp_path / "stage").submissions
+    (submission,) = discover(tmp_path / "dl", tmp_path / "stage", ASSIGNMENTS).submissions
     assert (submission.student, submission.name, submission.lms_id) == ("4711", "Ada Lovelace", "4711")
 
 
@@ -78,7 +80,7 @@ def test_canvas_zip_resubmissions_newest_wins_and_is_logged(tmp_path, caplog):
         "turingalan_4712_9003_perceptron.ipynb": "{}",
     })
     with caplog.at_level("INFO", logger="dlgrade.intake"):
-        found = by_student(discover(root, tmp_path / "stage"))
+        found = by_student(discover(root, tmp_path / "stage", ASSIGNMENTS))
     assert sorted(found) == ["4711", "4712"]
     ada = found["4711"]
     assert ada.name == "lovelaceada" and (ada.path / "perceptron.py").read_text() == "x = 'new'\n"
@@ -91,7 +93,7 @@ def test_duplicates_across_folders_newest_wins(tmp_path):
     now = time.time()
     write(tmp_path / "subs" / "alice" / "v1" / "perceptron.py", "x = 1\n", now - 3600)
     write(tmp_path / "subs" / "alice" / "v2" / "perceptron.py", "x = 2\n", now)
-    (alice,) = discover(tmp_path / "subs", tmp_path / "stage").submissions
+    (alice,) = discover(tmp_path / "subs", tmp_path / "stage", ASSIGNMENTS).submissions
     assert (alice.path / "perceptron.py").read_text() == "x = 2\n"
     assert any("2 files" in note for note in alice.notes)
 
@@ -107,7 +109,7 @@ def test_zip_slip_and_symlinks_are_skipped(tmp_path):
         link = zipfile.ZipInfo("alice/mlp.py")
         link.external_attr = (stat.S_IFLNK | 0o777) << 16
         zf.writestr(link, "/etc/passwd")
-    intake = discover(root, tmp_path / "stage")
+    intake = discover(root, tmp_path / "stage", ASSIGNMENTS)
     assert [s.student for s in intake.submissions] == ["alice"]
     assert sorted(p.name for p in intake.submissions[0].path.iterdir()) == ["perceptron.py"]
     assert not (tmp_path / "evil").exists() and not Path("/abs").exists()
@@ -124,7 +126,7 @@ def test_zip_bombs_are_refused_before_extraction(tmp_path, monkeypatch):
     monkeypatch.setattr(archive, "MAX_TOTAL_BYTES", 4 << 20)
     with zipfile.ZipFile(root / "bulk.zip", "w", zipfile.ZIP_STORED) as zf:  # ratio 1, but too big in total
         zf.writestr("carol/perceptron.py", os.urandom(5 << 20))
-    intake = discover(root, tmp_path / "stage")
+    intake = discover(root, tmp_path / "stage", ASSIGNMENTS)
     found = by_student(intake)
     assert "zip bomb" in found["alice"].error and found["alice"].path is None
     assert found["bob"].path is not None and "carol" not in found
@@ -152,7 +154,7 @@ def test_a_two_gigabyte_file_is_that_students_problem_alone(tmp_path):
         stream.truncate(2 << 30)
     write(tmp_path / "subs" / "alice" / "mlp.py")
     write(tmp_path / "subs" / "bob" / "perceptron.py")
-    found = by_student(discover(tmp_path / "subs", tmp_path / "stage"))
+    found = by_student(discover(tmp_path / "subs", tmp_path / "stage", ASSIGNMENTS))
     alice = found["alice"]
     assert "2.0 GiB, over the 5 MiB limit" in alice.problems["perceptron"]
     assert sorted(p.name for p in alice.path.iterdir()) == ["mlp.py"]
@@ -161,7 +163,7 @@ def test_a_two_gigabyte_file_is_that_students_problem_alone(tmp_path):
 
 def test_missing_or_empty_folder(tmp_path):
     with pytest.raises(IntakeError, match="does not exist"):
-        discover(tmp_path / "nowhere", tmp_path / "stage")
+        discover(tmp_path / "nowhere", tmp_path / "stage", ASSIGNMENTS)
     (tmp_path / "empty").mkdir()
-    intake = discover(tmp_path / "empty", tmp_path / "stage")
+    intake = discover(tmp_path / "empty", tmp_path / "stage", ASSIGNMENTS)
     assert intake.submissions == [] and "is empty" in intake.notes[0]

@@ -169,7 +169,7 @@ def command(*, control_fd: int, hidden: list[str], privileged: bool, where: Layo
         real = os.path.realpath(secret)
         inside = where.inside(real)
         if os.path.isdir(real) and (inside != real or any(real.startswith(d + os.sep) for d in _SYSTEM_DIRS)):
-            args += ["--tmpfs", inside]
+            args += ["--perms", "0000", "--tmpfs", inside]  # an empty folder nobody may even list
     # The loader's cache, so ctypes.util.find_library (libseccomp) works; no other file of /etc.
     args += ["--perms", "0755", "--dir", "/etc", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     args += ["--dev", "/dev", "--chdir", "/tmp", "--remount-ro", "/"]

@@ -220,3 +220,37 @@ def test_an_abstract_unix_socket_of_the_judge_is_out_of_reach(tmp_path, redteam_
         listener.accept()
     listener.close()
     assert "unix socket: ConnectionRefusedError" in result.tests[0].message
+
+
+def test_a_course_kept_inside_a_tree_the_sandbox_mounts_stays_hidden(tmp_path, attack_plan):
+    """An instructor's --solutions folder inside site-packages (a tree every child sees, read-only):
+    the course's sandbox covers it wherever it is; the default one would not."""
+    import shutil
+    import uuid
+
+    from autograder.course import Course
+
+    import sysconfig
+
+    folder = Path(sysconfig.get_paths()["purelib"]) / f"dlgrade-test-course-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "solutions" / ASSIGNMENT, folder / "solutions" / ASSIGNMENT,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    try:
+        course = Course.locate(folder / "solutions")
+        marker = folder.name
+        source = ("import os\nfound = []\nfor top in ('/opt',):  # where the sandbox mounts the runtime trees\n"
+                  "    for root, dirs, files in os.walk(top):\n"
+                  f"        if {marker!r} in root and 'hidden_checks.py' in files:\n"
+                  "            found.append(open(os.path.join(root, 'hidden_checks.py')).read()[:40])\n"
+                  "def step(z):\n    raise RuntimeError('found: ' + repr(found))\n")
+        submission = write(tmp_path / "reader", source)
+        messages = {}
+        for label, hidden in (("default", None), ("course", course.hidden_paths())):
+            with open_sandbox(hidden=hidden) as sandbox:
+                result = grade(submission, attack_plan, start_child=sandbox.start_child)
+            assert result.tests, result.assignments[0].reason
+            messages[label] = result.tests[0].message
+        assert "found: []" in messages["course"], messages["course"]
+        assert "Hidden checks" in messages["default"], messages["default"]  # the same folder, not covered
+    finally:
+        shutil.rmtree(folder)
