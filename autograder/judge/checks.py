@@ -96,9 +96,15 @@ class Trial:
         return self.oracle.variants(self.check, key, compute)
 
     def diagnose(self, received, expected, compute: Callable, key: str = "value") -> Mutant | None:
-        """The known mistake whose output the submission reproduces (and the reference does not)."""
+        """The known mistake whose output the submission reproduces (and the reference does not).
+
+        ``received`` is converted once, for all the mistakes (a mistake whose output has another
+        shape costs no conversion at all), and the test's deadline and the submission's budget are
+        checked between mistakes."""
+        conversions: dict = {}
         for mutant, value in self.variants(compute, key):
-            if matches(received, value) and not matches(value, expected):
+            self.session.checkpoint()
+            if matches(received, value, conversions=conversions) and not matches(value, expected):
                 return mutant
         return None
 
@@ -299,8 +305,18 @@ class StatisticalCheck(Check):
         problem = self._problem(received, spec, inputs)
         if problem is None:
             return Verdict(True)
-        mistake = next((mutant for mutant, candidate in trial.variants(compute)
-                        if candidate != spec and self._problem(received, candidate, inputs) is None), None)
+        if isinstance(received, (list, tuple)):  # converted once here, not again for every known mistake
+            try:
+                received = numeric_array(received, "the sample", np.shape(inputs[self.data]) if self.test == "mask"
+                                         else tuple(spec["shape"]))[0]
+            except Rejected:
+                return Verdict(False, problem)
+        mistake = None
+        for mutant, candidate in trial.variants(compute):
+            trial.session.checkpoint()
+            if candidate != spec and self._problem(received, candidate, inputs) is None:
+                mistake = mutant
+                break
         return Verdict(False, problem, mistake=mistake)
 
 
