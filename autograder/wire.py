@@ -155,12 +155,17 @@ def _decode(message, max_bytes: int):
         offset += length
     if offset != len(view):
         raise WireError("trailing bytes after the message")
+    # Numbers go through checking hooks only when the text holds a long digit run or a large
+    # exponent: the hooks cost a Python call per number, and only such numbers need them.
+    hooks = {"parse_int": _bounded_int, "parse_float": _finite_float} if _SUSPECT_NUMBER.search(head) else {}
     try:
-        tree = json.loads(head.decode("utf-8"), parse_constant=_refuse_constant,
-                          parse_int=_bounded_int, parse_float=_finite_float)
+        tree = json.loads(head.decode("utf-8"), parse_constant=_refuse_constant, **hooks)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise WireError(f"malformed JSON: {str(error)[:200]}") from error
     return _decode_value(tree, blobs, 0)
+
+
+_SUSPECT_NUMBER = re.compile(rb"\d{19}|[eE][-+]?\d{3}")
 
 
 def _bounded_int(text: str) -> int:
