@@ -30,6 +30,11 @@ MAX_BLOBS = 4096
 MAX_MESSAGE_BYTES = 512 << 20
 MAX_DEPTH = 64
 MAX_ITEMS = 100_000  # iterators are materialized up to this many items
+MAX_TYPE_NAME = 200  # characters of an Unsupported marker's type name
+MAX_DIMENSIONS = 32
+# Array kinds that decode to arrays: bool, integers, floats, complex, bytes and text. Any other
+# (void, datetime, timedelta) or an item size of 0 decodes to an Unsupported marker.
+PLAIN_KINDS = "biufcSU"
 
 
 class WireError(ValueError):
@@ -109,10 +114,25 @@ def _type_name(value) -> str:
 # ---------------------------------------------------------------- decoding (trusted side)
 
 def decode(message: bytes, max_bytes: int = MAX_MESSAGE_BYTES):
-    """Parse one untrusted message into plain Python data; raise :class:`WireError` if malformed."""
+    """Parse one untrusted message into plain Python data; raise :class:`WireError` if malformed.
+
+    Total: whatever the bytes, the result is a value or a :class:`WireError`, never another
+    exception. Memory stays within a small multiple of ``len(message)``: every array's size is
+    checked against its blob before it is built, and the JSON part is at most ``MAX_JSON_BYTES``.
+    """
+    try:
+        return _decode(message, max_bytes)
+    except WireError:
+        raise
+    except (TypeError, ValueError, OverflowError, RecursionError, IndexError, KeyError) as error:
+        # A backstop for a case the checks below missed: still the wire's own error, never the caller's.
+        raise WireError(f"malformed message ({type(error).__name__}: {str(error)[:200]})") from error
+
+
+def _decode(message, max_bytes: int):
     if len(message) > max_bytes:
         raise WireError(f"message of {len(message)} bytes exceeds the cap of {max_bytes}")
-    view = memoryview(message)
+    view = memoryview(message).cast("B")
     (head_length,) = _unpack(">Q", view, 0)
     if head_length > MAX_JSON_BYTES:
         raise WireError(f"JSON part of {head_length} bytes exceeds the cap of {MAX_JSON_BYTES}")
@@ -135,11 +155,36 @@ def decode(message: bytes, max_bytes: int = MAX_MESSAGE_BYTES):
         offset += length
     if offset != len(view):
         raise WireError("trailing bytes after the message")
+    # Numbers go through checking hooks only when the text holds a long digit run or a large
+    # exponent: the hooks cost a Python call per number, and only such numbers need them.
+    hooks = {"parse_int": _bounded_int, "parse_float": _finite_float} if _SUSPECT_NUMBER.search(head) else {}
     try:
-        tree = json.loads(head.decode("utf-8"), parse_constant=_refuse_constant)
+        tree = json.loads(head.decode("utf-8"), parse_constant=_refuse_constant, **hooks)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        raise WireError(f"malformed JSON: {error}") from error
+        raise WireError(f"malformed JSON: {str(error)[:200]}") from error
     return _decode_value(tree, blobs, 0)
+
+
+_SUSPECT_NUMBER = re.compile(rb"\d{19}|[eE][-+]?\d{3}")
+
+
+def _bounded_int(text: str) -> int:
+    """A JSON integer within int64 (what :func:`encode` sends); Python's own parser would accept
+    thousands of digits (quadratic time) or raise ValueError past 4300 of them."""
+    if len(text) > 20:
+        raise WireError(f"JSON integer of {len(text)} digits")
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise WireError("JSON integer outside 64 bits")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    """A finite JSON number (``1e999`` would silently become inf; non-finite floats travel tagged)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise WireError(f"JSON number {text[:40]} is not finite")
+    return value
 
 
 def _unpack(fmt, view, offset):
@@ -176,8 +221,10 @@ def _decode_value(tree, blobs, depth):
             if not (isinstance(pair, list) and len(pair) == 2):
                 raise WireError("malformed $dict entry")
             key = _decode_value(pair[0], blobs, depth + 1)
-            if isinstance(key, (list, dict, np.ndarray)):
-                raise WireError("unhashable dict key")
+            try:  # a list, a dict, an array, or a tuple holding one: not usable as a key
+                hash(key)
+            except TypeError:
+                raise WireError("unhashable dict key") from None
             pairs[key] = _decode_value(pair[1], blobs, depth + 1)
         return pairs
     if tag == "$array" and type(body) is int and 0 <= body < len(blobs):
@@ -185,7 +232,7 @@ def _decode_value(tree, blobs, depth):
     if tag == "$float" and body in ("nan", "inf", "-inf"):
         return float(body)
     if tag == "$object" and isinstance(body, str):
-        return Unsupported(body[:200])
+        return Unsupported(body[:MAX_TYPE_NAME])
     raise WireError(f"unknown or malformed tag {tag}")
 
 
@@ -205,7 +252,7 @@ def _canonical_header(blob) -> tuple[tuple, bool, np.dtype, int] | None:
         return None
     try:
         dtype = np.dtype(match.group(1).decode("ascii"))
-    except TypeError:
+    except (TypeError, ValueError):
         return None
     shape = tuple(int(n) for n in match.group(3).split(b",") if n.strip())
     return shape, match.group(2) == b"True", dtype, 10 + length
@@ -233,16 +280,24 @@ def read_npy(blob, max_bytes: int = MAX_MESSAGE_BYTES) -> np.ndarray:
     return _array_from(blob, shape, fortran, dtype, stream.tell(), max_bytes)
 
 
-def _array_from(blob, shape, fortran, dtype, start, max_bytes) -> np.ndarray:
+def _array_from(blob, shape, fortran, dtype, start, max_bytes):
+    """The array a checked header describes, or an :class:`Unsupported` marker for data of no
+    numeric use (zero-size items, datetimes, raw void): numpy cannot even view some of them."""
     if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
         raise WireError(f".npy dtype {dtype} is not plain data")
-    if any(type(n) is not int or n < 0 for n in shape) or len(shape) > 32:
-        raise WireError(f"bad .npy shape {shape}")
+    if not isinstance(shape, tuple) or len(shape) > MAX_DIMENSIONS or any(
+            type(n) is not int or n < 0 for n in shape):
+        raise WireError(f"bad .npy shape {str(shape)[:100]}")
     count = math.prod(shape)
+    # Every dimension counts, even beside a zero one: numpy refuses a shape whose non-zero
+    # dimensions overflow its index type, and no honest array has them.
+    span = math.prod(max(n, 1) for n in shape) * max(dtype.itemsize, 1)
+    if span > max_bytes:
+        raise WireError(f".npy claims {span} bytes, over the cap of {max_bytes}")
     nbytes = count * dtype.itemsize
-    if nbytes > max_bytes:
-        raise WireError(f".npy claims {nbytes} bytes, over the cap of {max_bytes}")
     if len(blob) - start != nbytes:
         raise WireError(f".npy header announces {nbytes} bytes of data, the blob has {len(blob) - start}")
+    if dtype.kind not in PLAIN_KINDS or dtype.itemsize == 0:
+        return Unsupported(f"numpy array of dtype {dtype}")
     array = np.frombuffer(blob, dtype=dtype, count=count, offset=start)
     return array.reshape(shape, order="F" if fortran else "C").copy()

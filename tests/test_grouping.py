@@ -84,7 +84,8 @@ def test_a_forward_that_raises_keeps_the_verdict_of_one_check_at_a_time():
     grouped, alone = run(checks, True), run(checks, False)
     assert verdicts(grouped) == verdicts(alone)
     assert [r.outcome for r in grouped] == ["passed", "failed", "error", "passed"]
-    assert "ValueError: shifted input" in grouped[2].message
+    # A hidden check: the exception's kind, never its message (it could carry the inputs).
+    assert "raised ValueError" in grouped[2].message and "shifted input" not in grouped[2].message
 
 
 def test_a_hang_inside_a_group_times_out_that_test_only():

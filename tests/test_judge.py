@@ -29,10 +29,10 @@ def answer_source(course):
     return course.answer_source(ASSIGNMENT).read_text()
 
 
-def grade_source(tmp_path, plan, source, **plan_changes):
+def grade_source(tmp_path, plan, source, student=None, **plan_changes):
     if plan_changes:
         plan = Plan(**{**plan.__dict__, **plan_changes})
-    return grade(write_submission(tmp_path, ASSIGNMENT, source), plan)
+    return grade(write_submission(tmp_path, ASSIGNMENT, source), plan, student=student)
 
 
 def by_exercise(result, function):
@@ -273,10 +273,23 @@ def test_every_message_names_the_graded_file_when_both_exist(tmp_path, plan, ans
 
 def test_same_seed_same_scores_and_messages(tmp_path, plan, answer_source):
     source = answer_source + "\ndef cross_entropy_grad(logits, y):\n    return np.zeros(np.shape(logits))\n"
-    first = grade_source(tmp_path / "1", plan, source).to_json()
-    second = grade_source(tmp_path / "2", plan, source).to_json()
+    first = grade_source(tmp_path / "1", plan, source, student="ada").to_json()
+    second = grade_source(tmp_path / "2", plan, source, student="ada").to_json()
     strip = lambda doc: [(t["name"], t["score"], t["outcome"], t["message"]) for t in doc["tests"]]  # noqa: E731
     assert strip(first) == strip(second)
+
+
+def test_hidden_inputs_differ_between_students_and_public_ones_do_not(tmp_path, plan, answer_source):
+    """Hidden inputs come from the course seed, the student and the assignment: what one student's
+    submission leaks of them says nothing of another's. Public checks keep their fixed inputs."""
+    source = answer_source + "\ndef cross_entropy_grad(logits, y):\n    return np.zeros(np.shape(logits))\n"
+    ada = grade_source(tmp_path / "1", plan, source, student="ada").tests
+    bob = grade_source(tmp_path / "2", plan, source, student="bob").tests
+    failed = [(a.visibility, a.message, b.message) for a, b in zip(ada, bob) if a.outcome == "failed"]
+    hidden = [(m, n) for visibility, m, n in failed if visibility == "hidden"]
+    public = [(m, n) for visibility, m, n in failed if visibility == "public"]
+    assert hidden and any(m != n for m, n in hidden), "two students got the same hidden inputs"
+    assert public and all(m == n for m, n in public)
 
 
 def test_results_validate_against_the_native_and_gradescope_schemas(tmp_path, plan, answer_source):

@@ -137,7 +137,7 @@ class GradingWorker:
                 (folder / Path(name).name).write_bytes(data)
             with _Deadline(self.sandbox.start_child, self.settings.time_limit) as deadline:
                 try:
-                    result = grade(folder, self.plan, start_child=deadline.start_child)
+                    result = grade(folder, self.plan, start_child=deadline.start_child, student=job["student"])
                 except Exception as error:  # noqa: BLE001 - one submission's failure stays its own
                     if not deadline.expired:
                         reason = f"dlgrade could not grade this submission: {type(error).__name__}: {error}"

@@ -8,6 +8,7 @@ student returned: float32 results get float32 tolerances against the float64 exp
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,26 +43,67 @@ class Rejected(Exception):
     """A value that cannot be compared at all (wrong type, dtype or shape)."""
 
 
-def numeric_array(value, what: str = "the result") -> tuple[np.ndarray, str]:
-    """``value`` as a float64 array and the name of its precision ('float64' or 'float32')."""
+class ShapeMismatch(Rejected):
+    """A value whose shape (read without converting it) is not the one asked for."""
+
+    def __init__(self, what: str, shape: tuple, expected: tuple):
+        super().__init__(f"{what} has shape {shape}, expected {expected}")
+        self.shape, self.expected = shape, expected
+
+
+MAX_ELEMENTS = 1 << 22  # a value converted without a known expected shape: at most 4M numbers (32 MB)
+MAX_DIMENSIONS = 32
+
+
+def value_shape(value) -> tuple:
+    """The shape ``value`` would have as an array, read without converting anything: an array's
+    own shape; a list followed through its first items (``[[1, 2], [3]]`` reads as (2, 2), and the
+    conversion then finds it ragged); () for anything else. Costs O(dimensions)."""
+    shape = []
+    while isinstance(value, (list, tuple)) and len(shape) <= MAX_DIMENSIONS:
+        shape.append(len(value))
+        if not value:
+            return tuple(shape)
+        value = value[0]
+    if isinstance(value, np.ndarray):
+        return tuple(shape) + value.shape
+    return tuple(shape)
+
+
+def numeric_array(value, what: str = "the result", shape: tuple | None = None) -> tuple[np.ndarray, str]:
+    """``value`` as a float64 array and the name of its precision ('float64' or 'float32').
+
+    Everything is checked before anything is converted: the type, the dtype, and the shape, which
+    must be ``shape`` when given (:class:`ShapeMismatch` otherwise) and hold at most
+    ``MAX_ELEMENTS`` numbers when not. The work and memory of a conversion are thus bounded by
+    what the check expects, never by what the submission sent (an int8 array of 500 MB, a list
+    of a million numbers)."""
     if isinstance(value, Unsupported):
         raise Rejected(f"{what} is {value}, expected numbers (a NumPy array or a float)")
     if value is None:
         raise Rejected(f"{what} is None: did the function forget to return its result?")
     if isinstance(value, (bool, np.bool_)):
         raise Rejected(f"{what} is a boolean, expected a number")
+    if isinstance(value, np.ndarray):
+        _check_dtype(value, what)
+    elif not isinstance(value, (int, float, list, tuple)):
+        raise Rejected(f"{what} is a {type(value).__name__}, expected a NumPy array")
+    got = value_shape(value)
+    if shape is not None and got != tuple(shape):
+        raise ShapeMismatch(what, got, tuple(shape))
+    if math.prod(got) > MAX_ELEMENTS:
+        raise Rejected(f"{what} has {math.prod(got)} entries, more than the {MAX_ELEMENTS} the judge converts")
     if isinstance(value, (int, float)):
         return np.asarray(float(value), dtype=np.float64), "float64"
     if isinstance(value, (list, tuple)):
-        if any(isinstance(v, (list, tuple, np.ndarray)) for v in value):
-            parts = [numeric_array(v, what)[0] for v in value]
-            if len({p.shape for p in parts}) > 1:
-                raise Rejected(f"{what} is a ragged nested list, expected a rectangular array")
-            return (np.stack(parts) if parts else np.zeros((0,))), "float64"
-        array = np.asarray([numeric_array(v, what)[0] for v in value], dtype=np.float64)
-        return array, "float64"
-    if not isinstance(value, np.ndarray):
-        raise Rejected(f"{what} is a {type(value).__name__}, expected a NumPy array")
+        out = np.empty(got, dtype=np.float64)
+        _fill(out, value, what)
+        return out, "float64"
+    precision = "float32" if value.dtype == np.float32 else "float64"
+    return value.astype(np.float64, copy=False), precision
+
+
+def _check_dtype(value: np.ndarray, what: str) -> None:
     kind = value.dtype.kind
     if kind == "b":
         raise Rejected(f"{what} is a boolean array, expected numbers: convert with .astype(float)")
@@ -71,8 +113,26 @@ def numeric_array(value, what: str = "the result") -> tuple[np.ndarray, str]:
         raise Rejected(f"{what} has dtype {value.dtype}, expected a numeric array")
     if value.dtype == np.float16:
         raise Rejected(f"{what} is float16, which is too coarse to grade: use float32 or float64")
-    precision = "float32" if value.dtype == np.float32 else "float64"
-    return value.astype(np.float64), precision
+
+
+def _fill(out: np.ndarray, value, what: str) -> None:
+    """Copy a nested list into ``out`` (float64), refusing any item whose shape differs from
+    ``out``'s: the work is bounded by ``out.size``, however the list is nested."""
+    if out.ndim == 0 or isinstance(value, np.ndarray):
+        if isinstance(value, (list, tuple)) or value_shape(value) != out.shape:
+            raise Rejected(f"{what} is a ragged nested list, expected a rectangular array")
+        out[...] = numeric_array(value, what)[0]
+        return
+    if not isinstance(value, (list, tuple)) or len(value) != out.shape[0]:
+        raise Rejected(f"{what} is a ragged nested list, expected a rectangular array")
+    if out.ndim == 1:
+        for i, item in enumerate(value):
+            if isinstance(item, (list, tuple, np.ndarray)) and value_shape(item) != ():
+                raise Rejected(f"{what} is a ragged nested list, expected a rectangular array")
+            out[i] = numeric_array(item, what)[0]
+        return
+    for i, item in enumerate(value):
+        _fill(out[i], item, what)
 
 
 def compare_values(received, expected, where: str = "the result", exact: bool = False,
@@ -105,12 +165,12 @@ def compare_arrays(received, expected, where: str = "the result", exact: bool = 
                    tolerance: tuple[float, float] | None = None) -> Comparison:
     expected = np.asarray(expected, dtype=np.float64)
     try:
-        got, precision = numeric_array(received, where)
+        got, precision = numeric_array(received, where, expected.shape)
+    except ShapeMismatch as mismatch:
+        hint = " (it would only match by broadcasting)" if _broadcastable(mismatch.shape, expected.shape) else ""
+        return Comparison(f"{where} has shape {mismatch.shape}, expected {expected.shape}{hint}", where)
     except Rejected as rejection:
         return Comparison(str(rejection), where)
-    if got.shape != expected.shape:
-        hint = " (it would only match by broadcasting)" if _broadcastable(got.shape, expected.shape) else ""
-        return Comparison(f"{where} has shape {got.shape}, expected {expected.shape}{hint}", where)
     if got.size == 0:
         return Comparison(where=where)  # both empty, same shape
     rtol, atol = (0.0, 0.0) if exact else (tolerance or TOLERANCES[precision])
@@ -140,24 +200,25 @@ def compare_arrays(received, expected, where: str = "the result", exact: bool = 
     )
 
 
-def matches(received, expected, tolerance: tuple[float, float] | None = None) -> bool:
+def matches(received, expected, tolerance: tuple[float, float] | None = None,
+            conversions: dict | None = None) -> bool:
     """True when ``received`` equals ``expected`` within tolerance, NaN matching NaN at the same places.
 
     Used to recognise a known mistake (whose output may legitimately hold NaN), never to pass a test.
+    ``conversions``: a dict shared by calls with the same ``received`` (one per known mistake), so
+    that each of its values is converted once, not once per mistake.
     """
     if isinstance(expected, dict):
         return isinstance(received, dict) and set(received) == set(expected) and all(
-            matches(received[k], expected[k], tolerance) for k in expected)
+            matches(received[k], expected[k], tolerance, conversions) for k in expected)
     if isinstance(expected, (tuple, list)) and not _is_numeric_sequence(expected):
         return isinstance(received, (tuple, list)) and len(received) == len(expected) and all(
-            matches(r, e, tolerance) for r, e in zip(received, expected))
-    try:
-        got, precision = numeric_array(received)
-    except Rejected:
-        return False
+            matches(r, e, tolerance, conversions) for r, e in zip(received, expected))
     expected = np.asarray(expected, dtype=np.float64)
-    if got.shape != expected.shape:
+    converted = _converted(received, expected.shape, {} if conversions is None else conversions)
+    if converted is None:
         return False
+    got, precision = converted
     rtol, atol = tolerance or TOLERANCES[precision]
     with np.errstate(invalid="ignore", over="ignore"):
         both_nan = np.isnan(got) & np.isnan(expected)
@@ -165,6 +226,20 @@ def matches(received, expected, tolerance: tuple[float, float] | None = None) ->
         # finite on both sides: |-inf - inf| <= rtol * inf would otherwise let opposite infinities match
         close = np.isfinite(got) & np.isfinite(expected) & (np.abs(got - expected) <= atol + rtol * np.abs(expected))
     return bool(np.all(both_nan | same_inf | close))
+
+
+def _converted(value, shape: tuple, conversions: dict) -> tuple[np.ndarray, str] | None:
+    """``numeric_array(value, shape=shape)``, remembered in ``conversions`` by the value's identity
+    (the caller keeps ``value`` alive); None when it cannot be compared with that shape."""
+    if value_shape(value) != shape:
+        return None  # read without converting, so a mistake of another shape costs nothing
+    key = id(value)
+    if key not in conversions:
+        try:
+            conversions[key] = numeric_array(value, shape=shape)
+        except Rejected:
+            conversions[key] = None
+    return conversions[key]
 
 
 def _is_numeric_sequence(value) -> bool:

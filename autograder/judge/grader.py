@@ -10,7 +10,10 @@ verdicts, because every comparison happens here, in the trusted process.
 
 from __future__ import annotations
 
+import builtins
+import hashlib
 import random
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +26,10 @@ from autograder.judge.results import (
     AssignmentResult, SubmissionResult, TestResult,
 )
 from autograder.judge.rubric import PUBLIC_SEED, Rubric, live_oracle, load_rubric
-from autograder.judge.session import LoadError, Session, StudentError, TestTimeout, WorkerCrashed
+from autograder.errors import DlgradeError
+from autograder.judge.session import (
+    JUDGE_CPU_SECONDS, BudgetExceeded, LoadError, Session, StudentError, TestTimeout, WorkerCrashed,
+)
 from autograder.submission import SubmissionError, find_files, read_code
 
 
@@ -39,6 +45,7 @@ class Plan:
     seed: int
     device: str = "cpu"
     load_seconds: float = 20.0  # the time limit for running a file's top level
+    judge_cpu_seconds: float = JUDGE_CPU_SECONDS  # the judge's own CPU time for one submission
 
     @classmethod
     def for_course(cls, course, assignments, seed: int, device: str = "cpu") -> "Plan":
@@ -61,15 +68,35 @@ def new_seed() -> int:
     return random.SystemRandom().randrange(2**31)
 
 
-def grade(path: Path, plan: Plan, start_child=None) -> SubmissionResult:
+def submission_seed(seed: int, student: str, assignment: str) -> int:
+    """The seed of one student's hidden inputs for one assignment: derived from the course secret
+    ``seed``, the student and the assignment (SHA-256, 63 bits), so that inputs a submission
+    manages to leak are another student's no more, and say nothing of the secret itself. The same
+    three always give the same inputs: a regrade gives the same verdicts."""
+    digest = hashlib.sha256(f"{int(seed)}\0{student}\0{assignment}".encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def _student_of(path: Path) -> str:
+    """Who submitted ``path`` when nobody said: its folder's name (a file: its parent folder's)."""
+    path = Path(path).resolve()
+    return (path.parent if path.is_file() else path).name
+
+
+def grade(path: Path, plan: Plan, start_child=None, student: str | None = None) -> SubmissionResult:
     """Grade the submission at ``path`` (a folder or one assignment file).
 
     ``start_child`` gives a fresh child for the submission (``sandbox.start_child`` of an
     :func:`~autograder.sandbox.open_sandbox`); by default, this process's shared sandbox.
+    ``student``: whose submission it is (the hidden inputs depend on it, :func:`submission_seed`);
+    by default the name of the submission's folder.
 
     Raises SubmissionError only when ``path`` itself is unusable (missing, or a file that is no
-    assignment): the tool cannot run. Everything that goes wrong inside a file is a verdict.
+    assignment): the tool cannot run. Everything that goes wrong inside a file is a verdict, and
+    whatever a submission sends back is a verdict for the test it answers (or, past the judge's
+    CPU budget, for the rest of the submission), never an exception out of here.
     """
+    student = _student_of(path) if student is None else student
     started = time.perf_counter()
     files = find_files(Path(path), tuple(plan.rubrics))
     assignments: list[AssignmentResult] = []
@@ -78,7 +105,7 @@ def grade(path: Path, plan: Plan, start_child=None) -> SubmissionResult:
     if start_child is None:
         from autograder.sandbox import shared_sandbox
         start_child = shared_sandbox().start_child
-    with Session(start_child) as session:
+    with Session(start_child, plan.judge_cpu_seconds) as session:
         if files:
             mark = time.perf_counter()
             session.start()
@@ -104,7 +131,8 @@ def grade(path: Path, plan: Plan, start_child=None) -> SubmissionResult:
             finally:
                 timing["loading_s"] += time.perf_counter() - mark
             mark = time.perf_counter()
-            results = run_checks(rubric.checks, session, oracle, plan.seed, assignment)
+            results = run_checks(rubric.checks, session, oracle, submission_seed(plan.seed, student, assignment),
+                                 assignment)
             timing["checks_s"] += time.perf_counter() - mark
             _point_to_cells_not_run(results, notes)
             which = graded_file_note(file)
@@ -217,7 +245,33 @@ def _run_all(checks: list[Check], session: Session, oracle, seed: int, module: s
 def run_check(check: Check, session: Session, oracle, seed: int, module: str) -> TestResult:
     """Run one check under its own time limit and turn whatever happens into a test result."""
     trial = _trial(check, session, oracle, seed)
-    return _judged(check, session, module, lambda: check.run(trial))
+    if not check.groupable:  # a probe that fetches several times: it handles answers throughout
+        return _judged(check, session, module, lambda: _using_answer(lambda: check.run(trial)))
+
+    def verdict():
+        prepared = check.prepare(trial)  # the trusted side: its failures are the tool's own
+        received = trial.fetch(prepared.fetch)
+        return _using_answer(lambda: check.conclude(trial, prepared, received))
+
+    return _judged(check, session, module, verdict)
+
+
+class UnusableAnswer(Exception):
+    """Judging an answer failed on something the answer holds (a value no check expected)."""
+
+
+_SESSION_ENDINGS = (StudentError, TestTimeout, WorkerCrashed, BudgetExceeded, DlgradeError)
+
+
+def _using_answer(judge):
+    """``judge()``, the part of a check that reads what the submission sent: an exception there
+    (a TypeError on a value of a kind no check expected...) is a verdict for this test alone."""
+    try:
+        return judge()
+    except _SESSION_ENDINGS:
+        raise
+    except Exception as error:  # noqa: BLE001 - the answer is the student's, its failure is the test's
+        raise UnusableAnswer(type(error).__name__) from error
 
 
 def run_group(checks: list[Check], session: Session, oracle, seed: int, module: str) -> list[TestResult]:
@@ -239,9 +293,9 @@ def run_group(checks: list[Check], session: Session, oracle, seed: int, module: 
         started = time.perf_counter()
         try:
             prepared = check.prepare(trial, grouped=True)
-        except TestTimeout as timeout:  # it calls a function that already ran out of time
+        except (TestTimeout, BudgetExceeded) as stop:  # a function that already ran out of time; no budget left
             session.take_queued()
-            results[number] = _judged(check, session, module, lambda timeout=timeout: _raise(timeout))
+            results[number] = _judged(check, session, module, lambda stop=stop: _raise(stop))
             continue
         queued = session.take_queued()
         member = (number, check, trial, prepared, queued, time.perf_counter() - started)
@@ -251,7 +305,7 @@ def run_group(checks: list[Check], session: Session, oracle, seed: int, module: 
         try:
             answers = session.fetch_group(module, max(m[1].timeout for m in batch),
                                           [(queued, prepared.fetch) for _, _, _, prepared, queued, _ in batch])
-        except (TestTimeout, WorkerCrashed):
+        except (TestTimeout, WorkerCrashed, BudgetExceeded):
             for number, check, *_ in batch:
                 results[number] = run_check(check, session, oracle, seed, module)
             continue
@@ -259,10 +313,14 @@ def run_group(checks: list[Check], session: Session, oracle, seed: int, module: 
         for (number, check, trial, prepared, _, prepare_s), answer in zip(batch, answers):
             results[number] = _judged(
                 check, session, module,
-                lambda check=check, trial=trial, prepared=prepared, answer=answer: check.conclude(
-                    trial, prepared, session.member_value(answer, prepared.fetch)),
+                lambda check=check, trial=trial, prepared=prepared, answer=answer: _concluded(
+                    check, trial, prepared, session.member_value(answer, prepared.fetch)),
                 extra_seconds=prepare_s + share)
     return results
+
+
+def _concluded(check: Check, trial: Trial, prepared, received):
+    return _using_answer(lambda: check.conclude(trial, prepared, received))
 
 
 def _trial(check: Check, session: Session, oracle, seed: int) -> Trial:
@@ -288,6 +346,7 @@ def _judged(check: Check, session: Session, module: str, verdict_of, extra_secon
     """``verdict_of()`` under the check's time limit, and whatever happens as a test result."""
     result = TestResult(check.name, check.assignment, check.exercise, 0.0, float(check.points), FAILED,
                         visibility=check.visibility)
+    public = check.visibility == PUBLIC
     started = time.perf_counter()
     try:
         with session.test(module, check.timeout):
@@ -295,26 +354,38 @@ def _judged(check: Check, session: Session, module: str, verdict_of, extra_secon
     except StudentError as error:
         if error.kind in ("not_implemented", "missing"):
             result.outcome = NOT_ATTEMPTED
-            name = (error.where or {}).get("function") or check.function
-            result.message = (f"{error.message}" if error.kind == "missing"
-                              else f"{name} is not implemented yet (it raises NotImplementedError)")
+            name = _identifier((error.where or {}).get("function")) or check.function
+            if error.kind == "missing":
+                result.message = error.message if public else "a function this test calls is not defined"
+            else:
+                result.message = f"{name} is not implemented yet (it raises NotImplementedError)"
         elif error.kind == "forbidden":
             result.outcome = FAILED
-            result.message = error.message
+            result.message = forbidden_message(error.message)
         elif error.type_name == "MemoryError":
             result.outcome = ERROR
             result.message = ("killed: memory (your code asked for more memory than the sandbox allows; "
                               "is an array far larger than the inputs?)")
         else:
             result.outcome = ERROR
-            result.message = f"your code raised {error.describe()}"
+            result.message = (f"your code raised {error.describe()}" if public else
+                              f"your code raised {_exception_kind(error.type_name)} "
+                              "(a hidden test shows no exception message)")
     except TestTimeout as timeout:
         result.outcome = TIMEOUT
         result.message = (str(timeout) if str(timeout) else
                           f"did not finish within {check.timeout:g} s: is there an infinite loop?")
+    except BudgetExceeded as spent:
+        result.outcome = TIMEOUT
+        result.message = str(spent)
     except WorkerCrashed as crash:
         result.outcome = ERROR
-        result.message = f"the process running your code stopped during this test: {crash}"
+        result.message = (f"the process running your code stopped during this test: {crash}" if public else
+                          "the process running your code stopped during this test, or sent an answer the "
+                          "judge could not use (a hidden test shows no details)")
+    except UnusableAnswer as unusable:
+        result.outcome = ERROR
+        result.message = f"the judge could not use the answer ({unusable}): is it the kind of value asked for?"
     else:
         result.outcome = PASSED if verdict.passed else FAILED
         result.score = float(check.points) if verdict.passed else float(check.points) * (verdict.fraction or 0.0)
@@ -328,9 +399,52 @@ def _judged(check: Check, session: Session, module: str, verdict_of, extra_secon
     if check.visibility != PUBLIC and check.description:
         # What failed first (it survives truncation in a table), then what the hidden check checks.
         result.message = f"{result.message} (checked: {check.description})" if result.message else check.description
-    result.advice = [_advice(w) for w in session.warnings]
+    advice = [_advice(w) for w in session.warnings] if public else [_hidden_advice(w) for w in session.warnings]
+    result.advice = list(dict.fromkeys(advice))
     result.duration_s = time.perf_counter() - started + extra_seconds
     return result
+
+
+_FLOATING_POINT_EVENTS = ("overflow", "invalid value", "divide by zero", "underflow")
+
+
+def _builtin_name(name: str, base: type) -> str | None:
+    """``name`` when it names a built-in subclass of ``base`` (fixed words, no data in them)."""
+    kind = getattr(builtins, name, None) if isinstance(name, str) and name.isidentifier() else None
+    return name if isinstance(kind, type) and issubclass(kind, base) else None
+
+
+def _exception_kind(type_name: str) -> str:
+    """What a hidden test says of an exception: its built-in type, or that it has one of its own."""
+    return _builtin_name(type_name, BaseException) or "an exception of its own class"
+
+
+def _identifier(name) -> str | None:
+    """A function name fit to show: letters and underscores, at most 60 (no digits: no data)."""
+    return name if isinstance(name, str) and re.fullmatch(r"[A-Za-z_]{1,60}", name) else None
+
+
+def _hidden_advice(warning: str) -> str:
+    """A warning from a hidden test reduced to its category and, for NumPy's floating-point
+    warnings, which event (overflow...): fixed words only, nothing of its text."""
+    category = _builtin_name(warning.split(":", 1)[0], Warning) or "a warning"
+    event = next((e for e in _FLOATING_POINT_EVENTS if e in warning), None)
+    if event:
+        return (f"your code triggered a {category} ({event}); a numerically stable formulation avoids it "
+                "(this costs no points)")
+    return f"your code triggered a {category} (this costs no points)"
+
+
+_FORBIDDEN = re.compile(r"^uses ([A-Za-z_][A-Za-z0-9_]{0,79}), which this assignment does not allow$")
+
+
+def forbidden_message(reported: str) -> str:
+    """The verdict for a package the assignment does not allow, rebuilt here from the package name
+    alone: the child's text is not shown as such (a submission could forge the error to carry
+    hidden inputs out)."""
+    match = _FORBIDDEN.match(reported or "")
+    package = match.group(1) if match else "a package"
+    return f"uses {package}, which this assignment does not allow"
 
 
 def _advice(warning: str) -> str:

@@ -11,6 +11,7 @@ test gets a fresh child with the same modules loaded again.
 from __future__ import annotations
 
 import contextlib
+import enum
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ from dataclasses import dataclass, field
 from autograder.sandbox.launcher import Channel, ChildCrashed, ChildTimeout
 
 LOAD_SECONDS = 20.0
+JUDGE_CPU_SECONDS = 120.0  # the judge's own CPU time for one submission (decoding, comparing, references)
+MAX_TEXT = 2000  # characters kept of any string an answer carries (an exception's message...)
+MAX_WARNINGS = 20
 
 
 class StudentError(Exception):
@@ -46,6 +50,85 @@ class WorkerCrashed(Exception):
 
 class LoadError(Exception):
     """The module could not be loaded; the message says why (file, line, exception)."""
+
+
+class BudgetExceeded(Exception):
+    """The judge has spent this submission's CPU budget (its own work: decoding, comparing)."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"the grader spent its CPU budget of {seconds:g} s on this submission "
+                         "(are the answers far larger than the inputs?)")
+        self.seconds = seconds
+
+
+class ErrorKind(enum.Enum):
+    """Why a child's answer carries no value."""
+
+    RAISED = "raised"
+    NOT_IMPLEMENTED = "not_implemented"
+    MISSING = "missing"
+    FORBIDDEN = "forbidden"  # it used a package its assignment does not allow
+    PROTOCOL = "protocol"  # the child's serving code could not answer (a value that cannot travel...)
+
+
+@dataclass(frozen=True)
+class ChildError:
+    """An exception the child reports: checked and capped, whatever the child sent."""
+
+    kind: ErrorKind
+    type_name: str
+    message: str
+    line: int | None = None
+    function: str | None = None
+
+    def where(self) -> dict | None:
+        return {"line": self.line, "function": self.function} if self.line is not None else None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer of the child, as the judge uses it. The child runs student code and may send
+    any plain data: :func:`read_answer` turns whatever arrived into this or a :class:`WorkerCrashed`."""
+
+    ok: bool
+    error: ChildError | None = None
+    warnings: tuple[str, ...] = ()
+    has_value: bool = False
+    value: object = None
+    answers: tuple = ()  # a group's answers (documents, read one by one)
+
+
+_NO_VALUE = object()
+
+
+def _text(value, limit: int = MAX_TEXT) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def read_answer(document) -> Answer:
+    """Check the shape of a decoded answer; :class:`WorkerCrashed` when it is not an answer at all."""
+    if not isinstance(document, dict):
+        raise WorkerCrashed(f"the judge could not use the answer: a {type(document).__name__}, not a dict")
+    warnings = document.get("warnings")
+    kept = tuple(dict.fromkeys(_text(w, 300) for w in warnings[:MAX_WARNINGS] if isinstance(w, str))) \
+        if isinstance(warnings, list) else ()
+    answers = document.get("answers")
+    answers = tuple(answers) if isinstance(answers, list) else ()
+    if document.get("ok") is True:
+        value = document.get("value", _NO_VALUE)
+        return Answer(True, None, kept, value is not _NO_VALUE, None if value is _NO_VALUE else value, answers)
+    error = document.get("error")
+    error = error if isinstance(error, dict) else {}
+    try:
+        kind = ErrorKind(error.get("kind", "raised"))
+    except (ValueError, TypeError):
+        kind = ErrorKind.RAISED
+    where = error.get("where") if isinstance(error.get("where"), dict) else {}
+    line = where.get("line")
+    line = line if type(line) is int and 0 < line < 10**7 else None
+    function = _text(where.get("function"), 100) or None
+    type_name = _text(error.get("type"), 100) or "Exception"
+    return Answer(False, ChildError(kind, type_name, _text(error.get("message")), line, function), kept)
 
 
 @dataclass(frozen=True)
@@ -96,8 +179,12 @@ def _to_wire(value):
 class Session:
     """One submission's child process, its loaded modules, and the current test's deadline."""
 
-    def __init__(self, start_child):
+    def __init__(self, start_child, cpu_seconds: float = JUDGE_CPU_SECONDS):
+        """``cpu_seconds``: the judge's CPU budget for this submission (this thread's CPU time, from
+        now): past it, every test of the submission ends with :class:`BudgetExceeded`."""
         self._start_child = start_child
+        self.cpu_seconds = cpu_seconds
+        self._cpu_start = time.thread_time()
         self._child: Channel | None = None
         self.insecure = False  # set once any child ran without the OS sandbox
         self._sources: dict[str, dict] = {}
@@ -128,9 +215,10 @@ class Session:
             self._child = self._start_child()
             self.insecure |= not self._child.isolated
             for request in self._sources.values():
-                answer = self._child.request(request, LOAD_SECONDS)
-                if not answer.get("ok"):
-                    raise WorkerCrashed(f"reloading {request['filename']} failed: {answer.get('error')}")
+                answer = read_answer(self._child.request(request, LOAD_SECONDS))
+                if not answer.ok:
+                    raise WorkerCrashed(f"reloading {request['filename']} failed: "
+                                        f"{answer.error.type_name}: {answer.error.message[:200]}")
         return self._child
 
     def start(self) -> None:
@@ -148,21 +236,20 @@ class Session:
                    "numbers": list(numbers), "allowed_imports": None if allowed_imports is None else list(allowed_imports)}
         try:
             child = self._ensure_child()
-            answer = child.request(request, timeout)
+            answer = read_answer(child.request(request, timeout))
         except ChildTimeout:
             self._child = None
             raise LoadError(f"loading {filename} did not finish within {timeout:g} s "
                             "(is there a training loop or input() at the top level?)") from None
-        except ChildCrashed as crash:
+        except (ChildCrashed, WorkerCrashed) as crash:
             self.close()
             raise LoadError(f"{filename} stopped the process while loading: {crash}") from None
-        if not answer.get("ok"):
-            error = answer.get("error") or {}
-            where = error.get("where") or {}
-            line = f" (line {where['line']})" if where.get("line") else ""
-            raise LoadError(f"{filename}{line}: {error.get('type')}: {error.get('message')}")
+        if not answer.ok:
+            error = answer.error
+            line = f" (line {error.line})" if error.line else ""
+            raise LoadError(f"{filename}{line}: {error.type_name}: {error.message}")
         self._sources[module] = request
-        return list(answer.get("warnings", []))
+        return list(answer.warnings)
 
     # ------------------------------------------------------------ tests
     @contextlib.contextmanager
@@ -172,6 +259,7 @@ class Session:
         self._pending = [{"op": "forget"}]  # the previous test's values go with the first request
         self._deadline = time.monotonic() + seconds
         try:
+            self.checkpoint()
             yield self
         except TestTimeout:
             named = {name for name in self._current if name}
@@ -184,27 +272,39 @@ class Session:
             self._deadline = float("inf")
             self._pending = []
 
-    def _request(self, document: dict):
+    def checkpoint(self) -> None:
+        """Raise if the judge's work may not go on: the submission's CPU budget is spent
+        (:class:`BudgetExceeded`) or the current test is past its deadline (:class:`TestTimeout`).
+        The judge calls it between bounded steps of its own work on an answer (after decoding it,
+        between known mistakes), so a test's deadline covers that work too, not only the child."""
+        if time.thread_time() - self._cpu_start > self.cpu_seconds:
+            raise BudgetExceeded(self.cpu_seconds)
+        if time.monotonic() > self._deadline:
+            raise TestTimeout("the judge's work on this test's answers ran past its time limit")
+
+    def _request(self, document: dict) -> Answer:
+        self.checkpoint()
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
             self.close()
             raise TestTimeout()
         try:
-            return self._ensure_child().request(_to_wire(document), remaining)
+            answer = read_answer(self._ensure_child().request(_to_wire(document), remaining))
         except ChildTimeout:
             raise TestTimeout() from None
         except ChildCrashed as crash:
             self.close()
             raise WorkerCrashed(str(crash)) from None
+        self.checkpoint()  # decoding counts against the test's deadline and the budget
+        return answer
 
     @staticmethod
-    def _raise_for(answer: dict) -> None:
-        if not answer.get("ok"):
-            error = answer.get("error") or {}
-            if error.get("kind") == "protocol":
-                raise WorkerCrashed(f"the judge could not use the answer: {error.get('type')}: {error.get('message')}")
-            raise StudentError(error.get("kind", "raised"), str(error.get("type", "Exception")),
-                               str(error.get("message", "")), error.get("where"))
+    def _raise_for(answer: Answer) -> None:
+        if not answer.ok:
+            error = answer.error
+            if error.kind is ErrorKind.PROTOCOL:
+                raise WorkerCrashed(f"the judge could not use the answer: {error.type_name}: {error.message[:300]}")
+            raise StudentError(error.kind.value, error.type_name, error.message, error.where())
 
     def call(self, target, *args, _tolerant: bool = False, **kwargs) -> Remote:
         """Call a function of the module (by name) or a remote callable; the result stays remote.
@@ -255,29 +355,27 @@ class Session:
             answer = self._request({"op": "group", "batches": batches})
         finally:
             self._deadline = float("inf")
-        answers = answer.get("answers")
-        if not (answer.get("ok") and isinstance(answers, list) and len(answers) == len(members)
-                and all(isinstance(a, dict) for a in answers)):
+        if not (answer.ok and len(answer.answers) == len(members)):
             raise WorkerCrashed("the judge could not use the answer: not one answer per test of the group")
-        return answers
+        return list(answer.answers)
 
     def member_value(self, answer: dict, asked):
         """One group member's value as :meth:`fetch` would return it (or raise); sets ``warnings``."""
         self.warnings = []
+        answer = read_answer(answer)
         self._note_warnings(answer)
         self._raise_for(answer)
-        if "value" not in answer:
+        if not answer.has_value:
             raise WorkerCrashed("the judge could not use the answer: it carries no value")
-        problem = _shape_problem(asked, answer.get("value"))
+        problem = _shape_problem(asked, answer.value)
         if problem:
             raise WorkerCrashed(f"the judge could not use the answer: {problem}")
-        return answer["value"]
+        return answer.value
 
-    def _note_warnings(self, answer: dict) -> None:
-        warnings = answer.get("warnings")
-        for warning in warnings if isinstance(warnings, list) else []:
-            if isinstance(warning, str) and warning not in self.warnings:
-                self.warnings.append(warning[:300])
+    def _note_warnings(self, answer: Answer) -> None:
+        for warning in answer.warnings:
+            if warning not in self.warnings and len(self.warnings) < MAX_WARNINGS:
+                self.warnings.append(warning)
 
     def fetch(self, value):
         """Run the queued calls, then bring a remote value (or a structure of them) back as plain data."""
@@ -287,12 +385,12 @@ class Session:
         self._note_warnings(answer)
         self._raise_for(answer)
         self._current = []
-        if "value" not in answer:
+        if not answer.has_value:
             raise WorkerCrashed("the judge could not use the answer: it carries no value")
-        problem = _shape_problem(value, answer.get("value"))
+        problem = _shape_problem(value, answer.value)
         if problem:  # only a child whose serving code was tampered with answers another shape
             raise WorkerCrashed(f"the judge could not use the answer: {problem}")
-        return answer["value"]
+        return answer.value
 
 
 def _shape_problem(asked, answered) -> str | None:

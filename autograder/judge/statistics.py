@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from autograder.judge.compare import Rejected, numeric_array
+from autograder.judge.compare import Rejected, ShapeMismatch, numeric_array
 
 
 def _stats():
@@ -35,13 +35,13 @@ def distribution_problem(sample, spec: dict) -> str | None:
     """
     if spec.get("truncate") is not None:
         return _truncated_normal_problem(sample, spec)
-    try:
-        values, _ = numeric_array(sample, "the sample")
+    shape = tuple(spec["shape"])
+    try:  # the shape is checked before the sample is converted
+        values, _ = numeric_array(sample, "the sample", shape)
+    except ShapeMismatch as mismatch:
+        return f"the sample has shape {mismatch.shape}, expected {shape} (rows are fan_in, columns fan_out)"
     except Rejected as rejection:
         return str(rejection)
-    shape = tuple(spec["shape"])
-    if values.shape != shape:
-        return f"the sample has shape {values.shape}, expected {shape} (rows are fan_in, columns fan_out)"
     if not np.isfinite(values).all():
         return "the sample contains NaN or inf"
     x = values.ravel()
@@ -80,13 +80,13 @@ def distribution_problem(sample, spec: dict) -> str | None:
 def mask_problem(output, inputs, spec: dict) -> str | None:
     """Why ``output`` is not a dropout of ``inputs`` keeping each unit with probability ``spec['keep']``
     and scaling kept units by ``spec['scale']``, or None. ``inputs`` holds no zeros."""
-    try:
-        out, precision = numeric_array(output, "the output")
+    x = np.asarray(inputs, dtype=np.float64)
+    try:  # the shape is checked before the output is converted
+        out, precision = numeric_array(output, "the output", x.shape)
+    except ShapeMismatch as mismatch:
+        return f"the output has shape {mismatch.shape}, expected {x.shape}"
     except Rejected as rejection:
         return str(rejection)
-    x = np.asarray(inputs, dtype=np.float64)
-    if out.shape != x.shape:
-        return f"the output has shape {out.shape}, expected {x.shape}"
     if not np.isfinite(out).all():
         return "the output contains NaN or inf"
     keep, scale = float(spec["keep"]), float(spec["scale"])
@@ -120,10 +120,12 @@ def _truncated_normal_problem(sample, spec: dict) -> str | None:
     "truncate" (in units of "scale") and "scale" (the std before truncation).
     """
     try:
-        values, _ = numeric_array(sample, "the sample")
+        values, _ = numeric_array(sample, "the sample", tuple(spec["shape"]))
+    except ShapeMismatch:
+        return "the sample has the wrong shape or non-finite values"
     except Rejected as rejection:
         return str(rejection)
-    if values.shape != tuple(spec["shape"]) or not np.isfinite(values).all():
+    if not np.isfinite(values).all():
         return "the sample has the wrong shape or non-finite values"
     x = values.ravel()
     mean, scale, limit = float(spec["mean"]), float(spec["scale"]), float(spec["truncate"])
