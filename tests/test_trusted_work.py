@@ -155,7 +155,7 @@ def test_known_mistakes_share_one_conversion_of_the_answer(monkeypatch):
     mutants = [Mutant(f"m{i}", "m.square", f"mistake {i}", "", lambda ns: ns) for i in range(5)]
     session = types.SimpleNamespace(checkpoint=lambda: None)
     trial = Trial(square_check(), session, Oracle(mutants), 1)
-    assert trial.diagnose(received, RIGHT, compute=None) is None
+    assert not any(sighting.matched for sighting in trial.diagnose(received, RIGHT, compute=None))
     assert conversions.count(True) == 1
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import builtins
 import importlib.abc
+import importlib.util
 import sys
 import types
 
@@ -41,6 +42,14 @@ def allows(allowed: frozenset[str] | None, name: str) -> bool:
     """Whether module ``name`` (dotted) may be imported under the allow-list ``allowed`` (None: all)."""
     top = name.partition(".")[0]
     return allowed is None or top in allowed or top in sys.stdlib_module_names or top == "__future__"
+
+
+def installed(package: str) -> bool:
+    """Whether the top-level ``package`` can be found (without importing it)."""
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 class Forbidden:
@@ -77,9 +86,9 @@ def guarded_builtins(allowed: frozenset[str]) -> dict:
     real_import = builtins.__import__
 
     def __import__(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A001 (the builtin's own name)
-        if level == 0 and not allows(allowed, name):
+        if level == 0 and not allows(allowed, name) and installed(name.partition(".")[0]):
             return Forbidden(name.partition(".")[0], name.partition(".")[0])
-        return real_import(name, globals, locals, fromlist, level)
+        return real_import(name, globals, locals, fromlist, level)  # a package that is not there: ModuleNotFoundError
 
     guarded = dict(builtins.__dict__)
     guarded["__import__"] = __import__
