@@ -15,6 +15,7 @@ import itertools
 import time
 from dataclasses import dataclass, field
 
+from autograder import untrusted
 from autograder.sandbox.launcher import Channel, ChildCrashed, ChildTimeout
 
 LOAD_SECONDS = 20.0
@@ -33,6 +34,9 @@ class StudentError(Exception):
             text += f" (line {self.where['line']}"
             text += f", in {self.where['function']})" if self.where.get("function") else ")"
         return text
+
+
+STUDENT_ERROR_KINDS = ("raised", "not_implemented", "missing")
 
 
 class TestTimeout(Exception):
@@ -107,6 +111,8 @@ class Session:
         self.timed_out: set[str] = set()  # functions that hung once: later tests skip them
         self._current: list[str] = []
         self._pending: list[dict] = []
+        # Every string the child sends is capped, counted and made inert here, as it arrives.
+        self.budget = untrusted.Budget()
 
     # ------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -129,7 +135,10 @@ class Session:
             for request in self._sources.values():
                 answer = self._child.request(request, LOAD_SECONDS)
                 if not answer.get("ok"):
-                    raise WorkerCrashed(f"reloading {request['filename']} failed: {answer.get('error')}")
+                    error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
+                    raise WorkerCrashed(f"reloading {request['filename']} failed: "
+                                        f"{self.budget.take(error.get('type'))}: "
+                                        f"{self.budget.take(error.get('message'), untrusted.MESSAGE)}")
         return self._child
 
     def start(self) -> None:
@@ -150,14 +159,14 @@ class Session:
                             "(is there a training loop or input() at the top level?)") from None
         except ChildCrashed as crash:
             self.close()
-            raise LoadError(f"{filename} stopped the process while loading: {crash}") from None
+            raise LoadError(f"{filename} stopped the process while loading: "
+                            f"{self.budget.take(str(crash), untrusted.MESSAGE)}") from None
         if not answer.get("ok"):
-            error = answer.get("error") or {}
-            where = error.get("where") or {}
-            line = f" (line {where['line']})" if where.get("line") else ""
-            raise LoadError(f"{filename}{line}: {error.get('type')}: {error.get('message')}")
+            error = self._student_error(answer.get("error"))
+            line = f" (line {error.where['line']})" if error.where.get("line") else ""
+            raise LoadError(f"{filename}{line}: {error.type_name}: {error.message}")
         self._sources[module] = request
-        return list(answer.get("warnings", []))
+        return self.budget.take_list(answer.get("warnings"), untrusted.NOTE)
 
     # ------------------------------------------------------------ tests
     @contextlib.contextmanager
@@ -190,16 +199,28 @@ class Session:
             raise TestTimeout() from None
         except ChildCrashed as crash:
             self.close()
-            raise WorkerCrashed(str(crash)) from None
+            raise WorkerCrashed(self.budget.take(str(crash), untrusted.MESSAGE)) from None
 
-    @staticmethod
-    def _raise_for(answer: dict) -> None:
+    def _student_error(self, error) -> StudentError:
+        """The child's description of an exception, every field capped and inert (any shape accepted)."""
+        error = error if isinstance(error, dict) else {}
+        where = error.get("where") if isinstance(error.get("where"), dict) else {}
+        line = where.get("line")
+        kind = error.get("kind")
+        return StudentError(
+            kind if kind in STUDENT_ERROR_KINDS else "raised",
+            self.budget.take(error.get("type", "Exception")) or "Exception",
+            self.budget.take(error.get("message", ""), untrusted.MESSAGE, multiline=True),
+            {"line": line if type(line) is int else None,
+             "function": self.budget.take(where.get("function")) or None})
+
+    def _raise_for(self, answer: dict) -> None:
         if not answer.get("ok"):
-            error = answer.get("error") or {}
-            if error.get("kind") == "protocol":
-                raise WorkerCrashed(f"the judge could not use the answer: {error.get('type')}: {error.get('message')}")
-            raise StudentError(error.get("kind", "raised"), str(error.get("type", "Exception")),
-                               str(error.get("message", "")), error.get("where"))
+            error = answer.get("error")
+            if isinstance(error, dict) and error.get("kind") == "protocol":
+                described = self._student_error(error)
+                raise WorkerCrashed(f"the judge could not use the answer: {described.type_name}: {described.message}")
+            raise self._student_error(error)
 
     def call(self, target, *args, _tolerant: bool = False, **kwargs) -> Remote:
         """Call a function of the module (by name) or a remote callable; the result stays remote.
@@ -269,10 +290,9 @@ class Session:
         return answer["value"]
 
     def _note_warnings(self, answer: dict) -> None:
-        warnings = answer.get("warnings")
-        for warning in warnings if isinstance(warnings, list) else []:
-            if isinstance(warning, str) and warning not in self.warnings:
-                self.warnings.append(warning[:300])
+        for warning in self.budget.take_list(answer.get("warnings"), untrusted.NOTE):
+            if warning not in self.warnings and len(self.warnings) < untrusted.ITEMS:
+                self.warnings.append(warning)
 
     def fetch(self, value):
         """Run the queued calls, then bring a remote value (or a structure of them) back as plain data."""
