@@ -14,6 +14,7 @@ from autograder.curriculum import ASSIGNMENTS, CONTRACT
 from autograder.markers import MarkerError
 from autograder.notebook import NotebookSourceError
 from autograder.sandbox import placement
+from autograder.untrusted import inert
 
 
 def open_course(solutions) -> Course:
@@ -385,8 +386,8 @@ def audit(student, db_url):
     """Print the audit trail (of STUDENT, or of everyone)."""
     with _open_gradebook(db_url) as gradebook:
         for entry in gradebook.audit_trail(student):
-            click.echo(f"{entry.at:%Y-%m-%d %H:%M:%S} {entry.student_id} {entry.action} {entry.target}: "
-                       f"{entry.old or '-'} -> {entry.new} by {entry.actor} ({entry.reason})")
+            click.echo(inert(f"{entry.at:%Y-%m-%d %H:%M:%S} {entry.student_id} {entry.action} {entry.target}: "
+                             f"{entry.old or '-'} -> {entry.new} by {entry.actor} ({entry.reason})"))
 
 @main.command()
 @click.argument("assignment", nargs=-1, type=click.Choice(ASSIGNMENTS))
