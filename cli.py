@@ -12,6 +12,7 @@ from autograder import __version__
 from autograder.course import Course, configured_seed
 from autograder.errors import DlgradeError
 from autograder.sandbox import placement
+from autograder.untrusted import inert
 
 
 class DlgradeGroup(click.Group):
@@ -428,8 +429,8 @@ def audit(student, db_url):
     """Print the audit trail (of STUDENT, or of everyone)."""
     with _open_gradebook(db_url) as gradebook:
         for entry in gradebook.audit_trail(student):
-            click.echo(f"{entry.at:%Y-%m-%d %H:%M:%S} {entry.student_id} {entry.action} {entry.target}: "
-                       f"{entry.old or '-'} -> {entry.new} by {entry.actor} ({entry.reason})")
+            click.echo(inert(f"{entry.at:%Y-%m-%d %H:%M:%S} {entry.student_id} {entry.action} {entry.target}: "
+                             f"{entry.old or '-'} -> {entry.new} by {entry.actor} ({entry.reason})"))
 
 @main.command()
 @click.argument("assignment", nargs=-1, type=ASSIGNMENT)

@@ -1,10 +1,18 @@
-"""Terminal output: a table per assignment for TAs, a friendly checklist for students."""
+"""Terminal output: a table per assignment for TAs, a friendly checklist for students.
+
+Student strings (messages, reasons, notes, names) reach the terminal only as ``rich.text.Text``
+built by :func:`shown`: never parsed as markup (``[bold]`` or ``[link=...]`` in a message is
+printed as written), and without control characters (an escape sequence in an exception message
+would otherwise clear the TA's screen, retitle the window or write the clipboard).
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from autograder.untrusted import inert
 
 from autograder.judge.results import (
     ERROR, FAILED, NOT_ATTEMPTED, NOT_GRADABLE, PASSED, TIMEOUT, SubmissionResult, TestResult,
@@ -13,6 +21,11 @@ from autograder.judge.results import (
 STYLE = {PASSED: "green", FAILED: "red", ERROR: "magenta", TIMEOUT: "yellow", NOT_ATTEMPTED: "dim"}
 SYMBOL = {PASSED: "✔", FAILED: "✘", ERROR: "!", TIMEOUT: "⏱", NOT_ATTEMPTED: "·"}
 MESSAGE_CHARS = 160
+
+
+def shown(text: str, style: str = "", *, multiline: bool = False) -> Text:
+    """``text`` as rich renders it literally: no markup, no control characters."""
+    return Text(inert(str(text), multiline=multiline), style=style)
 
 
 def _short(text: str, limit: int = MESSAGE_CHARS) -> str:
@@ -26,7 +39,7 @@ def print_summary(result: SubmissionResult, console: Console | None = None) -> N
     for assignment in result.assignments:
         title = f"{assignment.assignment}: {assignment.score:g} / {assignment.max_score:g}"
         if assignment.status == NOT_GRADABLE:
-            console.print(Text(f"{assignment.assignment}: NOT GRADABLE: {assignment.reason}", style="bold red"))
+            console.print(shown(f"{assignment.assignment}: NOT GRADABLE: {assignment.reason}", "bold red"))
             continue
         table = Table(title=title, title_justify="left", expand=False, show_lines=False)
         table.add_column("exercise")
@@ -39,13 +52,13 @@ def print_summary(result: SubmissionResult, console: Console | None = None) -> N
             if test.mistake:
                 feedback = f"[{test.mistake_title}] {feedback}"
             # Text, not markup: messages hold brackets (arrays, indices) that rich would eat.
-            table.add_row(Text(test.exercise.split(".", 1)[1]), Text(test.name), f"{test.score:g}/{test.max_score:g}",
-                          Text(test.outcome.replace("_", " "), style=STYLE[test.outcome]), Text(_short(feedback)))
+            table.add_row(shown(test.exercise.split(".", 1)[1]), shown(test.name), f"{test.score:g}/{test.max_score:g}",
+                          Text(test.outcome.replace("_", " "), style=STYLE[test.outcome]), shown(_short(feedback)))
         console.print(table)
         for note in assignment.notes:
-            console.print(Text(f"  note: {note}", style="yellow"))
+            console.print(shown(f"  note: {note}", "yellow"))
     status = "" if result.status != NOT_GRADABLE else f"  (not gradable: {result.reason})"
-    console.print(Text(f"total: {result.score:g} / {result.max_score:g}{status}   seed {result.seed}", style="bold"))
+    console.print(shown(f"total: {result.score:g} / {result.max_score:g}{status}   seed {result.seed}", "bold"))
 
 
 def print_self_check(result: SubmissionResult, console: Console | None = None) -> None:
@@ -53,17 +66,17 @@ def print_self_check(result: SubmissionResult, console: Console | None = None) -
     console = console or Console()
     for assignment in result.assignments:
         if assignment.status == NOT_GRADABLE:
-            console.print(Text(f"✘ {assignment.file} could not be loaded:", style="bold red"))
-            console.print(Text(f"  {assignment.reason}"))
+            console.print(shown(f"✘ {assignment.file} could not be loaded:", "bold red"))
+            console.print(shown(f"  {assignment.reason}", multiline=True))
             console.print("Fix that first: the file must run from top to bottom without errors.")
             return
     tests = result.tests
     for test in tests:
-        console.print(Text(f"{SYMBOL[test.outcome]} {test.exercise}: {test.name}", style=STYLE[test.outcome]))
+        console.print(shown(f"{SYMBOL[test.outcome]} {test.exercise}: {test.name}", STYLE[test.outcome]))
         if test.outcome != PASSED:
             _print_failure(test, console)
         for advice in test.advice:
-            console.print(Text(f"    advice: {advice}", style="yellow"))
+            console.print(shown(f"    advice: {advice}", "yellow"))
     passed = sum(t.outcome == PASSED for t in tests)
     console.print()
     console.print(Text(f"{passed} of {len(tests)} public checks pass ({result.score:g} / {result.max_score:g} points)",
@@ -72,13 +85,13 @@ def print_self_check(result: SubmissionResult, console: Console | None = None) -
 
 
 def _print_failure(test: TestResult, console: Console) -> None:
-    console.print(Text(f"    {test.message}"))
+    console.print(shown(f"    {test.message}", multiline=True))
     if test.mistake:
-        console.print(Text(f"    likely mistake: {test.mistake_title}", style="bold red"))
+        console.print(shown(f"    likely mistake: {test.mistake_title}", "bold red"))
         if test.hint:
-            console.print(Text(f"    hint: {test.hint}"))
+            console.print(shown(f"    hint: {test.hint}"))
     for line in test.details.splitlines():
-        console.print(Text(f"      {line}", style="dim"))
+        console.print(shown(f"      {line}", "dim"))
 
 
 def next_step(tests: list[TestResult]) -> str:

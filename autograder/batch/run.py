@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from autograder.batch.intake import Submission, discover
+from autograder.console import shown
 from autograder.batch.worker import ERROR_VERDICT, TIMEOUT_VERDICT, GradingSettings, failure_result, outline_plan
 from autograder.gradebook.export import safe_name, write_new_file, write_student_files
 from autograder.gradebook.store import Gradebook, StudentInfo, checks_key
@@ -132,7 +133,7 @@ def print_summary(summary: BatchSummary, console: Console | None = None) -> None
     """The final table: one row per submission graded in this run, then the counts."""
     console = console or Console()
     for note in summary.notes:
-        console.print(Text(f"note: {note}", style="yellow"))
+        console.print(shown(f"note: {note}", "yellow"))
     table = Table(title="grade-batch", title_justify="left")
     table.add_column("student")
     table.add_column("score", justify="right")
@@ -141,9 +142,9 @@ def print_summary(summary: BatchSummary, console: Console | None = None) -> None
     styles = {"graded": "green", NOT_GRADABLE: "red", TIMEOUT_VERDICT: "yellow", ERROR_VERDICT: "magenta"}
     for row in sorted(summary.rows, key=lambda r: r["student"]):
         detail = "; ".join(filter(None, [row["reason"]] + list(row["notes"])))
-        table.add_row(Text(row["student"]), f"{row['score']:g}/{row['max_score']:g}",
+        table.add_row(shown(row["student"]), f"{row['score']:g}/{row['max_score']:g}",
                       Text(LABELS.get(row["verdict"], row["verdict"]), style=styles.get(row["verdict"], "")),
-                      Text(detail[:300]))
+                      shown(detail[:300]))
     if summary.rows:
         console.print(table)
     counts = summary.counts

@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder import untrusted
 from autograder.judge.grader import Plan, grade
 from autograder.judge.results import (
     ERROR, NOT_ATTEMPTED, NOT_GRADABLE, TIMEOUT, AssignmentResult, SubmissionResult, TestResult,
@@ -140,7 +141,8 @@ class GradingWorker:
                     result = grade(folder, self.plan, start_child=deadline.start_child, student=job["student"])
                 except Exception as error:  # noqa: BLE001 - one submission's failure stays its own
                     if not deadline.expired:
-                        reason = f"dlgrade could not grade this submission: {type(error).__name__}: {error}"
+                        reason = ("dlgrade could not grade this submission: "
+                                  f"{type(error).__name__}: {untrusted.Budget().take(str(error), untrusted.MESSAGE)}")
                         return self._answer(job, ERROR_VERDICT, failure_result(self.plan, job["student"], reason, ERROR),
                                             started)
             if deadline.expired:

@@ -2,7 +2,11 @@
 
 All of them read :meth:`Gradebook.grades` / :meth:`Gradebook.result_documents`, so overrides
 and late penalties are in every one. CSV files are written by the csv module (a name like
-"B, Jr." is quoted and stays in its column).
+"B, Jr." is quoted and stays in its column), and every cell that is text (a name, a reason)
+and starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``
+(OWASP's rule against CSV injection: a spreadsheet would run such a cell as a formula, for
+example ``=HYPERLINK(...)`` that sends the sheet away). Numbers dlgrade formats itself
+(:class:`Numeral`) are written as they are, so a negative number stays a number.
 
 - ``csv``: ``student, name, <assignment>.<function>... , <assignment>, ..., total``;
 - ``canvas``: Canvas's gradebook import format: ``Student, ID, SIS User ID, SIS Login ID,
@@ -16,22 +20,35 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from dataclasses import fields
 from pathlib import Path
 
 from autograder.gradebook.feedback import feedback_html, feedback_markdown
 from autograder.gradebook.store import Gradebook
+from autograder.identity import is_safe_component, student_key
 from autograder.judge.results import AssignmentResult, SubmissionResult, TestResult
 
 FORMATS = ("csv", "canvas", "gradescope", "feedback")
-_SAFE = re.compile(r"[^A-Za-z0-9._@-]+")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_name(student: str) -> str:
-    """A folder name for a student key (never '.', '..' or a path)."""
-    name = _SAFE.sub("_", student).strip("._")
-    return name or "student"
+    """A folder name for a student key: the key itself (keys are made to be one), or, for an id
+    that is not one (a gradebook filled by hand), its escaped form. Never '.', '..' or a path, and
+    two keys never share a folder."""
+    return student if is_safe_component(student) else student_key(student)
+
+
+class Numeral(str):
+    """A number dlgrade formatted itself: a CSV cell written as it is."""
+
+
+def csv_cell(value) -> str:
+    """A cell as written: text that a spreadsheet would take for a formula gets a leading quote."""
+    text = "" if value is None else str(value)
+    if isinstance(value, Numeral):
+        return text
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def write_new_file(path: Path, text: str) -> None:
@@ -63,8 +80,8 @@ def _columns(grades) -> tuple[list[str], dict[str, list[str]]]:
     return assignments, exercises
 
 
-def _number(value: float) -> str:
-    return f"{value:g}"
+def _number(value: float) -> Numeral:
+    return Numeral(f"{value:g}")
 
 
 def write_grades_csv(gradebook: Gradebook, out: Path, assignment: str | None = None) -> Path:
@@ -108,7 +125,7 @@ def _write_csv(out: Path, rows: list[list[str]]) -> Path:
         out.unlink()
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as stream:
-        csv.writer(stream).writerows(rows)
+        csv.writer(stream).writerows([[csv_cell(cell) for cell in row] for row in rows])
     return out
 
 

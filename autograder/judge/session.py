@@ -16,6 +16,7 @@ import itertools
 import time
 from dataclasses import dataclass, field
 
+from autograder import untrusted
 from autograder.sandbox.launcher import Channel, ChildCrashed, ChildTimeout
 
 LOAD_SECONDS = 20.0
@@ -38,6 +39,8 @@ class StudentError(Exception):
             text += f" (line {self.where['line']}"
             text += f", in {self.where['function']})" if self.where.get("function") else ")"
         return text
+
+
 
 
 class TestTimeout(Exception):
@@ -195,6 +198,8 @@ class Session:
         self.timed_out: set[str] = set()  # functions that hung once: later tests skip them
         self._current: list[str] = []
         self._pending: list[dict] = []
+        # Every string the child sends is capped, counted and made inert here, as it arrives.
+        self.budget = untrusted.Budget()
 
     # ------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -218,7 +223,8 @@ class Session:
                 answer = read_answer(self._child.request(request, LOAD_SECONDS))
                 if not answer.ok:
                     raise WorkerCrashed(f"reloading {request['filename']} failed: "
-                                        f"{answer.error.type_name}: {answer.error.message[:200]}")
+                                        f"{self.budget.take(answer.error.type_name)}: "
+                                        f"{self.budget.take(answer.error.message, untrusted.MESSAGE)}")
         return self._child
 
     def start(self) -> None:
@@ -243,13 +249,14 @@ class Session:
                             "(is there a training loop or input() at the top level?)") from None
         except (ChildCrashed, WorkerCrashed) as crash:
             self.close()
-            raise LoadError(f"{filename} stopped the process while loading: {crash}") from None
+            raise LoadError(f"{filename} stopped the process while loading: "
+                            f"{self.budget.take(str(crash), untrusted.MESSAGE)}") from None
         if not answer.ok:
-            error = answer.error
-            line = f" (line {error.line})" if error.line else ""
+            error = self._student_error(answer.error)
+            line = f" (line {error.where['line']})" if error.where.get("line") else ""
             raise LoadError(f"{filename}{line}: {error.type_name}: {error.message}")
         self._sources[module] = request
-        return list(answer.warnings)
+        return self.budget.take_list(list(answer.warnings), untrusted.NOTE)
 
     # ------------------------------------------------------------ tests
     @contextlib.contextmanager
@@ -294,17 +301,25 @@ class Session:
             raise TestTimeout() from None
         except ChildCrashed as crash:
             self.close()
-            raise WorkerCrashed(str(crash)) from None
+            raise WorkerCrashed(self.budget.take(str(crash), untrusted.MESSAGE)) from None
         self.checkpoint()  # decoding counts against the test's deadline and the budget
         return answer
 
-    @staticmethod
-    def _raise_for(answer: Answer) -> None:
+    def _student_error(self, error: "ChildError") -> StudentError:
+        """The child's description of an exception, every field capped, counted and inert."""
+        where = error.where() or {}
+        return StudentError(
+            error.kind.value,
+            self.budget.take(error.type_name) or "Exception",
+            self.budget.take(error.message, untrusted.MESSAGE, multiline=True),
+            {"line": where.get("line"), "function": self.budget.take(where.get("function")) or None})
+
+    def _raise_for(self, answer: Answer) -> None:
         if not answer.ok:
-            error = answer.error
-            if error.kind is ErrorKind.PROTOCOL:
-                raise WorkerCrashed(f"the judge could not use the answer: {error.type_name}: {error.message[:300]}")
-            raise StudentError(error.kind.value, error.type_name, error.message, error.where())
+            if answer.error.kind is ErrorKind.PROTOCOL:
+                described = self._student_error(answer.error)
+                raise WorkerCrashed(f"the judge could not use the answer: {described.type_name}: {described.message}")
+            raise self._student_error(answer.error)
 
     def call(self, target, *args, _tolerant: bool = False, **kwargs) -> Remote:
         """Call a function of the module (by name) or a remote callable; the result stays remote.
@@ -373,7 +388,7 @@ class Session:
         return answer.value
 
     def _note_warnings(self, answer: Answer) -> None:
-        for warning in answer.warnings:
+        for warning in self.budget.take_list(list(answer.warnings), untrusted.NOTE):
             if warning not in self.warnings and len(self.warnings) < MAX_WARNINGS:
                 self.warnings.append(warning)
 
