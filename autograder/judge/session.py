@@ -307,12 +307,11 @@ class Session:
 
     def _student_error(self, error: "ChildError") -> StudentError:
         """The child's description of an exception, every field capped, counted and inert."""
-        where = error.where() or {}
         return StudentError(
             error.kind.value,
             self.budget.take(error.type_name) or "Exception",
             self.budget.take(error.message, untrusted.MESSAGE, multiline=True),
-            {"line": where.get("line"), "function": self.budget.take(where.get("function")) or None})
+            {"line": error.line, "function": self.budget.take(error.function) if error.function else None})
 
     def _raise_for(self, answer: Answer) -> None:
         if not answer.ok:
