@@ -162,7 +162,7 @@ CHECKS = [
                       description=f"d{name} of a seeded random 3-4-2 network on 5 samples, given the "
                                   "reference forward's cache (X, A1, Y), against the reference",
                       inputs=_gradient_problem, wrt=("params", name), analytic=public.gradient(name),
-                      given=public.reference_cache, tolerance=public.GRADIENT_TOLERANCE,
+                      given=public.oracle_cache, tolerance=public.GRADIENT_TOLERANCE,
                       forward=public.network_output, objective=public.half_squared_error)
         for name in PARAM_NAMES
     ],

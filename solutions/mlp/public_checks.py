@@ -39,8 +39,8 @@ def half_squared_error(Y, X, T, params):
     return 0.5 * np.sum((Y - T) ** 2) / T.shape[0]
 
 
-def reference_cache(ns, X, T, params):
-    """The reference forward's cache (X, A1, Y): backward is graded on it, so that a wrong forward
+def oracle_cache(ns, X, T, params):
+    """The grading oracle's forward cache (X, A1, Y): backward is graded on it, so that a wrong forward
     never costs points in a correct backward (each function is graded on its own)."""
     return {"cache": ns.forward(X, params)[1]}
 
@@ -74,7 +74,7 @@ CHECKS = [
     *[
         GradientCheck(
             name=f"backward: d{name} of the 3-4-2 network", exercise="backward", points=3, inputs=fixed_inputs(X=X, T=T, params=PARAMS), wrt=("params", name),
-            analytic=gradient(name), given=reference_cache, forward=network_output, objective=half_squared_error,
+            analytic=gradient(name), given=oracle_cache, forward=network_output, objective=half_squared_error,
             tolerance=GRADIENT_TOLERANCE,
         )
         for name in ("W1", "b1", "W2", "b2")
