@@ -9,9 +9,30 @@ assignment folder declares itself in ``assignment.toml``::
     total = 100                        # the rubric's declared total: the checks' points must add up to it
     allowed_imports = ["numpy", "scipy", "math"]   # plus the standard library (this is the default)
 
+    contract_points = 1                # points of each generated contract check (default 1)
+
     [functions]                        # what students write, in the order the handout presents it
     softmax = "numerically stable softmax along an axis"
     SGD = { kind = "class", summary = "torch.optim.SGD: momentum, Nesterov, weight decay" }
+    relu_backward = { summary = "dL/dz", unchanged = ["dout", "z"], dtype = "input", shape = "like z" }
+    he_normal = { summary = "He normal", dtype = "float64", shape = "given by shape" }
+    train = { summary = "gradient descent", unchanged = ["X", "T", "params"], depends_on = ["forward", "backward"] }
+
+The contract keys of a function (all optional; the engine turns them into small hidden checks,
+``contract_points`` each, on the inputs ``CONTRACT_INPUTS[<function>](rng)`` of the assignment's
+``hidden_checks.py``, a dict of the arguments in call order):
+
+- ``unchanged``: the arguments the function must leave as they were (arrays, lists of arrays,
+  dicts of parameters, caches: compared exactly, element by element, after the call);
+- ``dtype``: the dtype of every array the function returns. ``"input"``: the floating dtype of its
+  floating inputs: float32 in gives float32 (float64 in may give float32: working in float32 is
+  allowed and graded at float32 tolerances, but float32 must never come back widened);
+  ``"int64"`` or ``"float64"``: that dtype whatever the input (a Python float counts as float64);
+- ``shape``: ``"like <argument>"`` (every returned array has that argument's shape) or
+  ``"given by <argument>"`` (the argument is the shape tuple itself);
+- ``depends_on``: the other functions of the assignment this one calls in the students' code
+  (``train`` runs their ``forward`` and ``backward``): when its checks fail after one of those
+  failed its own, the message says so.
 
 Next to it: the model answer ``<name>.py`` (with solution markers), the torch ``reference.py``,
 ``public_checks.py``, ``hidden_checks.py`` and the known mistakes ``mutants.py``. The engine
@@ -53,13 +74,55 @@ class CourseError(DlgradeError, RuntimeError):
     """The course material cannot be found or read; the message says what to do."""
 
 
+DTYPE_RULES = ("input", "int64", "float64")
+SHAPE_RULES = ("like", "given by")
+_FUNCTION_KEYS = ("kind", "summary", "unchanged", "dtype", "shape", "depends_on")
+
+
 @dataclass(frozen=True)
 class Exercise:
-    """One function or class that students write."""
+    """One function or class that students write, and its declared contract (module docstring)."""
 
     name: str
     kind: str = "function"  # or "class"
     summary: str = ""
+    unchanged: tuple[str, ...] = ()  # arguments left as they were
+    dtype: str | None = None  # one of DTYPE_RULES
+    shape: tuple[str, str] | None = None  # (rule, argument): ("like", "z") or ("given by", "shape")
+    depends_on: tuple[str, ...] = ()  # other exercises its students' code runs
+
+    @property
+    def has_contract(self) -> bool:
+        return bool(self.unchanged or self.dtype or self.shape)
+
+    @classmethod
+    def from_data(cls, name: str, value, fail) -> "Exercise":
+        """Parse one ``[functions]`` entry (a summary string or a table); ``fail(problem)`` raises."""
+        if isinstance(value, str):
+            value = {"summary": value}
+        if not isinstance(value, dict) or set(value) - set(_FUNCTION_KEYS):
+            fail(f"functions.{name} must be a summary string or a table with {', '.join(_FUNCTION_KEYS)}")
+        kind = value.get("kind", "function")
+        if kind not in ("function", "class"):
+            fail(f"functions.{name}: kind must be 'function' or 'class'")
+        names = {}
+        for key in ("unchanged", "depends_on"):
+            listed = value.get(key, [])
+            if not isinstance(listed, list) or not all(isinstance(n, str) and _IDENTIFIER.match(n) for n in listed):
+                fail(f"functions.{name}.{key} must be a list of Python names")
+            names[key] = tuple(listed)
+        dtype = value.get("dtype")
+        if dtype is not None and dtype not in DTYPE_RULES:
+            fail(f"functions.{name}.dtype must be one of {', '.join(map(repr, DTYPE_RULES))}")
+        shape = value.get("shape")
+        if shape is not None:
+            rule, _, argument = str(shape).rpartition(" ")
+            if rule not in SHAPE_RULES or not _IDENTIFIER.match(argument):
+                fail(f"functions.{name}.shape must be 'like <argument>' or 'given by <argument>'")
+            shape = (rule, argument)
+        if kind == "class" and (names["unchanged"] or dtype or shape):
+            fail(f"functions.{name}: a class declares no unchanged/dtype/shape contract (its methods have their checks)")
+        return cls(name, kind, str(value.get("summary", "")), names["unchanged"], dtype, shape, names["depends_on"])
 
 
 @dataclass(frozen=True)
@@ -73,6 +136,7 @@ class AssignmentSpec:
     exercises: tuple[Exercise, ...]
     allowed_imports: tuple[str, ...] = DEFAULT_ALLOWED_IMPORTS
     folder: Path | None = field(default=None, compare=False)
+    contract_points: float = 1.0  # points of each generated contract check
 
     @property
     def functions(self) -> tuple[str, ...]:
@@ -99,9 +163,10 @@ class AssignmentSpec:
 
         if not _NAME.match(name):
             fail(f"the folder name {name!r} is not a valid assignment name (lower-case letters, digits, _)")
-        unknown = set(data) - {"title", "order", "total", "allowed_imports", "functions"}
+        known = ("title", "order", "total", "allowed_imports", "contract_points", "functions")
+        unknown = set(data) - set(known)
         if unknown:
-            fail(f"unknown keys {sorted(unknown)} (known: title, order, total, allowed_imports, functions)")
+            fail(f"unknown keys {sorted(unknown)} (known: {', '.join(known)})")
         functions = data.get("functions")
         if not isinstance(functions, dict) or not functions:
             fail("declare the functions students write in a [functions] table")
@@ -109,14 +174,13 @@ class AssignmentSpec:
         for function, value in functions.items():
             if not _IDENTIFIER.match(function):
                 fail(f"{function!r} is not a Python name")
-            if isinstance(value, str):
-                value = {"summary": value}
-            if not isinstance(value, dict) or set(value) - {"kind", "summary"}:
-                fail(f"functions.{function} must be a summary string or a table with kind and summary")
-            kind = value.get("kind", "function")
-            if kind not in ("function", "class"):
-                fail(f"functions.{function}: kind must be 'function' or 'class'")
-            exercises.append(Exercise(function, kind, str(value.get("summary", ""))))
+            exercises.append(Exercise.from_data(function, value, fail))
+        declared = {e.name for e in exercises}
+        for exercise in exercises:
+            outside = set(exercise.depends_on) - declared or ({exercise.name} & set(exercise.depends_on))
+            if outside:
+                fail(f"functions.{exercise.name}.depends_on names {sorted(outside)}: list other functions of "
+                     "this assignment")
         total = data.get("total")
         if not isinstance(total, (int, float)) or isinstance(total, bool) or total <= 0:
             fail("declare the rubric's total points: total = 100")
@@ -126,8 +190,12 @@ class AssignmentSpec:
         allowed = data.get("allowed_imports", list(DEFAULT_ALLOWED_IMPORTS))
         if not isinstance(allowed, list) or not all(isinstance(m, str) and _IDENTIFIER.match(m) for m in allowed):
             fail("allowed_imports must be a list of top-level module names, e.g. [\"numpy\", \"scipy\"]")
+        points = data.get("contract_points", 1)
+        if not isinstance(points, (int, float)) or isinstance(points, bool) or points <= 0:
+            fail("contract_points must be a positive number")
         folder = Path(path).parent if isinstance(path, Path) else None
-        return cls(name, str(data.get("title", name)), order, float(total), tuple(exercises), tuple(allowed), folder)
+        return cls(name, str(data.get("title", name)), order, float(total), tuple(exercises), tuple(allowed), folder,
+                   float(points))
 
 
 def declared_assignments(root: Path) -> dict[str, AssignmentSpec]:

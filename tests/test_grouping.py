@@ -83,9 +83,11 @@ def test_a_forward_that_raises_keeps_the_verdict_of_one_check_at_a_time():
               value_check("square again", "square")]
     grouped, alone = run(checks, True), run(checks, False)
     assert verdicts(grouped) == verdicts(alone)
-    assert [r.outcome for r in grouped] == ["passed", "failed", "error", "passed"]
-    # A hidden check: the exception's kind, never its message (it could carry the inputs).
-    assert "raised ValueError" in grouped[2].message and "shifted input" not in grouped[2].message
+    # A right gradient passes: the forward is not this check's business (it is graded on its own).
+    assert [r.outcome for r in grouped] == ["passed", "failed", "passed", "passed"]
+    assert "could not be differentiated numerically" in grouped[1].message
+    # A hidden check: the forward's exception shows by its kind at most, never its message (it could carry the inputs).
+    assert "shifted input" not in grouped[1].message
 
 
 def test_a_hang_inside_a_group_times_out_that_test_only():
@@ -147,7 +149,7 @@ def test_one_fetch_probes_share_round_trips_and_still_name_the_mistake(tmp_path,
         "initializers": [("    return rng.normal(0.0, std, size=(fan_in, fan_out))",
                           "    return np.random.normal(0.0, std, size=(fan_in, fan_out))")]})
     messages = {t.name: t.message for t in grouped.tests if t.outcome == "failed"}
-    assert "modified its argument 'z' in place" in messages["relu leaves z unchanged"]
+    assert "modified its argument 'z' in place" in messages["relu leaves its inputs unchanged"]
     assert "use the rng argument" in messages["he_normal draws only from the rng it is given"]
 
 

@@ -64,7 +64,7 @@ CHECKS = [
         tolerance=FLOAT_RESULT,
     ),
     ValueCheck(
-        name="l1_grad of a (2, 3) weight matrix", exercise="l1_grad", points=4,
+        name="l1_grad of a (2, 3) weight matrix", exercise="l1_grad", points=3,
         inputs=fixed_inputs(w=WEIGHTS[0], lam=0.05),
     ),
 ]

@@ -7,8 +7,9 @@ shown). A check's ``call`` is written once and runs on both sides: on the studen
 (calls run the torch reference in the judge). The judge compares the results.
 
 - :class:`ValueCheck`: the result equals the reference's on seeded or fixed inputs;
-- :class:`GradientCheck`: an analytic gradient equals central differences of the student's own
-  forward (float64, CS231n relative error) and the reference's gradient;
+- :class:`GradientCheck`: an analytic gradient equals the reference's (computed on the
+  reference's inputs, e.g. its forward's cache, so a backward is graded on its own); central
+  differences of the student's own forward only explain a failure;
 - :class:`StatisticalCheck`: a random function's output has the right distribution;
 - :class:`BehaviourCheck`: a property (learns AND, uses only the given rng, leaves inputs alone).
 """
@@ -26,7 +27,6 @@ from autograder.judge import feedback, symptoms
 from autograder.judge.compare import Rejected, compare_values, matches, numeric_array
 from autograder.judge.mutants import Mutant
 from autograder.judge.session import Remote, Rng, Session
-from autograder.wire import Unsupported
 from autograder.judge.statistics import distribution_problem, mask_problem
 
 PUBLIC = "public"
@@ -130,14 +130,46 @@ class Trial:
                 sightings.append(Sighting(mutant, matches(received, value, conversions=conversions), fingerprint))
         return tuple(sightings)
 
-    def mismatch(self, comparison, inputs: dict, expected, received, compute: Callable) -> Verdict:
+    def mismatch(self, comparison, inputs: dict, expected, received, compute: Callable,
+                 recompute: Callable[[dict], Callable] | None = None) -> Verdict:
         """The failed verdict of a comparison: what differs and how (the symptom), the details
-        (public only), the candidate mistake and what supports it."""
+        (public only), the candidate mistake and what supports it. ``recompute(inputs)`` gives the
+        reference computation on other inputs, to test whether an input was left out."""
         details = feedback.mismatch_details(comparison, inputs, expected, received) if self.public else ""
         sightings = self.diagnose(received, expected, compute, inputs=inputs)
         symptom = symptoms.describe(received, expected, inputs, public=self.public)
+        if symptom is None and recompute is not None and not any(s.matched for s in sightings):
+            symptom = self.ignored_input(inputs, expected, received, recompute)
         return Verdict(False, feedback.mismatch_message(comparison, self.public, symptom), details,
                        next((s.mutant for s in sightings if s.matched), None), sightings=sightings)
+
+
+    def ignored_input(self, inputs: dict, expected, received, recompute: Callable[[dict], Callable]) -> str | None:
+        """"as if <input> were 0": the reference, with one input (a float, a float array, or one
+        array of a dict input) set to zero, gives what the submission returned, and differs from
+        the expected value there. Names the argument only, never a value (hidden checks too)."""
+        for where, zeroed in zeroed_inputs(inputs):
+            try:
+                value = self.oracle.expected(self.check, f"zeroed {where}", recompute(zeroed))
+            except Exception:  # a frozen oracle has no such value; a reference that refuses zero
+                continue
+            if matches(received, value) and not matches(value, expected):
+                return f"the result is what {where} = 0 gives: is {where} left out or ignored?"
+        return None
+
+
+def zeroed_inputs(inputs: dict):
+    """(where, inputs with that one piece set to zero) for every non-zero float, float array, and
+    float array inside a dict input; ints (epochs, seeds, labels) and booleans are left alone."""
+    for name, value in inputs.items():
+        if isinstance(value, float) and value != 0.0:
+            yield name, {**inputs, name: 0.0}
+        elif isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.any():
+            yield name, {**inputs, name: np.zeros_like(value)}
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, np.ndarray) and item.dtype.kind == "f" and item.any():
+                    yield f"{name}[{key!r}]", {**inputs, name: {**value, key: np.zeros_like(item)}}
 
 
 class SecondDrawTrial(Trial):
@@ -250,17 +282,22 @@ class ValueCheck(Check):
         comparison = compare_values(received, expected, f"{self.function}(...)", self.exact, self.tolerance)
         if comparison.ok:
             return Verdict(True)
-        return trial.mismatch(comparison, inputs, expected, received, compute)
+        return trial.mismatch(comparison, inputs, expected, received, compute,
+                              lambda other: lambda ns: self.call(ns, **copy.deepcopy(other)))
 
 
 @dataclass(kw_only=True)
 class GradientCheck(Check):
-    """An analytic gradient against central differences of the student's own forward and the reference.
+    """An analytic gradient against the reference's; central differences of the student's own
+    forward only explain a failure (a diagnostic in the message, never a second penalty).
 
-    ``analytic(ns, **inputs)`` returns the gradient with respect to ``inputs`` at path ``wrt``
-    (e.g. ``("params", "W1")``); ``forward(ns, **inputs)`` returns the forward output, and the
-    trusted ``objective(output, **inputs)`` turns it into the scalar being differentiated.
-    ``expect(ns, **inputs)`` is the reference's gradient (default: ``analytic`` on the reference).
+    ``analytic(ns, **inputs, **given)`` returns the gradient with respect to ``inputs`` at path
+    ``wrt`` (e.g. ``("params", "W1")``). ``given(ns, **inputs)``, if set, runs on the REFERENCE only
+    and returns extra inputs for ``analytic`` on both sides (e.g. ``{"cache": ...}`` from the
+    reference's forward), so that a backward is graded on its own, never on the student's forward.
+    ``forward(ns, **inputs)`` returns the forward output, and the trusted ``objective(output,
+    **inputs)`` turns it into the scalar being differentiated (for the diagnostic).
+    ``expect(ns, **inputs, **given)`` is the reference's gradient (default: ``analytic`` on the reference).
     """
 
     inputs: Callable[[np.random.Generator], dict]
@@ -268,37 +305,59 @@ class GradientCheck(Check):
     forward: Callable[..., Any]
     objective: Callable[..., float]
     wrt: tuple
+    given: Callable[..., dict] | None = None
     expect: Callable[..., Any] | None = None
+    tolerance: tuple[float, float] | None = None  # (rtol, atol); default: by the dtype returned
     step: float = 1e-6
     threshold: float = 1e-6  # CS231n relative error; correct code <= 1e-8, typical bugs >= 0.3
 
     def prepare(self, trial: Trial, grouped: bool = False) -> Prepared:
-        """The analytic gradient; grouped, also the shifted forward passes of the numeric check, as
-        tolerant calls: one that raises is asked again on its own, and only if the analytic
-        gradient is right, as when the forwards run after it."""
+        """The analytic gradient, on the reference's ``given`` inputs; the numeric diagnostic
+        (many forward passes) is computed only when the gradient is wrong."""
         inputs = trial.inputs(self.inputs)
+        given = trial.expected(lambda ns: self.given(ns, **copy.deepcopy(inputs)), "given") if self.given else {}
         reference = self.expect or self.analytic
-        compute = lambda ns: reference(ns, **copy.deepcopy(inputs))  # noqa: E731
+        compute = lambda ns: reference(ns, **copy.deepcopy(inputs), **copy.deepcopy(given))  # noqa: E731
         expected = trial.expected(compute)
-        analytic = self.analytic(trial.student, **inputs)
-        shifts = self._shifts(inputs)
-        forwards = [self.forward(trial.tolerant_student, **shifted)
-                    for _, _, shifted in shifts[:FORWARDS_PER_FETCH]] if grouped else []
-        return Prepared({"analytic": analytic, "forwards": forwards},
-                        {"inputs": inputs, "compute": compute, "expected": expected, "shifts": shifts})
+        analytic = self.analytic(trial.student, **inputs, **given)
+        return Prepared({"analytic": analytic}, {"inputs": inputs, "compute": compute, "expected": expected})
 
     def conclude(self, trial: Trial, prepared: Prepared, received) -> Verdict:
         inputs, compute, expected = (prepared.state[k] for k in ("inputs", "compute", "expected"))
         analytic = received["analytic"]
         label = f"d/d{self.wrt[-1]}"
-        comparison = compare_values(analytic, expected, f"the gradient {label}")
-        if not comparison.ok:
-            return trial.mismatch(comparison, inputs, expected, analytic, compute)
-        _, precision = numeric_array(analytic)
-        if precision == "float32":
-            return Verdict(True, "the numeric gradient check was skipped: it needs float64 (your code returned float32)")
-        return self._numeric(trial, inputs, np.asarray(analytic, dtype=np.float64), label,
-                             prepared.state["shifts"], received["forwards"])
+        comparison = compare_values(analytic, expected, f"the gradient {label}", tolerance=self.tolerance)
+        if comparison.ok:
+            return Verdict(True)
+        verdict = trial.mismatch(comparison, inputs, expected, analytic, compute)
+        note = self.own_forward_note(trial, inputs, analytic)
+        if note:
+            verdict.message = f"{verdict.message}; {note}"
+        return verdict
+
+    def own_forward_note(self, trial: Trial, inputs: dict, analytic) -> str:
+        """A sentence comparing the wrong gradient with central differences of the student's own
+        forward (float64 only: float32 central differences are too coarse), or "" when that
+        cannot be computed. It explains; it costs nothing."""
+        try:
+            values, precision = numeric_array(analytic)
+        except Rejected:
+            return ""
+        if precision == "float32" or values.shape != np.shape(_get_path(inputs, self.wrt)):
+            return ""
+        try:
+            numeric = self._numeric(trial, inputs)
+        except (Rejected, TypeError, ValueError, KeyError, IndexError):
+            return "your forward pass could not be differentiated numerically to explain this"
+        if numeric is None:
+            return ""
+        error = np.abs(values - numeric) / np.maximum(1e-8, np.abs(values) + np.abs(numeric))
+        worst = float(error.max()) if error.size else 0.0
+        if worst <= self.threshold:
+            return ("it agrees with central differences of your own forward pass, so your forward computes "
+                    "something else too: fix the forward's checks first")
+        return (f"it also disagrees with central differences of your own forward pass (relative error "
+                f"{worst:.2g}): the gradient itself is wrong")
 
     def _shifts(self, inputs: dict) -> list[tuple[tuple, int, dict]]:
         """(index, sign, inputs with that one entry moved by sign * step), for every entry."""
@@ -312,31 +371,23 @@ class GradientCheck(Check):
                 shifts.append((index, sign, shifted))
         return shifts
 
-    def _numeric(self, trial: Trial, inputs: dict, analytic: np.ndarray, label: str, shifts: list, fetched: list) -> Verdict:
-        """Central differences of the student's forward; ``fetched``: the first forwards' outputs."""
-        outputs = list(fetched)
-        for start in range(len(outputs), len(shifts), FORWARDS_PER_FETCH):  # the rest, many per round trip
-            outputs += trial.fetch([self.forward(trial.student, **shifted)
+    def _numeric(self, trial: Trial, inputs: dict) -> np.ndarray | None:
+        """Central differences of the student's forward, many forward passes per round trip; a
+        forward that raises makes its value an Unsupported marker, which the objective refuses.
+        None when the forward computes in float32 (its central differences say nothing)."""
+        shifts = self._shifts(inputs)
+        outputs = []
+        for start in range(0, len(shifts), FORWARDS_PER_FETCH):
+            outputs += trial.fetch([self.forward(trial.tolerant_student, **shifted)
                                     for _, _, shifted in shifts[start:start + FORWARDS_PER_FETCH]])
-        values = {}
-        for number, ((index, sign, shifted), output) in enumerate(zip(shifts, outputs)):
-            if number < len(fetched) and isinstance(output, Unsupported):  # raised, or an object: ask alone
-                output = trial.fetch(self.forward(trial.student, **shifted))
-            try:
-                values[index, sign] = float(self.objective(output, **shifted))
-            except (Rejected, TypeError, ValueError, KeyError, IndexError) as error:
-                return Verdict(False, f"the forward pass returned something unusable for the numeric check: {error}")
-        numeric = np.zeros_like(analytic)
-        for index in np.ndindex(*np.shape(_get_path(inputs, self.wrt))):
+        if any(isinstance(o, np.ndarray) and o.dtype == np.float32 for o in outputs[:1]):
+            return None
+        values = {(index, sign): float(self.objective(output, **shifted))
+                  for (index, sign, shifted), output in zip(shifts, outputs)}
+        numeric = np.zeros(np.shape(_get_path(inputs, self.wrt)))
+        for index in np.ndindex(*numeric.shape):
             numeric[index] = (values[index, +1] - values[index, -1]) / (2 * self.step)
-        error = np.abs(analytic - numeric) / np.maximum(1e-8, np.abs(analytic) + np.abs(numeric))
-        worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), error.shape)) if error.size else ()
-        if error.size and error[worst] > self.threshold:
-            where = f"{self.wrt[-1]}{list(worst)}"
-            return Verdict(False, f"{label} disagrees with central differences of your own forward pass at "
-                                  f"{where}: relative error {error[worst]:.2g} (allowed {self.threshold:g}); "
-                                  f"analytic {analytic[worst]:.6g}, numeric {numeric[worst]:.6g}")
-        return Verdict(True)
+        return numeric
 
 
 @dataclass(kw_only=True)

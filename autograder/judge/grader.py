@@ -134,6 +134,8 @@ def grade(path: Path, plan: Plan, start_child=None, student: str | None = None) 
             results = run_checks(rubric.checks, session, oracle, submission_seed(plan.seed, student, assignment),
                                  assignment)
             timing["checks_s"] += time.perf_counter() - mark
+            if rubric.spec is not None:
+                point_to_dependencies(results, {e.name: e.depends_on for e in rubric.spec.exercises})
             _point_to_cells_not_run(results, notes)
             which = graded_file_note(file)
             if which:
@@ -156,6 +158,25 @@ def graded_file_note(file: Path) -> str:
     if not other.is_file():
         return ""
     return f"graded {file.name}, not {other.name}: of the two, the more recently saved is graded"
+
+
+FAILING = (FAILED, ERROR, TIMEOUT, NOT_ATTEMPTED)
+
+
+def point_to_dependencies(results: list[TestResult], depends_on: dict[str, tuple[str, ...]]) -> None:
+    """A failed test of a function that runs the student's other functions (``depends_on``, as
+    declared) starts its message with those that fail their own checks: "forward fails its own
+    checks; train depends on it". The student fixes the piece first, not the composition."""
+    failing = {r.exercise.split(".")[-1] for r in results if r.outcome in FAILING}
+    for result in results:
+        function = result.exercise.split(".")[-1]
+        if result.outcome not in FAILING:
+            continue
+        broken = [d for d in depends_on.get(function, ()) if d in failing]
+        if broken:
+            pieces, one = " and ".join(broken), len(broken) == 1
+            result.message = (f"{pieces} {'fails its' if one else 'fail their'} own checks; {function} depends on "
+                              f"{'it' if one else 'them'}: fix {pieces} first. {result.message}")
 
 
 def _point_to_cells_not_run(results: list[TestResult], notes: list[str]) -> None:

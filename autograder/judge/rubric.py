@@ -4,7 +4,9 @@ Where the pieces live (the folder layout is the security boundary):
 - ``solutions/<a>/assignment.toml``: what the assignment declares (its functions, its total);
 - ``solutions/<a>/public_checks.py``: the public checks (``CHECKS``). Released verbatim to
   ``assignments/<a>/public_checks.py`` with their values frozen in ``public_checks.json``;
-- ``solutions/<a>/hidden_checks.py``: the hidden checks (``CHECKS``), never released;
+- ``solutions/<a>/hidden_checks.py``: the hidden checks (``CHECKS``), never released, and the
+  example inputs of the declared contracts (``CONTRACT_INPUTS``): the engine adds one small
+  hidden check per contract rule (:mod:`autograder.judge.contract`);
 - ``solutions/<a>/mutants.py``: the known mistakes (``MUTANTS``), never released (the frozen
   file carries only their titles and hints, and their outputs on the public inputs).
 
@@ -24,6 +26,7 @@ from pathlib import Path
 from autograder.course import DECLARATION, AssignmentSpec, Course, load_module
 from autograder.errors import DlgradeError
 from autograder.judge.checks import HIDDEN, PUBLIC, Check
+from autograder.judge.contract import CONTRACT_INPUTS, ContractError, contract_checks
 from autograder.judge.mutants import Mutant
 from autograder.judge.oracle import FrozenOracle, LiveOracle
 
@@ -122,8 +125,13 @@ def load_rubric(course: Course, assignment: str, with_mutants: bool = True) -> R
     hidden = course.load_hidden(assignment, HIDDEN_CHECKS)
     folder = course.solutions / assignment
     version = _version(*(folder / f"{n}.py" for n in (PUBLIC_CHECKS, HIDDEN_CHECKS, MUTANTS, "reference")))
+    try:
+        contract = contract_checks(spec, getattr(hidden, CONTRACT_INPUTS, {}))
+    except ContractError as error:
+        raise RubricError(str(error)) from None
     checks = (bind(public.CHECKS, assignment, PUBLIC, public.__file__)
-              + bind(hidden.CHECKS, assignment, HIDDEN, hidden.__file__))
+              + bind(hidden.CHECKS, assignment, HIDDEN, hidden.__file__)
+              + bind(contract, assignment, HIDDEN, folder / DECLARATION))
     mutants = tuple(course.load_hidden(assignment, MUTANTS).MUTANTS) if with_mutants else ()
     rubric = Rubric(assignment, checks, mutants, version, spec)
     rubric.check_total()

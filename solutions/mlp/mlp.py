@@ -122,9 +122,11 @@ def forward(X, params):
         params: dict with "W1" (D, H), "b1" (H,), "W2" (H, K), "b2" (K,).
 
     Returns:
-        (Y, cache): ``Y`` is an ndarray (N, K) of outputs in [0, 1]. ``cache`` holds whatever
-        ``backward`` will need (your choice: here the tuple (X, A1, Y)); the grader never looks
-        inside it. Nothing passed in is modified.
+        (Y, cache): ``Y`` is an ndarray (N, K) of outputs in [0, 1]; ``cache`` is the tuple
+        (X, A1, Y) that ``backward`` reads (a namedtuple of these three, in this order, is fine).
+        The grader gives your ``backward`` the cache of ITS forward, so that each function is
+        graded on its own: read the cache by unpacking it, ``X, A1, Y = cache``. Nothing passed in
+        is modified.
     """
     ### BEGIN SOLUTION
     X = np.asarray(X)
@@ -223,7 +225,7 @@ def backward(params, cache, T):
 
     Args:
         params: the dict given to ``forward`` ("W1" (D, H), "b1" (H,), "W2" (H, K), "b2" (K,)).
-        cache: what ``forward(X, params)`` returned next to Y.
+        cache: the tuple (X, A1, Y) that ``forward(X, params)`` returned next to Y.
         T: ndarray (N, K) of targets.
 
     Returns:
