@@ -1,5 +1,6 @@
 """Shared fixtures: the course under test, and the devices the torch references run on."""
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,8 @@ import torch
 from autograder.course import Course
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+if str(REPOSITORY) not in sys.path:  # the benchmarks' case lists are tested too (benchmarks.mistakes)
+    sys.path.append(str(REPOSITORY))
 
 requires_cuda = pytest.mark.skipif(
     not torch.cuda.is_available(), reason="needs a CUDA GPU; torch sees none on this machine"
