@@ -51,8 +51,10 @@ def test_missing_solutions_folder_is_a_clear_error(tmp_path):
 
 
 def test_broken_markers_are_a_clear_error(tmp_path, course):
+    import shutil
+
     broken = tmp_path / "solutions" / "perceptron"
-    broken.mkdir(parents=True)
+    shutil.copytree(course.solutions / "perceptron", broken, ignore=shutil.ignore_patterns("__pycache__"))
     source = course.answer_source("perceptron").read_text().replace("    ### END SOLUTION\n", "", 1)
     (broken / "perceptron.py").write_text(source)
     result = CliRunner().invoke(main, ["release", "perceptron", "--out", str(tmp_path / "out"),

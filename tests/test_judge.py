@@ -39,6 +39,15 @@ def by_exercise(result, function):
     return [t for t in result.tests if t.exercise == f"{ASSIGNMENT}.{function}"]
 
 
+CONTRACT_CHECKS = ("leaves its inputs unchanged", "returns the declared dtype and shape")
+
+
+def judging_the_value(result, function):
+    """The tests of ``function`` that judge the values it returns (not its contract checks: a lying
+    value may leave its inputs alone and have the right dtype and shape)."""
+    return [t for t in by_exercise(result, function) if not t.name.endswith(CONTRACT_CHECKS)]
+
+
 # ---------------------------------------------------------------- files that cannot be loaded
 
 @pytest.mark.parametrize("source, fragment", [
@@ -130,7 +139,7 @@ def test_a_missing_function_is_not_attempted(tmp_path, plan, answer_source):
 ])
 def test_values_that_lie_never_pass(tmp_path, plan, answer_source, body, fragment):
     source = answer_source + f"\ndef mse_loss(y_hat, y):\n    {body}\n"
-    tests = by_exercise(grade_source(tmp_path, plan, source), "mse_loss")
+    tests = judging_the_value(grade_source(tmp_path, plan, source), "mse_loss")
     assert {t.outcome for t in tests} == {"failed"}
     assert fragment in tests[0].message
 
@@ -144,7 +153,7 @@ _true_softmax = softmax
 def softmax(z, axis=-1):
     return (_true_softmax(z, axis) + 1.0).view(Always)
 """
-    tests = by_exercise(grade_source(tmp_path, plan, answer_source + lying), "softmax")
+    tests = judging_the_value(grade_source(tmp_path, plan, answer_source + lying), "softmax")
     assert {t.outcome for t in tests} == {"failed"}
 
 
@@ -153,7 +162,7 @@ def test_patching_numpy_in_the_submission_changes_no_verdict(tmp_path, plan, ans
              "import builtins\nbuiltins.abs = lambda x: 0\n"
              "def mse_loss(y_hat, y):\n    return 123.0\n")
     result = grade_source(tmp_path, plan, answer_source + patch)
-    assert {t.outcome for t in by_exercise(result, "mse_loss")} == {"failed"}
+    assert {t.outcome for t in judging_the_value(result, "mse_loss")} == {"failed"}
     assert all(t.outcome == "passed" for t in result.tests if t.exercise != "losses.mse_loss")
 
 

@@ -83,7 +83,7 @@ def test_a_notebook_dlgrade_does_not_know_is_refused():
     from autograder.nbgrader_bridge.autograde import DlgradeAutograde, DlgradeAutogradeError
 
     resources = {"nbgrader": {"notebook": "essay", "assignment": "ps1", "student": "x", "db_url": "sqlite://"}}
-    with pytest.raises(DlgradeAutogradeError, match="not a dlgrade assignment"):
+    with pytest.raises(DlgradeAutogradeError, match="is not an assignment of the course"):
         DlgradeAutograde().preprocess(nbformat.v4.new_notebook(), resources)
 
 
