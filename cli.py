@@ -114,16 +114,41 @@ insecure_option = click.option(
 )
 
 
-def open_sandbox_or_fail(insecure: bool):
-    """The sandbox for this run, or a clear refusal that says how to fix it."""
-    from autograder.sandbox import INSECURE_WARNING, SandboxUnavailable, open_sandbox
+def start_sandbox(insecure: bool):
+    """The sandbox for this run, proving itself in the background while the command loads what it
+    grades with (``.wait()`` for it: :func:`sandbox_or_fail`); or a clear refusal."""
+    from autograder.sandbox import INSECURE_WARNING, SandboxUnavailable, open_sandbox_in_background
 
     if insecure:
         click.secho(INSECURE_WARNING, fg="red", bold=True, err=True)
     try:
-        return open_sandbox(insecure=insecure)
+        return open_sandbox_in_background(insecure=insecure)
     except SandboxUnavailable as error:
         raise click.ClickException(f"{error}") from None
+
+
+def sandbox_or_fail(starting):
+    """The sandbox once it is open, or a clear refusal that says how to fix it."""
+    from autograder.sandbox import SandboxUnavailable
+
+    try:
+        return starting.wait()
+    except SandboxUnavailable as error:
+        raise click.ClickException(f"{error}") from None
+
+
+def plan_for_submission(course: Course, assignments, found, seed: int, device: str):
+    """The grading plan of a submission whose files are ``found`` ({assignment: path}).
+
+    The hidden rubric, torch reference and known mistakes of each assignment it has a file for; of
+    the others, the rubric alone (their tests are not attempted, and nothing runs for them), so a
+    one-file submission loads one reference, not seven.
+    """
+    from autograder.judge.grader import Plan
+
+    graded = Plan.for_course(course, [a for a in assignments if a in found], seed, device)
+    missing = Plan.outline(course, [a for a in assignments if a not in found], seed, device)
+    return Plan({a: graded.rubrics.get(a) or missing.rubrics[a] for a in assignments}, seed, device)
 
 
 @main.command()
@@ -148,31 +173,36 @@ def grade(path, assignments, json_file, output_format, device, seed, insecure, s
     import json
 
     from autograder.console import print_summary
-    from autograder.judge.grader import Plan, grade as grade_submission, new_seed
+    from autograder.judge.grader import grade as grade_submission, new_seed
     from autograder.judge.oracle import OracleError
     from autograder.judge.rubric import RubricError
     from autograder.submission import SubmissionError, find_files
-    from autograder.tensors import resolve_device
 
+    names = assignments or ASSIGNMENTS
     try:
-        find_files(path, assignments or ASSIGNMENTS)  # a missing or foreign path fails before any work
+        found = find_files(path, names)  # a missing or foreign path fails before any work
     except SubmissionError as error:
         raise click.ClickException(str(error)) from error
     course = open_course(solutions)
-    try:
-        resolve_device(device)
-        if seed is None:
-            seed = configured_seed()
-        plan = Plan.for_course(course, assignments or ASSIGNMENTS, seed if seed is not None else new_seed(), device)
-    except (CourseError, RubricError, RuntimeError) as error:
-        raise click.ClickException(str(error)) from error
-    try:
-        with open_sandbox_or_fail(insecure) as sandbox, placement.pinned():  # judge and child on one CPU
-            result = grade_submission(path, plan, start_child=sandbox.start_child)
-    except SubmissionError as error:
-        raise click.ClickException(str(error)) from error
-    except OracleError as error:
-        raise click.ClickException(f"course material error: {error}") from error
+    with start_sandbox(insecure) as starting:  # it starts while the references load (a torch import)
+        try:
+            if device != "cpu":
+                from autograder.tensors import resolve_device
+
+                resolve_device(device)
+            if seed is None:
+                seed = configured_seed()
+            plan = plan_for_submission(course, names, found, seed if seed is not None else new_seed(), device)
+        except (CourseError, RubricError, RuntimeError) as error:
+            raise click.ClickException(str(error)) from error
+        sandbox = sandbox_or_fail(starting)
+        try:
+            with placement.pinned():  # judge and child on one CPU
+                result = grade_submission(path, plan, start_child=sandbox.start_child)
+        except SubmissionError as error:
+            raise click.ClickException(str(error)) from error
+        except OracleError as error:
+            raise click.ClickException(f"course material error: {error}") from error
     document = result.to_gradescope() if output_format == "gradescope" else result.to_json()
     if json_file is not None:
         text = json.dumps(document, indent=2, allow_nan=False)
@@ -201,19 +231,21 @@ def check(assignment, path, insecure):
     The same engine as the grader, with the public checks that come with the assignment. Hidden
     checks test more cases when your work is graded.
     """
-    from autograder.console import print_self_check
-    from autograder.judge.grader import Plan, grade as grade_submission
-    from autograder.judge.rubric import PUBLIC_SEED, RubricError, load_released
-    from autograder.submission import SubmissionError
-
     target = _locate_student_file(assignment, path)
-    try:
-        rubric, oracle = load_released(target.parent, assignment)
-        with open_sandbox_or_fail(insecure) as sandbox, placement.pinned():
-            result = grade_submission(target, Plan({assignment: (rubric, oracle)}, PUBLIC_SEED),
-                                      start_child=sandbox.start_child)
-    except (RubricError, SubmissionError) as error:
-        raise click.ClickException(str(error)) from error
+    with start_sandbox(insecure) as starting:  # it starts while the public checks load
+        from autograder.console import print_self_check
+        from autograder.judge.grader import Plan, grade as grade_submission
+        from autograder.judge.rubric import PUBLIC_SEED, RubricError, load_released
+        from autograder.submission import SubmissionError
+
+        try:
+            rubric, oracle = load_released(target.parent, assignment)
+            sandbox = sandbox_or_fail(starting)
+            with placement.pinned():
+                result = grade_submission(target, Plan({assignment: (rubric, oracle)}, PUBLIC_SEED),
+                                          start_child=sandbox.start_child)
+        except (RubricError, SubmissionError) as error:
+            raise click.ClickException(str(error)) from error
     print_self_check(result)
 
 
