@@ -174,9 +174,9 @@ def ks_pvalue(statistic: float, n: int) -> float:
     """The p-value P(D_n >= statistic) of the two-sided one-sample KS test, in [0, 1].
 
     ``statistic``: D_n in [0, 1]; ``n`` >= 1: the sample size. In the tail (n D^2 >= 2.2 for
-    n > 140, n D^2 > 4 for n <= 140, or D >= 0.5), where every p-value below 2e-2 lies, it is
-    SciPy's exact value (``scipy.stats.kstest``'s, computed the same way): twice the exact one-sided
-    tail ``scipy.special.smirnov(n, D)``, capped at 1. In the body it is the limiting tail
+    n > 140, n D^2 > 4 for n <= 140, or D >= 0.5: every p-value below 5e-4 lies there), it is
+    SciPy's exact value (``scipy.stats.kstest``'s, computed the same way): twice the exact
+    one-sided tail ``scipy.special.smirnov(n, D)``, capped at 1. In the body it is the limiting tail
     ``scipy.special.kolmogorov(sqrt(n) D)`` (Kolmogorov, 1933), which is at least 5e-4 there, as is the
     exact value: a test at any alpha below 5e-4 (this module's 5e-7) rejects exactly when SciPy's does.
     """
