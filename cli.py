@@ -187,14 +187,15 @@ insecure_option = click.option(
 )
 
 
-def open_sandbox_or_fail(insecure: bool, course: Course | None = None):
-    """The sandbox for this run (hiding ``course``'s hidden material wherever it is), or a clear
-    refusal (a :class:`DlgradeError`) that says how to fix it."""
-    from autograder.sandbox import INSECURE_WARNING, open_sandbox
+def start_sandbox(insecure: bool, course: Course | None = None):
+    """The sandbox for this run (hiding ``course``'s hidden material wherever it is), proving itself
+    in the background while the command loads what it grades with (``.wait()`` for it); a refusal
+    that says how to fix it is a :class:`DlgradeError`."""
+    from autograder.sandbox import INSECURE_WARNING, open_sandbox_in_background
 
     if insecure:
         click.secho(INSECURE_WARNING, fg="red", bold=True, err=True)
-    return open_sandbox(insecure=insecure, hidden=course.hidden_paths() if course is not None else None)
+    return open_sandbox_in_background(insecure=insecure, hidden=course.hidden_paths() if course is not None else None)
 
 
 @main.command()
@@ -221,17 +222,21 @@ def grade(path, assignments, json_file, output_format, device, seed, insecure, s
     from autograder.console import print_summary
     from autograder.judge.grader import Plan, grade as grade_submission, new_seed
     from autograder.submission import find_files
-    from autograder.tensors import resolve_device
 
     course = open_course(solutions)
     chosen = course.select(assignments)
-    find_files(path, chosen)  # a missing or foreign path fails before any work
-    resolve_device(device)
-    if seed is None:
-        seed = configured_seed()
-    plan = Plan.for_course(course, chosen, seed if seed is not None else new_seed(), device)
-    with open_sandbox_or_fail(insecure, course) as sandbox, placement.pinned():  # judge and child on one CPU
-        result = grade_submission(path, plan, start_child=sandbox.start_child)
+    found = find_files(path, chosen)  # a missing or foreign path fails before any work
+    with start_sandbox(insecure, course) as starting:  # it starts while the references load (a torch import)
+        if device != "cpu":
+            from autograder.tensors import resolve_device
+
+            resolve_device(device)
+        if seed is None:
+            seed = configured_seed()
+        plan = Plan.for_submission(course, chosen, found, seed if seed is not None else new_seed(), device)
+        sandbox = starting.wait()
+        with placement.pinned():  # judge and child on one CPU
+            result = grade_submission(path, plan, start_child=sandbox.start_child)
     document = result.to_gradescope() if output_format == "gradescope" else result.to_json()
     if json_file is not None:
         text = json.dumps(document, indent=2, allow_nan=False)
@@ -260,16 +265,18 @@ def check(assignment, path, insecure):
     The same engine as the grader, with the public checks that come with the assignment. Hidden
     checks test more cases when your work is graded.
     """
-    from autograder.console import print_self_check
-    from autograder.judge.grader import Plan, grade as grade_submission
-    from autograder.judge.rubric import PUBLIC_SEED, load_released
-
     assignment = assignment.lower()
     target = _locate_student_file(assignment, path)
-    rubric, oracle = load_released(target.parent, assignment)
-    with open_sandbox_or_fail(insecure) as sandbox, placement.pinned():
-        result = grade_submission(target, Plan({assignment: (rubric, oracle)}, PUBLIC_SEED),
-                                  start_child=sandbox.start_child)
+    with start_sandbox(insecure) as starting:  # it starts while the public checks load
+        from autograder.console import print_self_check
+        from autograder.judge.grader import Plan, grade as grade_submission
+        from autograder.judge.rubric import PUBLIC_SEED, load_released
+
+        rubric, oracle = load_released(target.parent, assignment)
+        sandbox = starting.wait()
+        with placement.pinned():
+            result = grade_submission(target, Plan({assignment: (rubric, oracle)}, PUBLIC_SEED),
+                                      start_child=sandbox.start_child)
     print_self_check(result)
 
 

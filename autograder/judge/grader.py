@@ -57,6 +57,16 @@ class Plan:
         return cls(rubrics, seed, device)
 
     @classmethod
+    def for_submission(cls, course, assignments, found, seed: int, device: str = "cpu") -> "Plan":
+        """The plan of a submission whose files are ``found`` ({assignment: path}): the hidden rubric,
+        torch reference and known mistakes of each assignment it has a file for; of the others, the
+        rubric alone (their tests are not attempted, and nothing runs for them), so a one-file
+        submission loads one reference, not seven."""
+        graded = cls.for_course(course, [a for a in assignments if a in found], seed, device)
+        missing = cls.outline(course, [a for a in assignments if a not in found], seed, device)
+        return cls({a: graded.rubrics.get(a) or missing.rubrics[a] for a in assignments}, seed, device)
+
+    @classmethod
     def outline(cls, course, assignments, seed: int, device: str = "cpu") -> "Plan":
         """The rubrics without mutants or torch references (no torch import): for a process that
         records results and builds failure verdicts, such as a batch's coordinator, but never grades."""

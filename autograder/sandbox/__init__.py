@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import ctypes
 import os
+import threading
 from pathlib import Path
 
 from autograder.sandbox.confine import PR_SET_DUMPABLE, Limits
@@ -51,9 +52,22 @@ class Sandbox:
         self.owner = os.getpid()
 
     def open(self) -> "Sandbox":
+        return self.launch().prove()
+
+    def launch(self) -> "Sandbox":
+        """Start the fork server (from a thread that lives as long as it: see ForkServer.launch)."""
         protect_judge()
         try:
-            self.server.start()
+            self.server.launch()
+        except SandboxError as error:
+            self.close()
+            raise SandboxUnavailable(f"the sandbox cannot run here: {error}\n{HOW_TO_FIX}") from None
+        return self
+
+    def prove(self) -> "Sandbox":
+        """Wait for the launched server, then run the self-test: the sandbox, or SandboxUnavailable."""
+        try:
+            self.server.await_ready()
             problems = run_self_test(self.server.start_child, self.hidden)
         except SandboxError as error:
             self.close()
@@ -85,8 +99,11 @@ class InsecureSandbox(Sandbox):
     def __init__(self):
         self.owner = os.getpid()
 
-    def open(self) -> "InsecureSandbox":
+    def launch(self) -> "InsecureSandbox":
         protect_judge()
+        return self
+
+    def prove(self) -> "InsecureSandbox":
         return self
 
     def start_child(self):
@@ -99,6 +116,53 @@ class InsecureSandbox(Sandbox):
 def open_sandbox(insecure: bool = False, hidden: list[str] | None = None, limits: Limits = Limits()) -> Sandbox:
     """A ready sandbox, or :class:`SandboxUnavailable` saying why and how to fix it."""
     return InsecureSandbox().open() if insecure else Sandbox(limits, hidden).open()
+
+
+class SandboxStarting:
+    """A launched sandbox proving itself in a background thread while the caller does other work.
+
+    The fork server is another process (bubblewrap, an interpreter importing numpy) and the
+    self-test mostly waits on its pipes, so both overlap the caller's imports and course loading (a
+    torch import) instead of following them. :meth:`wait` returns the proven sandbox or raises what
+    the proof raised (:class:`SandboxUnavailable`); leaving the ``with`` block closes it either way.
+    """
+
+    def __init__(self, sandbox: Sandbox):
+        self.sandbox = sandbox
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._prove, name="dlgrade-sandbox-start", daemon=True)
+        self._thread.start()
+
+    def _prove(self) -> None:
+        try:
+            self.sandbox.prove()
+        except BaseException as error:  # handed to the caller of wait(), in its own thread
+            self._error = error
+
+    def wait(self) -> Sandbox:
+        """The sandbox, once it has passed its self-test."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.sandbox
+
+    def close(self) -> None:
+        self._thread.join()
+        self.sandbox.close()
+
+    def __enter__(self) -> "SandboxStarting":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_sandbox_in_background(insecure: bool = False, hidden: list[str] | None = None,
+                               limits: Limits = Limits()) -> SandboxStarting:
+    """:func:`open_sandbox` with its wait and self-test in a background thread (``.wait()`` for the
+    sandbox). The server is launched here, in the calling thread, which must outlive it."""
+    sandbox = InsecureSandbox() if insecure else Sandbox(limits, hidden)
+    return SandboxStarting(sandbox.launch())
 
 
 _shared: Sandbox | None = None

@@ -53,6 +53,14 @@ class ForkServer:
 
     # ------------------------------------------------------------ server lifecycle
     def start(self) -> None:
+        self.launch()
+        self.await_ready()
+
+    def launch(self) -> None:
+        """Start bubblewrap and the server inside it; :meth:`await_ready` waits for its hello.
+
+        Call it from a thread that lives as long as the server: bubblewrap's ``--die-with-parent``
+        is the kernel's parent-death signal, sent when the *thread* that started it exits."""
         privileged = os.geteuid() == 0
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._stderr = tempfile.TemporaryFile()
@@ -75,6 +83,9 @@ class ForkServer:
         except OSError:
             pass  # the server died at once: _receive says how
         self.control = ours
+
+    def await_ready(self) -> None:
+        """Wait for the launched server's hello (any thread may wait)."""
         self.control.settimeout(START_SECONDS)
         try:
             self.info = self._receive()[0]
