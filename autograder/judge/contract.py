@@ -29,6 +29,14 @@ from autograder.wire import Unsupported
 CONTRACT_INPUTS = "CONTRACT_INPUTS"  # the name of the example inputs in an assignment's hidden_checks.py
 
 
+CONTRACT_SUFFIXES = (" leaves its inputs unchanged", " returns the declared dtype and shape")
+
+
+def is_contract_check(name: str) -> bool:
+    """Whether the check (or test) named ``name`` is one this module generates."""
+    return name.endswith(CONTRACT_SUFFIXES)
+
+
 class ContractError(ValueError):
     """A contract declared without example inputs, or inputs that do not fit it (course material bug)."""
 

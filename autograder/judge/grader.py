@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from autograder.judge.contract import is_contract_check
 from autograder.judge.checks import PUBLIC, Check, SecondDrawTrial, Trial
 from autograder.judge.results import (
     ERROR, FAILED, NOT_ATTEMPTED, NOT_GRADABLE, PASSED, TIMEOUT, GRADED,
@@ -144,6 +145,7 @@ def grade(path: Path, plan: Plan, start_child=None, student: str | None = None) 
             results = run_checks(rubric.checks, session, oracle, submission_seed(plan.seed, student, assignment),
                                  assignment)
             timing["checks_s"] += time.perf_counter() - mark
+            contract_with_the_work(results)
             if rubric.spec is not None:
                 point_to_dependencies(results, {e.name: e.depends_on for e in rubric.spec.exercises})
             _point_to_cells_not_run(results, notes)
@@ -171,6 +173,22 @@ def graded_file_note(file: Path) -> str:
 
 
 FAILING = (FAILED, ERROR, TIMEOUT, NOT_ATTEMPTED)
+
+
+def contract_with_the_work(results: list[TestResult]) -> None:
+    """A function's contract checks earn their points only together with the work: when none of its
+    other tests earns anything (a stub, a function that returns garbage), its contract tests earn
+    nothing either, or leaving the inputs alone would be worth points on its own."""
+    earned: dict[str, float] = {}
+    for result in results:
+        if not is_contract_check(result.name):
+            earned[result.exercise] = earned.get(result.exercise, 0.0) + result.score
+    for result in results:
+        if is_contract_check(result.name) and result.score > 0 and earned.get(result.exercise, 0.0) <= 0:
+            function = result.exercise.split(".")[-1]
+            result.score, result.outcome = 0.0, FAILED
+            result.message = (f"the contract holds, but its points come with a working {function}: no other "
+                              f"test of {function} passes yet")
 
 
 def point_to_dependencies(results: list[TestResult], depends_on: dict[str, tuple[str, ...]]) -> None:
