@@ -49,6 +49,7 @@ class ForkServer:
         self.forks = 0
         self.live: set[int] = set()
         self._stderr = None
+        self._staging: bubblewrap.Staging | None = None
         self._lock = threading.Lock()  # a time-limit thread may kill a child while grading goes on
 
     # ------------------------------------------------------------ server lifecycle
@@ -59,9 +60,12 @@ class ForkServer:
         self.cgroup = cgroups.make_slot_cgroup(SLOT_MEMORY, SLOT_PROCESSES) if (self.use_cgroup and privileged) else None
         procs = self.cgroup.procs_files() if self.cgroup else []
         where = bubblewrap.layout()
+        self._staging = bubblewrap.stage(where)
         try:
-            args = bubblewrap.command(control_fd=theirs.fileno(), hidden=self.hidden, privileged=privileged, where=where)
+            args = bubblewrap.command(control_fd=theirs.fileno(), hidden=self.hidden, privileged=privileged,
+                                      staging=self._staging, where=where)
         except bubblewrap.BubblewrapMissing as error:
+            self._unstage()
             raise SandboxError(str(error)) from None
         self.process = subprocess.Popen(
             args, pass_fds=(theirs.fileno(),), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -81,6 +85,8 @@ class ForkServer:
         except SandboxError as error:
             self.close()
             raise SandboxError(f"the sandbox did not start: {error}") from None
+        finally:
+            self._unstage()  # up or not, the overlays no longer need the stand-ins
         self.control.settimeout(CONTROL_SECONDS)
         self.forks = 0
 
@@ -125,6 +131,11 @@ class ForkServer:
         _close_all(fds)  # none expected
         return reply
 
+    def _unstage(self) -> None:
+        if self._staging is not None:
+            self._staging.remove()
+            self._staging = None
+
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -150,6 +161,7 @@ class ForkServer:
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
+        self._unstage()
         self.live.clear()
 
     # ------------------------------------------------------------ children
