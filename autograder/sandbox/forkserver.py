@@ -67,11 +67,15 @@ class ForkServer:
         except bubblewrap.BubblewrapMissing as error:
             self._unstage()
             raise SandboxError(str(error)) from None
-        self.process = subprocess.Popen(
-            args, pass_fds=(theirs.fileno(),), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-            stderr=self._stderr, env=bubblewrap.environment(where), start_new_session=True,
-            preexec_fn=(lambda: cgroups.join(procs)) if procs else None,
-        )
+        try:
+            self.process = subprocess.Popen(
+                args, pass_fds=(theirs.fileno(),), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                stderr=self._stderr, env=bubblewrap.environment(where), start_new_session=True,
+                preexec_fn=(lambda: cgroups.join(procs)) if procs else None,
+            )
+        except BaseException:
+            self._unstage()
+            raise
         theirs.close()
         try:  # a few hundred bytes: the pipe takes them without waiting for the server to read
             self.process.stdin.write(bubblewrap.boot_input(where, json.dumps(self.limits.to_json())))

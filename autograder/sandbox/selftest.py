@@ -228,6 +228,8 @@ How to fix it:
     `sysctl -w user.max_user_namespaces=15000`;
   - on Ubuntu 24.04, AppArmor restricts them: use the distribution's bwrap (it has a profile) or
     `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`;
+  - the runtime is mounted through overlayfs: bubblewrap 0.8 or later, and Linux 5.11 or later when
+    dlgrade runs unprivileged (older kernels allow overlayfs in a user namespace only on Ubuntu);
   - in a container, run it with user namespaces allowed (for Docker: a seccomp profile that permits
     unshare/clone of namespaces, or --privileged on a machine you trust).
 On a laptop where none of this is possible, `--insecure` grades without OS isolation: it prints a
