@@ -31,7 +31,7 @@ FORMULA = ("=", "+", "-", "@", "\t", "\r")
 def honest_class(root: Path, course) -> None:
     answer = HONEST.read_text()
     mutant = load_rubric(course, "perceptron").mutants[0]
-    for name, text in {"alice": answer, "carol": answer + "\n\n" + mutant.submission, "José": answer}.items():
+    for name, text in {"alice": answer, "carol": answer + "\n\n" + mutant.submission_source, "José": answer}.items():
         (root / name).mkdir(parents=True)
         (root / name / "perceptron.py").write_text(text)
 
