@@ -175,7 +175,7 @@ class Staging:
 
     folder: str              # /tmp/dlgrade-stage-<random>, mode 0700
     points: dict[str, str]   # host folder -> its empty stand-in in ``folder``
-    empty: str               # an empty folder: the overlays' second layer (bwrap wants two)
+    empty: str               # where the outer bwrap mounts an empty tmpfs: the overlays' second layer (bwrap wants two)
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -206,6 +206,9 @@ def command(*, control_fd: int, hidden: list[str], privileged: bool, staging: St
     args = [bwrap, "--die-with-parent"] + ([] if privileged else ["--unshare-user"]) + ["--dev-bind", "/", "/"]
     for source, point in staging.points.items():
         args += ["--ro-bind", source, point]
+    # The overlays' empty layer is a tmpfs of this namespace, not the host folder: a layer whose
+    # folder is deleted (Staging.remove) makes every overlay's root list as empty.
+    args += ["--tmpfs", staging.empty, "--remount-ro", staging.empty]
     args += ["--", bwrap, "--die-with-parent", "--new-session"]
     if privileged:
         # bwrap as root keeps capabilities: keep only what the server needs to mount its /proc and

@@ -130,16 +130,23 @@ def test_the_self_test_catches_host_paths_in_the_mount_table(monkeypatch):
 
 def test_the_stand_ins_of_the_runtime_leave_nothing_on_the_host(monkeypatch):
     """The outer bubblewrap's stand-in folders are needed only while the sandbox mounts its overlays:
-    gone once the server is up, and children still import what the server did not."""
+    gone once the server is up, and children still import what the server did not and list the
+    runtime's folders (an overlay's root merges its layers: a deleted layer would empty it)."""
     made = []
     monkeypatch.setattr(bubblewrap, "stage", lambda where, stage=bubblewrap.stage: made.append(stage(where)) or made[-1])
+    source = ("import os, fractions, numpy, numpy.polynomial\n"
+              "def listing():\n    return [name for folder in (os.path.dirname(numpy.__path__[0]), os.path.dirname(os.__file__))\n"
+              "            for name in sorted(os.listdir(folder)) if name in ('numpy', 'os.py')]\n")
     with ForkServer() as server:
         assert len(made) == 1 and not Path(made[0].folder).exists()
         child = server.start_child()
         try:
-            for step in ({"op": "load", "module": "late", "cells": ["import fractions, numpy.polynomial"], "filename": "late.py"},
-                         {"op": "get", "value": 1}):
-                assert child.request(step, 30).get("ok")
+            for step in ({"op": "load", "module": "late", "cells": [source], "filename": "late.py"},
+                         {"op": "call", "module": "late", "target": "listing", "args": [], "keep": "r"},
+                         {"op": "get", "value": {"$ref": ["r", []]}}):
+                answer = child.request(step, 30)
+                assert answer.get("ok"), answer
+            assert answer["value"] == ["numpy", "os.py"]
         finally:
             child.kill()
 
