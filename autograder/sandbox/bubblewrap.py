@@ -21,7 +21,8 @@ own whose root prints as ``/``. An overlay shows its layers' paths in its option
 resolves every layer to its real path first, so the layers must have neutral real paths: a first
 bubblewrap (:func:`command`'s outer half, a mount namespace that runs nothing but the second
 bubblewrap) binds each runtime folder onto an empty folder of a fresh ``/tmp/dlgrade-stage-*``
-(:class:`Staging`), and the second one, the sandbox itself, builds its overlays from those. Inside,
+(:class:`Staging`, removed once the sandbox is up), and the second one, the sandbox itself, builds
+its overlays from those. Inside,
 ``mountinfo`` then reads ``/ /opt/dlgrade/python/1 ... lowerdir=/oldroot/tmp/dlgrade-stage-x1y2/1:...``.
 This needs bubblewrap 0.8 (``--ro-overlay``) and, started unprivileged, Linux 5.11 (overlayfs in a
 user namespace).
@@ -167,11 +168,11 @@ def boot_input(where: Layout, limits_json: str) -> bytes:
 
 @dataclass(frozen=True)
 class Staging:
-    """Neutrally named, empty host folders, one per runtime folder (and one that stays empty): the
-    outer bubblewrap binds each runtime folder onto its own in a private mount namespace, and the
-    sandbox's overlays use them as layers, so the layers' paths (shown in ``mountinfo``) say
-    nothing of the host. On the host the folders stay empty; :meth:`remove` once the sandbox is
-    up (its overlays keep their layers) or when it stops."""
+    """Neutrally named, empty host folders, one per runtime folder and one for an empty tmpfs: the
+    outer bubblewrap mounts each runtime folder (and the tmpfs) onto its own in a private mount
+    namespace, and the sandbox's overlays use them as layers, so the layers' paths (shown in
+    ``mountinfo``) say nothing of the host. On the host the folders stay empty; :meth:`remove`
+    once the sandbox is up (its overlays hold the mounts, not these folders) or when it stops."""
 
     folder: str              # /tmp/dlgrade-stage-<random>, mode 0700
     points: dict[str, str]   # host folder -> its empty stand-in in ``folder``

@@ -5,7 +5,8 @@ read a secret the judge planted on disk and the hidden solutions, connect to a l
 judge opened on loopback, see or signal the judge, read the judge's environment through /proc,
 write outside its tmpfs, keep a capability, change its CPUs, session or priority, open a socket
 other than AF_UNIX, lock or watch a shared runtime file, find a host path or the judge's PATH in
-its environment, command line, memory map or mount table, and leave a file in /tmp for the next submission.
+its environment, command line, memory map or mount table, and leave a file in /tmp for the next
+submission.
 Any attempt that succeeds is a problem; :func:`run_self_test` returns them all, and
 :func:`autograder.sandbox.open_sandbox` refuses to grade while there is one.
 """
