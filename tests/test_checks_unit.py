@@ -389,3 +389,135 @@ def test_a_known_gradient_mistake_is_named():
     verdict = run(gradient_check(), {"grad": lambda params: -cube_gradient(params), "forward": cube_forward},
                   REFERENCE, (negated,))
     assert verdict.mistake == negated and [s.matched for s in verdict.sightings] == [True]
+
+
+# ---------------------------------------------------------------- what a failure carries (mutation-tested)
+
+def test_a_failure_is_false_not_merely_falsy():
+    assert run(value_check(), {"double": lambda x: 3 * x}, {"double": double}).passed is False
+    assert run(gradient_check(), {"grad": cube_gradient, "forward": lambda params: None}, REFERENCE).passed is False
+
+
+def test_the_details_show_the_expected_and_the_received_values():
+    verdict = run(value_check(inputs=lambda rng: {"x": np.array([1.0, 2.0])}), {"double": lambda x: 3 * x},
+                  {"double": double})
+    lines = verdict.details.splitlines()
+    assert lines[0] == "inputs:" and "1" in lines[1] and "2" in lines[1]
+    assert lines[-2].startswith("expected: ") and "4" in lines[-2] and "None" not in lines[-2]
+    assert lines[-1].startswith("received: ") and "6" in lines[-1] and "None" not in lines[-1]
+
+
+def test_the_symptom_sees_the_inputs_and_hides_their_values_in_hidden_checks():
+    times_batch = {"double": lambda x: 2 * x * x.shape[0]}  # a sum over the batch where a mean was due
+    assert "the batch size N = 3" in run(value_check(), times_batch, {"double": double}).message
+    hidden = run(value_check(visibility="hidden"), times_batch, {"double": double}).message
+    assert "the batch size N (" in hidden and "N = 3" not in hidden
+
+
+def test_the_sighting_key_depends_on_the_input_even_for_the_same_value():
+    def key(seed):
+        verdict = run(value_check(), {"double": lambda x: np.zeros_like(x)}, {"double": double}, (TRIPLED,), seed=seed)
+        return verdict.sightings[0].key
+
+    assert key(1) == key(1) and key(1) != key(2)
+
+
+def test_frozen_mistakes_are_named_as_live_ones():
+    """Public checks ship their mistakes' values frozen: recorded under the check's key, read back under it."""
+    from autograder.judge.oracle import FrozenOracle, RecordingOracle
+    import json
+
+    class Recording(RecordingOracle, NumpyOracle):
+        pass
+
+    recorder = Recording({"double": double}, (TRIPLED, HALVED))
+    check = value_check()
+    with Session(lambda: KernelChild({"double": lambda x: 3 * x})) as session:
+        session.load(ASSIGNMENT, [], "<unit>", True)
+        with session.test(ASSIGNMENT, 600):
+            assert check.run(Trial(check, session, recorder, 0)).mistake == TRIPLED
+        frozen = FrozenOracle(json.loads(json.dumps(recorder.frozen_document(ASSIGNMENT))))
+        with session.test(ASSIGNMENT, 600):
+            verdict = check.run(Trial(check, session, frozen, 0))
+    assert verdict.mistake == TRIPLED and [s.matched for s in verdict.sightings] == [True, False]
+
+
+def test_the_reference_gradient_runs_on_a_deep_copy_of_the_inputs():
+    def squaring_in_place(params):  # the reference reuses the nested array's memory
+        w = params["W"]
+        w **= 2
+        return w
+
+    assert run(gradient_check(), REFERENCE, {"grad": squaring_in_place, "forward": cube_forward}).passed
+
+
+def test_grouped_the_first_forward_passes_ride_with_the_gradient():
+    oracle = NumpyOracle(REFERENCE, ())
+    with Session(lambda: KernelChild(dict(REFERENCE))) as session:
+        session.load(ASSIGNMENT, [], "<unit>", True)
+        with session.test(ASSIGNMENT, 600):
+            check = gradient_check()
+            trial = Trial(check, session, oracle, 0)
+            assert len(check.prepare(trial, grouped=True).fetch["forwards"]) == 24  # 12 entries, 2 shifts each
+            assert check.prepare(trial, grouped=False).fetch["forwards"] == []
+
+
+def test_a_flat_path_names_its_parameter():
+    def flat(rng):
+        return {"W": rng.uniform(0.5, 1.5, (2, 3))}
+
+    check = gradient_check(inputs=flat, wrt=("W",), analytic=lambda ns, W: ns.grad(W), forward=lambda ns, W: ns.forward(W))
+    reference = {"grad": lambda W: W ** 2, "forward": lambda W: W ** 3 / 3}
+    assert run(check, reference, reference).passed
+    assert run(check, {"grad": lambda W: -W ** 2, "forward": reference["forward"]}, reference).message.startswith(
+        "the gradient d/dW differs")
+    verdict = run(check, {"grad": reference["grad"], "forward": lambda W: W ** 3 / 2}, reference)
+    assert verdict.message.startswith("d/dW disagrees with central differences of your own forward pass at W[")
+
+
+def test_an_integer_gradient_is_checked_in_float64():
+    """d/dW sum(W * C) = C: a right integer answer, against central differences that are C up to 1e-10."""
+    c = np.array([[3, -1, 2], [1, 4, -2]])
+
+    def draw(rng):
+        return {"params": {"W": rng.uniform(0.5, 1.5, (2, 3))}}
+
+    linear = {"grad": lambda params: c.copy(), "forward": lambda params: params["W"] * c}
+    assert run(gradient_check(inputs=draw), linear, {"grad": lambda params: c.astype(float),
+                                                    "forward": linear["forward"]}) == Verdict(True)
+
+
+def test_integer_inputs_are_shifted_as_floats():
+    def integers(rng):
+        return {"params": {"W": np.array([[1, 2, 3], [2, 1, 3]])}}
+
+    assert run(gradient_check(inputs=integers), REFERENCE, REFERENCE) == Verdict(True)
+
+
+def test_the_objective_receives_the_inputs():
+    """loss = sum(forward * dout): the upstream gradient is an input the trusted objective reads."""
+    def draw(rng):
+        return {"params": {"W": rng.uniform(0.5, 1.5, (2, 3))}, "dout": rng.normal(size=(2, 3))}
+
+    def objective(output, params, dout):
+        return float(np.sum(numeric_array(output)[0] * dout))
+
+    check = gradient_check(inputs=draw, objective=objective, analytic=lambda ns, params, dout: ns.grad(params, dout),
+                           forward=lambda ns, params, dout: ns.forward(params))
+    reference = {"grad": lambda params, dout: params["W"] ** 2 * dout, "forward": cube_forward}
+    assert run(check, reference, reference) == Verdict(True)
+
+
+def test_an_empty_parameter_has_nothing_to_check():
+    def empty(rng):
+        return {"params": {"W": np.zeros((0, 3))}}
+
+    assert run(gradient_check(inputs=empty), REFERENCE, REFERENCE) == Verdict(True)
+
+
+def test_an_exact_gradient_meets_a_zero_threshold():
+    def zeros(rng):
+        return {"params": {"W": np.zeros((2, 3))}}
+
+    square = {"grad": lambda params: params["W"], "forward": lambda params: params["W"] ** 2 / 2}
+    assert run(gradient_check(inputs=zeros, threshold=0.0), square, square) == Verdict(True)
