@@ -424,8 +424,9 @@ def test_the_sighting_key_depends_on_the_input_even_for_the_same_value():
 
 def test_frozen_mistakes_are_named_as_live_ones():
     """Public checks ship their mistakes' values frozen: recorded under the check's key, read back under it."""
-    from autograder.judge.oracle import FrozenOracle, RecordingOracle
     import json
+
+    from autograder.judge.oracle import FrozenOracle, RecordingOracle
 
     class Recording(RecordingOracle, NumpyOracle):
         pass

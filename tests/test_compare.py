@@ -232,3 +232,12 @@ def test_matching_infinities_and_huge_values_raises_no_warning():
         warnings.simplefilter("error")
         assert matches(np.array([np.inf, np.nan]), np.array([np.inf, np.nan]))
         assert not matches(np.array([1.7e308]), np.array([-1.7e308]))
+
+
+def test_a_float32_expectation_gets_its_tolerance_computed_in_float64():
+    """float64 rtol 1e-7 + atol 1e-10 around 1.0 allows 1.001e-7; the same sum in float32 is 3e-15 wider."""
+    allowed = 1e-10 + 1e-7 * 1.0
+    in_float32 = float(np.float32(1e-10) + np.float32(1e-7) * np.float32(1.0))
+    received = np.array([1.0 + (allowed + in_float32) / 2])
+    assert in_float32 > allowed and not compare_values(received, np.array([1.0], dtype=np.float32)).ok
+    assert compare_values(np.array([1.0 + allowed * 0.99]), np.array([1.0], dtype=np.float32)).ok

@@ -198,7 +198,7 @@ OFF_NORMAL = {"family": "normal", "mean": 0.5, "std": 2.0, "shape": list(SHAPE)}
 OFF_UNIFORM = {"family": "uniform", "low": -0.3, "high": 0.9, "shape": list(SHAPE)}
 
 
-def _normal_laws():  # noqa: D103
+def _normal_laws():
     from scipy import stats
 
     return stats.norm(0.5, 2.0)
