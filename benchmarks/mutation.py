@@ -12,9 +12,9 @@ Each mutant is tested by the fast, in-process unit tests that pin these files (`
 runs only those of them that reach the mutated function). It prints, per target, the score
 (killed / tested, a timeout counting as killed), then every surviving mutant; ``--diffs`` also
 prints each survivor's diff, for the review of why it is equivalent
-(``benchmarks/mutation_survivors.md``)::
+(``benchmarks/mutation_survivors.md`` lists the last run's survivors and why each is equivalent)::
 
-    python benchmarks/mutation.py                         # all three targets, ~1 h on 2 cores
+    python benchmarks/mutation.py                         # all three targets, ~7 min on 2 cores
     python benchmarks/mutation.py --only compare --diffs  # one target
     python benchmarks/mutation.py --keep /tmp/mut         # reuse (and keep) a scratch folder:
                                                           # mutmut re-tests only what changed
