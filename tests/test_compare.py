@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autograder.judge.compare import compare_values, matches
+from autograder.judge.compare import Comparison, compare_values, matches
 from autograder.wire import Unsupported
 
 EXPECTED = np.array([[1.0, 2.0, 3.0]])
@@ -131,3 +131,113 @@ def test_matching_a_known_mistake():
     assert matches(np.array([1e-6], dtype=np.float32), np.array([0.0])) and not matches(np.array([1e-6]), np.array([0.0]))
     assert matches({"a": [np.ones(1)]}, {"a": [np.ones(1)]}) and not matches({"a": np.ones(1)}, {"b": np.ones(1)})
     assert not matches([np.ones(1)], [np.ones(1), np.ones(1)]) and not matches(np.ones(1), {"a": np.ones(1)})
+
+
+# ---------------------------------------------------------------- every field of every outcome (mutation-tested)
+
+def test_rejections_name_the_value_and_keep_where():
+    for received, fragment in [(None, "f(...) is None: did the function forget to return its result?"),
+                               (True, "f(...) is a boolean, expected a number"),
+                               ("12", "f(...) is a str, expected a NumPy array"),
+                               (np.array([1 + 0j, 2]), "f(...) is a complex array"),
+                               ([1.0, None], "f(...) is None"), ([np.ones(1), None], "f(...) is None")]:
+        comparison = compare_values(received, np.array([1.0, 2.0]), "f(...)")
+        assert comparison.problem.startswith(fragment) and comparison.where == "f(...)", (received, comparison)
+
+
+def test_the_defaults_name_the_result_and_are_not_exact():
+    from autograder.judge.compare import Rejected, compare_arrays, numeric_array
+
+    with pytest.raises(Rejected, match="^the result is None"):
+        numeric_array(None)
+    assert compare_arrays(None, 1.0).problem.startswith("the result is None")
+    assert compare_arrays(1.0 + 1e-15, 1.0) == compare_values(1.0 + 1e-15, 1.0)
+    assert compare_arrays(1.0 + 1e-15, 1.0).ok and compare_arrays(2.0, 1.0).where == "the result"
+
+
+@pytest.mark.parametrize("received, expected, ends", [
+    (np.ones(3), np.ones((1, 3)), "has shape (3,), expected (1, 3) (it would only match by broadcasting)"),
+    (np.ones(3), np.ones(4), "has shape (3,), expected (4,)"),
+    (np.ones((2, 3)), np.ones((3, 2)), "has shape (2, 3), expected (3, 2)"),
+])
+def test_a_shape_hint_only_where_broadcasting_would_match(received, expected, ends):
+    comparison = compare_values(received, expected, "g(...)")
+    assert comparison.problem == f"g(...) {ends}" and comparison.where == "g(...)"
+
+
+def test_outcomes_carry_where_and_the_tolerance_used():
+    assert compare_values(np.ones(2), np.ones(2), "h") == Comparison(where="h", max_abs=0.0, max_rel=0.0)
+    assert compare_values(np.zeros((0, 2)), np.zeros((0, 2)), "h") == Comparison(where="h")
+    assert compare_values({"a": np.ones(1)}, {"a": np.ones(1)}, "h") == Comparison(where="h")
+    assert compare_values((np.ones(1), np.ones(1)), (np.ones(1), np.ones(1)), "h") == Comparison(where="h")
+    wrong32 = compare_values(np.array([1.0, 3.0], dtype=np.float32), np.array([1.0, 2.0]), "h")
+    assert wrong32.details == {"rtol": 1.3e-6, "atol": 1e-5, "precision": "float32"} and wrong32.where == "h"
+    wrong64 = compare_values(np.array([1.0, 3.0]), np.array([1.0, 2.0]), exact=True)
+    assert wrong64.details == {"rtol": 0.0, "atol": 0.0, "precision": "float64"}
+
+
+def test_non_finite_values_are_located():
+    inf = compare_values(np.array([1.0, 2.0, -np.inf]), np.array([1.0, 2.0, 3.0]), "k")
+    assert inf == Comparison("k contains inf at index [2] (1 non-finite of 3)", "k", index=(2,),
+                             expected_at=3.0, received_at=-np.inf)
+    scalar = compare_values(np.nan, 1.0, "k")
+    assert scalar.problem == "k contains NaN at index [] (1 non-finite of 1)" and scalar.index == ()
+
+
+def test_the_relative_error_of_small_expected_values_is_relative():
+    comparison = compare_values(np.array([2e-3]), np.array([1e-3]))
+    assert comparison.max_rel == pytest.approx(1.0) and comparison.max_abs == pytest.approx(1e-3)
+
+
+def test_structures_say_what_they_got_and_where():
+    assert compare_values(1.0, {"a": 1.0}, "s") == Comparison("s should be a dict with keys ['a'], got a float", "s")
+    assert compare_values({"b": 1.0}, {"a": 1.0}, "s") == Comparison("s has keys ['b'], expected ['a']", "s")
+    assert compare_values(np.ones(2), (np.ones(1), np.ones(1)), "s") == Comparison(
+        "s should be a sequence of 2 items, got an array of shape (2,)", "s")
+    assert compare_values(Unsupported("a Liar"), [np.ones(1)], "s").problem.endswith("got " + str(Unsupported("a Liar")))
+    assert compare_values([np.ones(1)], (np.ones(1), np.ones(1)), "s") == Comparison("s has 1 items, expected 2", "s")
+    assert compare_values((np.ones(1), np.zeros(1)), (np.ones(1), np.ones(1)), "s").where == "s[1]"
+    assert compare_values({"a": np.zeros(1)}, {"a": np.ones(1)}, "s").where == "s['a']"
+
+
+def test_a_tolerance_reaches_every_level_of_a_structure():
+    loose = (0.1, 0.0)
+    assert compare_values({"a": np.array([1.05])}, {"a": np.array([1.0])}, tolerance=loose).ok
+    assert compare_values([{"a": np.array([1.05])}], [{"a": np.array([1.0])}], tolerance=loose).ok
+    assert matches({"a": np.array([1.05])}, {"a": np.array([1.0])}, tolerance=loose)
+    assert matches([np.array([1.05]), np.ones(1)], [np.array([1.0]), np.ones(1)], tolerance=loose)
+    assert not matches([np.array([1.05]), np.ones(1)], [np.array([1.0]), np.ones(1)])
+
+
+def test_lists_of_numbers_are_arrays_not_structures():
+    assert compare_values(np.array([1.0, 2.0]), [1.0, 2.0]).ok and compare_values(np.array([1.0]), [1.0]).ok
+    assert matches(np.array([1.0, 2.0]), [1.0, 2.0]) and matches(np.ones((2, 2)), np.ones((2, 2)))
+    assert not compare_values(np.zeros(0), []).ok  # an empty list is an empty structure
+    assert not compare_values([True, False], [1.0, 0.0]).ok
+
+
+def test_numbers_beyond_int64_still_compare_as_numbers():
+    assert compare_values(2.0 ** 70, 2 ** 70).ok and matches(2.0 ** 70, 2 ** 70)
+
+
+def test_a_difference_equal_to_the_tolerance_matches():
+    assert matches(np.array([1.0]), np.array([0.0]), tolerance=(0.0, 1.0))
+    assert compare_values(np.array([1.0]), np.array([0.0]), tolerance=(0.0, 1.0)).ok
+
+
+def test_matching_infinities_and_huge_values_raises_no_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert matches(np.array([np.inf, np.nan]), np.array([np.inf, np.nan]))
+        assert not matches(np.array([1.7e308]), np.array([-1.7e308]))
+
+
+def test_a_float32_expectation_gets_its_tolerance_computed_in_float64():
+    """float64 rtol 1e-7 + atol 1e-10 around 1.0 allows 1.001e-7; the same sum in float32 is 3e-15 wider."""
+    allowed = 1e-10 + 1e-7 * 1.0
+    in_float32 = float(np.float32(1e-10) + np.float32(1e-7) * np.float32(1.0))
+    received = np.array([1.0 + (allowed + in_float32) / 2])
+    assert in_float32 > allowed and not compare_values(received, np.array([1.0], dtype=np.float32)).ok
+    assert compare_values(np.array([1.0 + allowed * 0.99]), np.array([1.0], dtype=np.float32)).ok

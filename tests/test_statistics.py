@@ -143,3 +143,192 @@ def test_mask_scale_tolerance_follows_the_precision_and_exact_keep():
     half[0, 0] = 0
     assert "expected exactly 100%" in mask_problem(half, x, spec)
     assert "shape" in mask_problem(x.T[:50], x, spec) and "None" in mask_problem(None, x, spec)
+
+
+# ---------------------------------------------------------------- exact boundaries, off-centre targets (mutation-tested)
+#
+# The samples below are quantiles of the target law (a sample with the law's exact shape), then
+# moved so that the mean or the std lands a hair (1e-6 of the tolerance) inside or outside the
+# 6-standard-error band: the band's formula is pinned, not only its order of magnitude. Moving only
+# the inner values keeps a bounded sample inside its bounds and leaves the KS test satisfied.
+
+N = SHAPE[0] * SHAPE[1]
+HAIR = 1e-6
+
+
+def quantiles(law) -> np.ndarray:
+    return law.ppf((np.arange(N) + 0.5) / N).reshape(SHAPE)
+
+
+def with_mean(x, center: float, inner: float, target: float) -> np.ndarray:
+    """``x`` with the values within ``inner`` of ``center`` shifted so that the mean is ``target``."""
+    moved = np.abs(x - center) < inner
+    out = x.copy()
+    out[moved] += (target - x.mean()) * x.size / moved.sum()
+    return out
+
+
+def with_std(x, center: float, reach: float, target: float) -> np.ndarray:
+    """``x`` stretched about ``center`` by ``d -> d (1 + e (1 - (d / reach)^2))`` (monotone, the values
+    at +-``reach`` stay put, so a bounded sample stays in its bounds) with ``e`` such that the
+    standard deviation (ddof=1) is ``target``; ``x`` must lie within ``reach`` of ``center``."""
+    d = x - center
+    taper = d * np.clip(1 - (d / reach) ** 2, 0, None)
+
+    def std(e):
+        return (x + e * taper).std(ddof=1)
+
+    e, step = 0.0, 1e-3
+    for _ in range(6):  # Newton on a function that is almost linear in e
+        slope = (std(e + step) - std(e)) / step
+        e -= (std(e) - target) / slope
+        step = max(abs(e) * 1e-3, 1e-9)
+    return x + e * taper
+
+
+def test_helpers_hit_their_targets():
+    from scipy import stats
+
+    x = quantiles(stats.norm(0.5, 2.0))
+    assert with_mean(x, 0.5, 3.0, 0.6).mean() == pytest.approx(0.6, rel=1e-12)
+    assert with_std(x, 0.5, 20.0, 2.1).std(ddof=1) == pytest.approx(2.1, rel=1e-12)
+
+
+OFF_NORMAL = {"family": "normal", "mean": 0.5, "std": 2.0, "shape": list(SHAPE)}
+OFF_UNIFORM = {"family": "uniform", "low": -0.3, "high": 0.9, "shape": list(SHAPE)}
+
+
+def _normal_laws():
+    from scipy import stats
+
+    return stats.norm(0.5, 2.0)
+
+
+@pytest.mark.parametrize("sign", [+1, -1])
+def test_normal_mean_band_is_exactly_six_standard_errors(sign):
+    x = quantiles(_normal_laws())
+    tolerance = 6 * 2.0 / math.sqrt(N)
+    assert distribution_problem(x + sign * tolerance * (1 - HAIR), OFF_NORMAL) is None
+    beyond = x + sign * tolerance * (1 + HAIR)
+    assert distribution_problem(beyond, OFF_NORMAL) == (
+        f"the sample mean is {beyond.mean():.4g}; N(0.5, std 2) has mean 0.5 (tolerance {tolerance:.2g})")
+
+
+@pytest.mark.parametrize("sign", [+1, -1])
+def test_normal_std_band_is_exactly_six_standard_errors(sign):
+    x = quantiles(_normal_laws())
+    tolerance = 6 * 2.0 / math.sqrt(2 * (N - 1))
+    inside = with_std(x, 0.5, 20.0, 2.0 + sign * tolerance * (1 - HAIR))
+    assert distribution_problem(inside, OFF_NORMAL) is None
+    beyond = with_std(x, 0.5, 20.0, 2.0 + sign * tolerance * (1 + HAIR))
+    std = beyond.std(ddof=1)
+    assert distribution_problem(beyond, OFF_NORMAL) == (
+        f"the sample standard deviation is {std:.4g}; N(0.5, std 2) has {2.0:.4g} "
+        f"(ratio {std / 2.0:.3f}, tolerance {tolerance:.2g})")
+
+
+def _uniform_tolerances():
+    width = 1.2
+    sigma = width / math.sqrt(12)
+    se_std = math.sqrt((width**4 / 80 - sigma**4) / N) / (2 * sigma)
+    return 6 * sigma / math.sqrt(N), 6 * se_std, sigma
+
+
+@pytest.mark.parametrize("sign", [+1, -1])
+def test_uniform_mean_band_is_exactly_six_standard_errors(sign):
+    from scipy import stats
+
+    x = quantiles(stats.uniform(-0.3, 1.2))
+    mean_tolerance, _, _ = _uniform_tolerances()
+    assert distribution_problem(with_mean(x, 0.3, 0.5, 0.3 + sign * mean_tolerance * (1 - HAIR)), OFF_UNIFORM) is None
+    beyond = with_mean(x, 0.3, 0.5, 0.3 + sign * mean_tolerance * (1 + HAIR))
+    assert distribution_problem(beyond, OFF_UNIFORM) == (
+        f"the sample mean is {beyond.mean():.4g}; U(-0.3, 0.9) has mean {0.3:.4g} (tolerance {mean_tolerance:.2g})")
+
+
+@pytest.mark.parametrize("sign", [+1, -1])
+def test_uniform_std_band_is_exactly_six_standard_errors(sign):
+    from scipy import stats
+
+    x = quantiles(stats.uniform(-0.3, 1.2))
+    _, std_tolerance, sigma = _uniform_tolerances()
+    assert distribution_problem(with_std(x, 0.3, 0.6, sigma + sign * std_tolerance * (1 - HAIR)), OFF_UNIFORM) is None
+    beyond = with_std(x, 0.3, 0.6, sigma + sign * std_tolerance * (1 + HAIR))
+    assert distribution_problem(beyond, OFF_UNIFORM).startswith("the sample standard deviation is")
+
+
+def test_uniform_bounds_on_both_sides_with_their_exact_slack():
+    from scipy import stats
+
+    low, high = OFF_UNIFORM["low"], OFF_UNIFORM["high"]
+    slack = 1e-6 * (high - low)
+    x = quantiles(stats.uniform(-0.3, 1.2))
+    x[0, 0], x[-1, -1] = low - slack, high + slack  # exactly at the slack: still inside
+    assert distribution_problem(x, OFF_UNIFORM) is None
+    x[0, 0] = low - 2 * slack
+    assert distribution_problem(x, OFF_UNIFORM) == (
+        f"values fall outside the bounds [{low:.4g}, {high:.4g}] of the target uniform (min {x.min():.4g}, max {x.max():.4g})")
+
+
+def test_rejected_samples_say_what_they_are():
+    assert distribution_problem(None, HE_NORMAL).startswith("the sample is None")
+    assert distribution_problem(np.full(SHAPE, np.inf), HE_NORMAL) == "the sample contains NaN or inf"
+    assert mask_problem(None, np.ones(3), {"keep": 0.5, "scale": 2.0}).startswith("the output is None")
+    assert mask_problem(np.array([np.nan, 1.0]), np.ones(2), {"keep": 0.5, "scale": 2.0}) == "the output contains NaN or inf"
+
+
+TRUNCATED = {"family": "normal", "mean": 0.3, "std": 0.88 * 2.0, "scale": 2.0, "truncate": 2.0, "shape": list(SHAPE)}
+
+
+def _truncated():
+    from scipy import stats
+
+    law = stats.truncnorm(-2.0, 2.0, loc=0.3, scale=2.0)
+    sigma = float(law.std())
+    se_std = sigma * math.sqrt((float(law.stats(moments="k")) + 2.0) / (4.0 * (N - 1)))
+    return quantiles(law), sigma, 6 * sigma / math.sqrt(N), 6 * se_std
+
+
+@pytest.mark.parametrize("sign", [+1, -1])
+def test_truncated_normal_moment_bands_off_centre(sign):
+    x, sigma, mean_tolerance, std_tolerance = _truncated()
+    assert distribution_problem(x, TRUNCATED) is None
+    assert distribution_problem(with_mean(x, 0.3, 3.0, 0.3 + sign * mean_tolerance * (1 - HAIR)), TRUNCATED) is None
+    assert distribution_problem(with_mean(x, 0.3, 3.0, 0.3 + sign * mean_tolerance * (1 + HAIR)), TRUNCATED) == (
+        "the moments differ from the truncated normal's")
+    assert distribution_problem(with_std(x, 0.3, 4.0, sigma + sign * std_tolerance * (1 - HAIR)), TRUNCATED) is None
+    assert distribution_problem(with_std(x, 0.3, 4.0, sigma + sign * std_tolerance * (1 + HAIR)), TRUNCATED) == (
+        "the moments differ from the truncated normal's")
+
+
+def test_truncated_normal_bounds_and_messages():
+    x, _, _, _ = _truncated()
+    bound = 2.0 * 2.0
+    for sign in (+1, -1):
+        inside = x.copy()
+        inside[0, 0] = 0.3 + sign * bound * (1 + 0.5e-6)
+        assert distribution_problem(inside, TRUNCATED) is None
+        inside[0, 0] = 0.3 + sign * bound * (1 + 2e-6)
+        assert distribution_problem(inside, TRUNCATED) == "values fall outside the truncation bounds"
+    centred = dict(TRUNCATED, mean=0.0)
+    at_bound = x - 0.3
+    at_bound[0, 0] = bound * (1 + 1e-6)  # exactly at the slack: inside
+    assert distribution_problem(at_bound, centred) is None
+    assert distribution_problem(None, TRUNCATED).startswith("the sample is None")
+    assert distribution_problem(np.zeros(3), TRUNCATED) == "the sample has the wrong shape or non-finite values"
+    from scipy import stats
+
+    half_width = math.sqrt(3) * _truncated()[1]  # a uniform with the truncated normal's mean and std
+    flat = quantiles(stats.uniform(0.3 - half_width, 2 * half_width))
+    assert distribution_problem(flat, TRUNCATED) == "the values are not distributed like the truncated normal"
+
+
+def test_mask_scale_tolerance_is_relative_to_the_scale():
+    """Scale 1/0.7 in float32: kept units may be off by 1e-6 of the scale, not of 1 or of 2."""
+    x = np.random.default_rng(10).uniform(0.5, 2.0, (100, 100))
+    scale = 1 / 0.7
+    spec = {"keep": 1.0, "scale": scale}
+    assert mask_problem(x * scale * (1 + 0.9e-6), x, dict(spec)) is not None  # float64: 1e-12
+    assert mask_problem((x * scale * (1 + 0.9e-6)).astype(np.float32), x, spec) is None
+    assert "multiplied by" in mask_problem((x * scale * (1 + 1.2e-6)).astype(np.float32), x, spec)
+    assert "multiplied by" in mask_problem((x * scale * 1.01).astype(np.float32), x, spec)

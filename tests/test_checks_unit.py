@@ -1,0 +1,524 @@
+"""ValueCheck and GradientCheck on their own, in-process and fast (no sandbox, no torch reference).
+
+The student's functions live in this process behind :class:`KernelChild` (values still cross the
+plain-data wire format); the reference is a small NumPy module behind a :class:`LiveOracle`. These
+tests pin what the judge decides (the tolerance used, the numeric-gradient threshold, the float32
+skip, what a hidden check may show, which known mistake is named), so that a broken judge fails
+them: ``benchmarks/mutation.py`` runs them against mutants of ``autograder/judge/checks.py``.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+
+from autograder.judge.checks import GradientCheck, Sighting, Trial, ValueCheck, Verdict
+from autograder.judge.compare import numeric_array
+from autograder.judge.mutants import Mutant
+from autograder.judge.oracle import LiveOracle, Namespace
+from autograder.judge.session import Session, StudentError
+from autograder.nbgrader_bridge.kernel import KernelChild
+
+ASSIGNMENT = "unit"
+
+
+class NumpyOracle(LiveOracle):
+    """A live oracle whose reference is a dict of NumPy functions; a mutant replaces some of them."""
+
+    def __init__(self, functions: dict, mutants: tuple[Mutant, ...]):
+        super().__init__(types.ModuleType(f"{ASSIGNMENT}_reference"), mutants)
+        self.functions = functions
+
+    def namespace(self, mutant: Mutant | None = None) -> Namespace:
+        module = types.ModuleType(f"{ASSIGNMENT}_reference")
+        module.__dict__.update(self.functions | (mutant.overrides if mutant else {}))
+        return Namespace(module)
+
+
+def run(check, student: dict, reference: dict, mutants=(), seed: int = 0, grouped: bool | None = None) -> Verdict:
+    """``check`` on the ``student`` functions against the ``reference`` ones (both NumPy, by name).
+
+    ``grouped``: None runs the check as one trial (:meth:`Check.run`); True/False prepares it with
+    that flag, fetches once, and concludes (what the grader does for a group of checks)."""
+    oracle = NumpyOracle(reference, tuple(mutants))
+    with Session(lambda: KernelChild(dict(student))) as session:
+        session.load(ASSIGNMENT, [], "<unit>", True)
+        with session.test(ASSIGNMENT, 600):
+            trial = Trial(check, session, oracle, seed)
+            if grouped is None:
+                return check.run(trial)
+            prepared = check.prepare(trial, grouped=grouped)
+            return check.conclude(trial, prepared, trial.fetch(prepared.fetch))
+
+
+def draw_x(rng):
+    return {"x": rng.normal(size=(3, 4))}
+
+
+def value_check(**kwargs) -> ValueCheck:
+    settings = {"name": "double", "exercise": f"{ASSIGNMENT}.double", "points": 1.0, "visibility": "public",
+                "inputs": draw_x} | kwargs
+    return ValueCheck(**settings)
+
+
+def double(x):
+    return 2 * x
+
+
+# ---------------------------------------------------------------- ValueCheck
+
+def test_a_right_value_passes_whatever_the_parameters_are_called():
+    def student_double(values):  # the default call passes the inputs by position
+        return values + values
+
+    assert run(value_check(), {"double": student_double}, {"double": double}).passed
+
+
+def test_a_wrong_value_fails_with_the_function_named():
+    verdict = run(value_check(), {"double": lambda x: 3 * x}, {"double": double})
+    assert not verdict.passed
+    assert verdict.message.startswith("double(...) differs from the expected value at 12 of 12 entries")
+
+
+def test_the_given_call_is_used_on_both_sides():
+    check = value_check(call=lambda ns, x: ns.double(x)[0])
+    assert run(check, {"double": lambda x: np.vstack([2 * x[:1], 0 * x[1:]])}, {"double": double}).passed
+    assert not run(value_check(), {"double": lambda x: np.vstack([2 * x[:1], 0 * x[1:]])}, {"double": double}).passed
+
+
+def test_the_reference_runs_on_a_copy_of_the_inputs():
+    def doubling_in_place(x):  # a reference that reuses its input's memory must not change the student's
+        x *= 2
+        return x
+
+    assert run(value_check(), {"double": double}, {"double": doubling_in_place}).passed
+
+
+def test_inputs_are_drawn_from_the_seeded_generator():
+    seen = []
+
+    def student(x):
+        seen.append(x)
+        return 2 * x
+
+    for seed in (1, 1, 2):
+        assert run(value_check(), {"double": student}, {"double": double}, seed=seed).passed
+    assert np.array_equal(seen[0], seen[1]) and not np.array_equal(seen[0], seen[2])
+
+
+def test_values_use_the_default_float64_tolerance():
+    assert run(value_check(), {"double": lambda x: 2 * x * (1 + 5e-8)}, {"double": double}).passed
+    assert not run(value_check(), {"double": lambda x: 2 * x * (1 + 5e-7)}, {"double": double}).passed
+
+
+def test_float32_values_get_float32_tolerances():
+    assert run(value_check(), {"double": lambda x: (2 * x).astype(np.float32)}, {"double": double}).passed
+
+
+def test_exact_means_bit_for_bit():
+    check = value_check(exact=True)
+    assert run(check, {"double": double}, {"double": double}).passed
+    verdict = run(check, {"double": lambda x: 2 * x * (1 + 1e-15)}, {"double": double})
+    assert not verdict.passed and "differs" in verdict.message
+
+
+def test_an_explicit_tolerance_replaces_the_default():
+    five_percent_off = {"double": lambda x: 2.1 * x}
+    assert run(value_check(tolerance=(0.1, 0.0)), five_percent_off, {"double": double}).passed
+    assert not run(value_check(tolerance=(0.01, 0.0)), five_percent_off, {"double": double}).passed
+    assert not run(value_check(), five_percent_off, {"double": double}).passed
+
+
+def test_a_public_failure_shows_inputs_and_values_and_a_hidden_one_does_not():
+    triple = {"double": lambda x: 3 * x}
+    public = run(value_check(), triple, {"double": double})
+    assert public.details.startswith("inputs:") and "expected:" in public.details and "received:" in public.details
+    assert "first at [0, 0]: expected" in public.message
+    hidden = run(value_check(visibility="hidden"), triple, {"double": double})
+    assert not hidden.passed and hidden.details == ""
+    assert "expected" not in hidden.message.replace("the expected value", "")
+    assert "times 3/2" in hidden.message  # the symptom is still described
+
+
+# ---------------------------------------------------------------- known mistakes (Trial.diagnose)
+
+TRIPLED = Mutant(f"{ASSIGNMENT}.double.tripled", f"{ASSIGNMENT}.double", "tripled", "multiply by 2",
+                 overrides={"double": lambda x: 3 * x})
+SAME = Mutant(f"{ASSIGNMENT}.double.same", f"{ASSIGNMENT}.double", "no different here", "-",
+              overrides={"double": lambda x: x + x})
+HALVED = Mutant(f"{ASSIGNMENT}.double.halved", f"{ASSIGNMENT}.double", "halved", "multiply by 2",
+                overrides={"double": lambda x: x})
+ELSEWHERE = Mutant(f"{ASSIGNMENT}.other.tripled", f"{ASSIGNMENT}.other", "another exercise", "-",
+                   overrides={"double": lambda x: 3 * x})
+
+
+def test_the_matching_mistake_is_the_candidate_and_every_discriminating_one_is_sighted():
+    mutants = (SAME, HALVED, TRIPLED, ELSEWHERE)
+    verdict = run(value_check(), {"double": lambda x: 3 * x}, {"double": double}, mutants)
+    assert verdict.mistake == TRIPLED
+    # SAME equals the reference on these inputs (nothing to learn); ELSEWHERE grades another exercise
+    assert [(s.mutant, s.matched) for s in verdict.sightings] == [(HALVED, False), (TRIPLED, True)]
+    assert len({s.key for s in verdict.sightings}) == 1
+
+
+def test_no_candidate_when_no_mistake_matches():
+    verdict = run(value_check(), {"double": lambda x: 5 * x}, {"double": double}, (HALVED, TRIPLED))
+    assert verdict.mistake is None and [s.matched for s in verdict.sightings] == [False, False]
+
+
+def test_a_right_value_sights_nothing():
+    verdict = run(value_check(), {"double": double}, {"double": double}, (HALVED, TRIPLED))
+    assert verdict == Verdict(True)
+
+
+def test_the_sighting_key_is_a_fingerprint_of_the_input_and_the_value():
+    def key(student, seed):
+        return run(value_check(), {"double": student}, {"double": double}, (TRIPLED,), seed=seed).sightings[0].key
+
+    triple, quadruple = (lambda x: 3 * x), (lambda x: 4 * x)
+    assert key(triple, 1) == key(triple, 1)
+    assert key(triple, 1) != key(triple, 2)  # another input
+    assert key(triple, 1) != key(quadruple, 1)  # another value
+
+
+def test_a_mismatch_within_a_mistakes_tolerance_still_names_it():
+    verdict = run(value_check(), {"double": lambda x: 3 * x * (1 + 1e-9)}, {"double": double}, (TRIPLED,))
+    assert verdict.sightings == (Sighting(TRIPLED, True, verdict.sightings[0].key),)
+
+
+# ---------------------------------------------------------------- GradientCheck
+
+def cube_inputs(rng):
+    """W (3, 4) away from zero, where the cube's gradient W^2 is of order 1."""
+    return {"params": {"W": rng.uniform(0.5, 1.5, (3, 4))}}
+
+
+def total(output, **inputs) -> float:
+    """The trusted objective: the sum of the forward output (which must be numbers)."""
+    return float(numeric_array(output, "the forward output")[0].sum())
+
+
+def cube_forward(params):
+    return params["W"] ** 3 / 3
+
+
+def cube_gradient(params):
+    return params["W"] ** 2
+
+
+def gradient_check(**kwargs) -> GradientCheck:
+    settings = {"name": "cube_grad", "exercise": f"{ASSIGNMENT}.grad", "points": 1.0, "visibility": "public",
+                "inputs": cube_inputs, "wrt": ("params", "W"), "objective": total,
+                "analytic": lambda ns, params: ns.grad(params),
+                "forward": lambda ns, params: ns.forward(params)} | kwargs
+    return GradientCheck(**settings)
+
+
+REFERENCE = {"grad": cube_gradient, "forward": cube_forward}
+
+
+def scaled_forward(factor: float):
+    """A forward whose central differences are ``factor`` times the true gradient."""
+    return lambda params: factor * cube_forward(params)
+
+
+@pytest.mark.parametrize("grouped", [None, False, True])
+def test_a_consistent_gradient_passes(grouped):
+    assert run(gradient_check(), REFERENCE, REFERENCE, grouped=grouped) == Verdict(True)
+
+
+@pytest.mark.parametrize("grouped", [None, True])
+def test_a_gradient_unlike_the_references_fails_before_any_numeric_check(grouped):
+    asked = []
+
+    def forward(params):
+        asked.append(1)
+        return cube_forward(params)
+
+    verdict = run(gradient_check(), {"grad": lambda params: 2 * cube_gradient(params), "forward": forward},
+                  REFERENCE, grouped=grouped)
+    assert not verdict.passed and verdict.message.startswith("the gradient d/dW differs from the expected value")
+    assert "first at [0, 0]" in verdict.message and verdict.details.startswith("inputs:")
+    if grouped is None:
+        assert asked == []  # only a right analytic gradient is worth its forward passes
+
+
+def test_the_expected_gradient_comes_from_expect_when_given():
+    doubled = {"grad": lambda params: 2 * cube_gradient(params), "forward": lambda params: 2 * cube_forward(params)}
+    assert not run(gradient_check(), doubled, REFERENCE).passed
+    assert run(gradient_check(expect=lambda ns, params: 2 * ns.grad(params)), doubled, REFERENCE).passed
+
+
+def test_the_gradient_uses_the_default_value_tolerance():
+    assert run(gradient_check(), {"grad": lambda params: cube_gradient(params) * (1 + 5e-7),
+                                  "forward": cube_forward}, REFERENCE).message.startswith("the gradient d/dW differs")
+
+
+@pytest.mark.parametrize("grouped", [None, True])
+def test_an_analytic_gradient_that_disagrees_with_the_students_own_forward_fails(grouped):
+    verdict = run(gradient_check(), {"grad": cube_gradient, "forward": scaled_forward(1.5)}, REFERENCE,
+                  grouped=grouped)
+    assert not verdict.passed
+    assert verdict.message.startswith("d/dW disagrees with central differences of your own forward pass at W[")
+    assert "relative error 0.2 (allowed 1e-06)" in verdict.message  # |1 - 1.5| / (1 + 1.5)
+
+
+def test_the_worst_entry_is_reported_with_both_gradients():
+    def forward(params):  # wrong only at W[1, 2]: its numeric gradient is doubled there
+        out = cube_forward(params)
+        out[1, 2] *= 2
+        return out
+
+    def draw(rng):
+        return {"params": {"W": np.arange(1.0, 13.0).reshape(3, 4) / 4}}
+
+    verdict = run(gradient_check(inputs=draw), {"grad": cube_gradient, "forward": forward}, REFERENCE)
+    w = 7.0 / 4
+    assert verdict.message == ("d/dW disagrees with central differences of your own forward pass at W[1, 2]: "
+                               f"relative error 0.33 (allowed 1e-06); analytic {w ** 2:.6g}, numeric {2 * w ** 2:.6g}")
+
+
+@pytest.mark.parametrize("factor, passed", [(1 + 1e-6, True), (1 + 6e-6, False)])
+def test_the_threshold_is_a_relative_error_of_1e_6(factor, passed):
+    """Relative error |a - n| / (|a| + |n|) = (factor - 1) / (factor + 1): 5e-7 passes, 3e-6 fails
+    (a threshold ten times looser or tighter would decide the other way)."""
+    assert run(gradient_check(), {"grad": cube_gradient, "forward": scaled_forward(factor)}, REFERENCE).passed is passed
+
+
+def test_an_explicit_threshold_replaces_the_default():
+    student = {"grad": cube_gradient, "forward": scaled_forward(1 + 6e-6)}
+    assert run(gradient_check(threshold=1e-5), student, REFERENCE).passed
+    assert not run(gradient_check(threshold=1e-6), student, REFERENCE).passed
+
+
+def test_small_gradients_are_judged_by_relative_not_absolute_error():
+    """Gradients of order 1e-4 off by 1%: an absolute error of 1e-6, a relative error of 5e-3."""
+    def small(rng):
+        return {"params": {"W": rng.uniform(0.01, 0.02, (3, 4))}}
+
+    verdict = run(gradient_check(inputs=small), {"grad": cube_gradient, "forward": scaled_forward(1.01)}, REFERENCE)
+    assert not verdict.passed and "relative error 0.005" in verdict.message
+
+
+def test_zero_gradients_agree():
+    """At W = 0 the square's gradient W is 0, analytic and numeric: 0 / max(1e-8, 0) is no error."""
+    def zeros(rng):
+        return {"params": {"W": np.zeros((2, 3))}}
+
+    square = {"grad": lambda params: params["W"], "forward": lambda params: params["W"] ** 2 / 2}
+    assert run(gradient_check(inputs=zeros), square, square) == Verdict(True)
+
+
+def test_the_numeric_gradient_uses_a_small_central_step():
+    """The cube's central difference is W^2 + step^2 / 3: only a small, symmetric step is exact enough,
+    and every entry is moved on its own (a forward that mixes entries would show it)."""
+    assert run(gradient_check(step=1e-6), REFERENCE, REFERENCE).passed
+    verdict = run(gradient_check(step=1e-2), REFERENCE, REFERENCE)
+    assert not verdict.passed and "relative error" in verdict.message
+
+
+def test_float32_inputs_are_shifted_in_float64():
+    def float32_inputs(rng):
+        return {"params": {"W": rng.uniform(0.5, 1.5, (3, 4)).astype(np.float32)}}
+
+    assert run(gradient_check(inputs=float32_inputs), REFERENCE, REFERENCE).passed
+
+
+@pytest.mark.parametrize("grouped", [None, True])
+def test_float32_gradients_skip_the_numeric_check_with_a_note(grouped):
+    student = {"grad": lambda params: cube_gradient(params).astype(np.float32), "forward": scaled_forward(2.0)}
+    verdict = run(gradient_check(), student, REFERENCE, grouped=grouped)
+    assert verdict == Verdict(True, "the numeric gradient check was skipped: it needs float64 (your code returned float32)")
+
+
+@pytest.mark.parametrize("grouped", [None, True])
+def test_more_forward_passes_than_one_fetch_carries(grouped):
+    """A (6, 7) W needs 84 forward passes: 64 per round trip, the rest in a second one."""
+    def wide(rng):
+        return {"params": {"W": rng.uniform(0.5, 1.5, (6, 7))}}
+
+    calls = []
+
+    def forward(params):
+        calls.append(1)
+        return cube_forward(params)
+
+    assert run(gradient_check(inputs=wide), {"grad": cube_gradient, "forward": forward}, REFERENCE,
+               grouped=grouped).passed
+    assert len(calls) == 84
+    verdict = run(gradient_check(inputs=wide), {"grad": cube_gradient, "forward": scaled_forward(1.5)}, REFERENCE,
+                  grouped=grouped)
+    assert not verdict.passed and "relative error" in verdict.message
+
+
+@pytest.mark.parametrize("grouped", [None, True])
+def test_a_forward_that_raises_is_the_students_error_grouped_or_not(grouped):
+    def forward(params):  # W[0, 1] is 0.5 in every forward pass but the two that shift it
+        if params["W"][0, 1] != 0.5:
+            raise ZeroDivisionError("the shifted entry")
+        return cube_forward(params)
+
+    def quarters(rng):
+        return {"params": {"W": np.arange(1.0, 13.0).reshape(3, 4) / 4}}
+
+    with pytest.raises(StudentError, match="the shifted entry"):
+        run(gradient_check(inputs=quarters), {"grad": cube_gradient, "forward": forward}, REFERENCE, grouped=grouped)
+
+
+@pytest.mark.parametrize("grouped", [None, True])
+@pytest.mark.parametrize("output", [None, "text", {"a": 1.0}])
+def test_a_forward_output_the_objective_cannot_use_fails_the_check(grouped, output):
+    verdict = run(gradient_check(), {"grad": cube_gradient, "forward": lambda params: output}, REFERENCE,
+                  grouped=grouped)
+    assert not verdict.passed
+    assert verdict.message.startswith("the forward pass returned something unusable for the numeric check: ")
+
+
+def test_a_hidden_gradient_check_shows_no_values():
+    verdict = run(gradient_check(visibility="hidden"), {"grad": lambda params: -cube_gradient(params),
+                                                        "forward": cube_forward}, REFERENCE)
+    assert not verdict.passed and verdict.details == "" and "first at" not in verdict.message
+    assert "wrong sign" in verdict.message
+
+
+def test_a_known_gradient_mistake_is_named():
+    negated = Mutant(f"{ASSIGNMENT}.grad.sign", f"{ASSIGNMENT}.grad", "wrong sign", "check the sign",
+                     overrides={"grad": lambda params: -cube_gradient(params)})
+    verdict = run(gradient_check(), {"grad": lambda params: -cube_gradient(params), "forward": cube_forward},
+                  REFERENCE, (negated,))
+    assert verdict.mistake == negated and [s.matched for s in verdict.sightings] == [True]
+
+
+# ---------------------------------------------------------------- what a failure carries (mutation-tested)
+
+def test_a_failure_is_false_not_merely_falsy():
+    assert run(value_check(), {"double": lambda x: 3 * x}, {"double": double}).passed is False
+    assert run(gradient_check(), {"grad": cube_gradient, "forward": lambda params: None}, REFERENCE).passed is False
+
+
+def test_the_details_show_the_expected_and_the_received_values():
+    verdict = run(value_check(inputs=lambda rng: {"x": np.array([1.0, 2.0])}), {"double": lambda x: 3 * x},
+                  {"double": double})
+    lines = verdict.details.splitlines()
+    assert lines[0] == "inputs:" and "1" in lines[1] and "2" in lines[1]
+    assert lines[-2].startswith("expected: ") and "4" in lines[-2] and "None" not in lines[-2]
+    assert lines[-1].startswith("received: ") and "6" in lines[-1] and "None" not in lines[-1]
+
+
+def test_the_symptom_sees_the_inputs_and_hides_their_values_in_hidden_checks():
+    times_batch = {"double": lambda x: 2 * x * x.shape[0]}  # a sum over the batch where a mean was due
+    assert "the batch size N = 3" in run(value_check(), times_batch, {"double": double}).message
+    hidden = run(value_check(visibility="hidden"), times_batch, {"double": double}).message
+    assert "the batch size N (" in hidden and "N = 3" not in hidden
+
+
+def test_the_sighting_key_depends_on_the_input_even_for_the_same_value():
+    def key(seed):
+        verdict = run(value_check(), {"double": lambda x: np.zeros_like(x)}, {"double": double}, (TRIPLED,), seed=seed)
+        return verdict.sightings[0].key
+
+    assert key(1) == key(1) and key(1) != key(2)
+
+
+def test_frozen_mistakes_are_named_as_live_ones():
+    """Public checks ship their mistakes' values frozen: recorded under the check's key, read back under it."""
+    import json
+
+    from autograder.judge.oracle import FrozenOracle, RecordingOracle
+
+    class Recording(RecordingOracle, NumpyOracle):
+        pass
+
+    recorder = Recording({"double": double}, (TRIPLED, HALVED))
+    check = value_check()
+    with Session(lambda: KernelChild({"double": lambda x: 3 * x})) as session:
+        session.load(ASSIGNMENT, [], "<unit>", True)
+        with session.test(ASSIGNMENT, 600):
+            assert check.run(Trial(check, session, recorder, 0)).mistake == TRIPLED
+        frozen = FrozenOracle(json.loads(json.dumps(recorder.frozen_document(ASSIGNMENT))))
+        with session.test(ASSIGNMENT, 600):
+            verdict = check.run(Trial(check, session, frozen, 0))
+    assert verdict.mistake == TRIPLED and [s.matched for s in verdict.sightings] == [True, False]
+
+
+def test_the_reference_gradient_runs_on_a_deep_copy_of_the_inputs():
+    def squaring_in_place(params):  # the reference reuses the nested array's memory
+        w = params["W"]
+        w **= 2
+        return w
+
+    assert run(gradient_check(), REFERENCE, {"grad": squaring_in_place, "forward": cube_forward}).passed
+
+
+def test_grouped_the_first_forward_passes_ride_with_the_gradient():
+    oracle = NumpyOracle(REFERENCE, ())
+    with Session(lambda: KernelChild(dict(REFERENCE))) as session:
+        session.load(ASSIGNMENT, [], "<unit>", True)
+        with session.test(ASSIGNMENT, 600):
+            check = gradient_check()
+            trial = Trial(check, session, oracle, 0)
+            assert len(check.prepare(trial, grouped=True).fetch["forwards"]) == 24  # 12 entries, 2 shifts each
+            assert check.prepare(trial, grouped=False).fetch["forwards"] == []
+
+
+def test_a_flat_path_names_its_parameter():
+    def flat(rng):
+        return {"W": rng.uniform(0.5, 1.5, (2, 3))}
+
+    check = gradient_check(inputs=flat, wrt=("W",), analytic=lambda ns, W: ns.grad(W), forward=lambda ns, W: ns.forward(W))
+    reference = {"grad": lambda W: W ** 2, "forward": lambda W: W ** 3 / 3}
+    assert run(check, reference, reference).passed
+    assert run(check, {"grad": lambda W: -W ** 2, "forward": reference["forward"]}, reference).message.startswith(
+        "the gradient d/dW differs")
+    verdict = run(check, {"grad": reference["grad"], "forward": lambda W: W ** 3 / 2}, reference)
+    assert verdict.message.startswith("d/dW disagrees with central differences of your own forward pass at W[")
+
+
+def test_an_integer_gradient_is_checked_in_float64():
+    """d/dW sum(W * C) = C: a right integer answer, against central differences that are C up to 1e-10."""
+    c = np.array([[3, -1, 2], [1, 4, -2]])
+
+    def draw(rng):
+        return {"params": {"W": rng.uniform(0.5, 1.5, (2, 3))}}
+
+    linear = {"grad": lambda params: c.copy(), "forward": lambda params: params["W"] * c}
+    assert run(gradient_check(inputs=draw), linear, {"grad": lambda params: c.astype(float),
+                                                    "forward": linear["forward"]}) == Verdict(True)
+
+
+def test_integer_inputs_are_shifted_as_floats():
+    def integers(rng):
+        return {"params": {"W": np.array([[1, 2, 3], [2, 1, 3]])}}
+
+    assert run(gradient_check(inputs=integers), REFERENCE, REFERENCE) == Verdict(True)
+
+
+def test_the_objective_receives_the_inputs():
+    """loss = sum(forward * dout): the upstream gradient is an input the trusted objective reads."""
+    def draw(rng):
+        return {"params": {"W": rng.uniform(0.5, 1.5, (2, 3))}, "dout": rng.normal(size=(2, 3))}
+
+    def objective(output, params, dout):
+        return float(np.sum(numeric_array(output)[0] * dout))
+
+    check = gradient_check(inputs=draw, objective=objective, analytic=lambda ns, params, dout: ns.grad(params, dout),
+                           forward=lambda ns, params, dout: ns.forward(params))
+    reference = {"grad": lambda params, dout: params["W"] ** 2 * dout, "forward": cube_forward}
+    assert run(check, reference, reference) == Verdict(True)
+
+
+def test_an_empty_parameter_has_nothing_to_check():
+    def empty(rng):
+        return {"params": {"W": np.zeros((0, 3))}}
+
+    assert run(gradient_check(inputs=empty), REFERENCE, REFERENCE) == Verdict(True)
+
+
+def test_an_exact_gradient_meets_a_zero_threshold():
+    def zeros(rng):
+        return {"params": {"W": np.zeros((2, 3))}}
+
+    square = {"grad": lambda params: params["W"], "forward": lambda params: params["W"] ** 2 / 2}
+    assert run(gradient_check(inputs=zeros, threshold=0.0), square, square) == Verdict(True)
