@@ -140,7 +140,11 @@ def test_rejections_name_the_value_and_keep_where():
                                (True, "f(...) is a boolean, expected a number"),
                                ("12", "f(...) is a str, expected a NumPy array"),
                                (np.array([1 + 0j, 2]), "f(...) is a complex array"),
-                               ([1.0, None], "f(...) is None"), ([np.ones(1), None], "f(...) is None")]:
+                               ([1.0, None], "f(...) is None"),
+                               # the shape is read (through the first items) before any item is converted
+                               ([np.ones(1), None], "f(...) has shape (2, 1), expected (2,) (it would only match by "
+                                                    "broadcasting)"),
+                               ([1.0, np.ones(1)], "f(...) is a ragged nested list, expected a rectangular array")]:
         comparison = compare_values(received, np.array([1.0, 2.0]), "f(...)")
         assert comparison.problem.startswith(fragment) and comparison.where == "f(...)", (received, comparison)
 
