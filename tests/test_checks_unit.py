@@ -2,9 +2,9 @@
 
 The student's functions live in this process behind :class:`KernelChild` (values still cross the
 plain-data wire format); the reference is a small NumPy module behind a :class:`LiveOracle`. These
-tests pin what the judge decides (the tolerance used, the numeric-gradient threshold, the float32
-skip, what a hidden check may show, which known mistake is named), so that a broken judge fails
-them: ``benchmarks/mutation.py`` runs them against mutants of ``autograder/judge/checks.py``.
+tests pin what the judge decides (the tolerance used against the reference's value or gradient; the
+threshold and the sentences of the numeric diagnostic that explains a wrong gradient; what a hidden
+check may show; which known mistake is named), so that a broken judge fails them: ``benchmarks/mutation.py`` runs them against mutants of ``autograder/judge/checks.py``.
 """
 
 from __future__ import annotations
