@@ -14,7 +14,7 @@ import types
 import numpy as np
 import pytest
 
-from autograder.judge.checks import GradientCheck, Sighting, Trial, ValueCheck, Verdict
+from autograder.judge.checks import GradientCheck, Sighting, Trial, ValueCheck, Verdict, zeroed_inputs
 from autograder.judge.compare import numeric_array
 from autograder.judge.mutants import Mutant
 from autograder.judge.oracle import LiveOracle, Namespace
@@ -678,3 +678,57 @@ def test_an_exact_gradient_meets_a_zero_threshold():
 
     square = {"grad": lambda params: params["W"], "forward": lambda params: params["W"] ** 2 / 2}
     assert run(gradient_check(inputs=zeros, threshold=0.0), square, square) == Verdict(True)
+
+
+# ---------------------------------------------------------------- an input left out (Trial.ignored_input)
+
+def step_inputs(rng):
+    return {"w": rng.normal(size=(3, 4)), "g": rng.normal(size=(3, 4)), "lr": 0.375, "epochs": 3}
+
+
+def sgd_step(w, g, lr, epochs):
+    """Each float input changes the result its own way (zeroing w, g or lr gives three different values)."""
+    return w * (1 - lr) - g * epochs
+
+
+def affine_inputs(rng):
+    return {"x": rng.normal(size=(3, 2)), "params": {"W": rng.normal(size=(2, 4)), "b": rng.normal(size=4)}}
+
+
+def affine(x, params):
+    return x @ params["W"] + params["b"]
+
+
+@pytest.mark.parametrize("visibility", ["public", "hidden"])
+def test_a_result_as_if_a_float_input_were_zero_names_that_input_only(visibility):
+    check = value_check(name="step", exercise=f"{ASSIGNMENT}.sgd_step", inputs=step_inputs, visibility=visibility)
+    verdict = run(check, {"sgd_step": lambda w, g, lr, epochs: w - g * epochs}, {"sgd_step": sgd_step})
+    assert verdict.passed is False
+    assert "the result is what lr = 0 gives: is lr left out or ignored?" in verdict.message
+    assert "0.375" not in verdict.message  # the argument's name, never its value
+
+
+def test_an_array_inside_a_dict_input_is_named_by_its_key():
+    check = value_check(name="affine", exercise=f"{ASSIGNMENT}.affine", inputs=affine_inputs)
+    verdict = run(check, {"affine": lambda x, params: x @ params["W"]}, {"affine": affine})
+    assert "the result is what params['b'] = 0 gives: is params['b'] left out or ignored?" in verdict.message
+    verdict = run(check, {"affine": lambda x, params: params["b"] + 0 * (x @ params["W"])}, {"affine": affine})
+    assert "the result is what x = 0 gives: is x left out or ignored?" in verdict.message
+
+
+def test_no_input_is_blamed_when_zeroing_none_explains_the_result():
+    check = value_check(name="step", exercise=f"{ASSIGNMENT}.sgd_step", inputs=step_inputs)
+    verdict = run(check, {"sgd_step": lambda w, g, lr, epochs: w * (1 + lr) - g * epochs}, {"sgd_step": sgd_step})
+    assert verdict.passed is False and "left out or ignored" not in verdict.message
+    # integers (epochs) are never zeroed: a result as if epochs were 0 is not blamed on it
+    assert [where for where, _ in zeroed_inputs(step_inputs(np.random.default_rng(0)))] == ["w", "g", "lr"]
+    assert [where for where, _ in zeroed_inputs({"x": np.zeros(3), "p": 0.0, "d": {"a": np.ones(2), "n": np.ones(2, int)}})] \
+        == ["d['a']"]
+
+
+def test_a_matched_known_mistake_is_not_also_blamed_on_an_input():
+    ignores_lr = Mutant(f"{ASSIGNMENT}.sgd_step.no_lr", f"{ASSIGNMENT}.sgd_step", "no learning rate", "scale by lr",
+                        overrides={"sgd_step": lambda w, g, lr, epochs: w - g * epochs})
+    check = value_check(name="step", exercise=f"{ASSIGNMENT}.sgd_step", inputs=step_inputs)
+    verdict = run(check, {"sgd_step": lambda w, g, lr, epochs: w - g * epochs}, {"sgd_step": sgd_step}, (ignores_lr,))
+    assert verdict.mistake == ignores_lr and "left out or ignored" not in verdict.message
