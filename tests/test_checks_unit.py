@@ -716,7 +716,7 @@ def affine_inputs(rng):
 
 
 def affine(x, params):
-    return x @ params["W"] + params["b"]
+    return x @ params["W"] + params["b"][None, :]  # the bias indexed as the vector it is
 
 
 @pytest.mark.parametrize("visibility", ["public", "hidden"])
@@ -769,6 +769,38 @@ def test_inputs_are_zeroed_on_deep_copies():
     assert "the result is what lr = 0 gives: is lr left out or ignored?" in verdict.message
     w = step_inputs(Trial(check, None, None, 0).rng)["w"]
     assert f"w = {feedback.preview(w)}" in verdict.details
+
+
+def test_a_reference_that_refuses_one_zeroed_input_still_tries_the_others():
+    def refuses_zero_w(w, g, lr, epochs):
+        if not w.any():
+            raise ZeroDivisionError("w = 0")
+        return sgd_step(w, g, lr, epochs)
+
+    check = value_check(name="step", exercise=f"{ASSIGNMENT}.sgd_step", inputs=step_inputs)
+    verdict = run(check, {"sgd_step": lambda w, g, lr, epochs: w - g * epochs}, {"sgd_step": refuses_zero_w})
+    assert "the result is what lr = 0 gives: is lr left out or ignored?" in verdict.message
+
+
+def test_frozen_checks_name_an_ignored_input_too():
+    """The values with one input zeroed are recorded with the check's others, under their own keys."""
+    import json
+
+    from autograder.judge.oracle import FrozenOracle, RecordingOracle
+
+    class Recording(RecordingOracle, NumpyOracle):
+        pass
+
+    recorder = Recording({"sgd_step": sgd_step}, ())
+    check = value_check(name="step", exercise=f"{ASSIGNMENT}.sgd_step", inputs=step_inputs)
+    with Session(lambda: KernelChild({"sgd_step": lambda w, g, lr, epochs: w - g * epochs})) as session:
+        session.load(ASSIGNMENT, [], "<unit>", True)
+        with session.test(ASSIGNMENT, 600):
+            check.run(Trial(check, session, recorder, 0))
+        frozen = FrozenOracle(json.loads(json.dumps(recorder.frozen_document(ASSIGNMENT))))
+        with session.test(ASSIGNMENT, 600):
+            verdict = check.run(Trial(check, session, frozen, 0))
+    assert "the result is what lr = 0 gives: is lr left out or ignored?" in verdict.message
 
 
 def test_a_matched_known_mistake_is_not_also_blamed_on_an_input():

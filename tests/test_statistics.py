@@ -347,6 +347,7 @@ def test_ks_statistic_by_hand():
     assert ks_statistic(np.array([0.1, 0.4, 0.7]), uniform) == pytest.approx(0.3, abs=1e-15)  # 1 - 0.7, above
     assert ks_statistic(np.array([0.9, 0.5]), uniform) == pytest.approx(0.5, abs=1e-15)  # 0.5 - 0, below
     assert ks_statistic(np.array([0.25, 0.75]), uniform) == pytest.approx(0.25, abs=1e-15)
+    assert ks_statistic(np.array([0.2, 0.9]), uniform) == pytest.approx(0.4, abs=1e-15)  # 0.9 - 1/2, below
 
 
 def test_ks_pvalue_refuses_only_impossible_arguments():
