@@ -15,7 +15,7 @@ runs only those of them that reach the mutated function). It prints, per target,
 prints each survivor's diff, for the review of why it is equivalent
 (``benchmarks/mutation_survivors.md`` lists the last run's survivors and why each is equivalent)::
 
-    python benchmarks/mutation.py                         # all three targets, ~7 min on 2 cores
+    python benchmarks/mutation.py                         # all three targets, ~9 min on 2 cores
     python benchmarks/mutation.py --only compare --diffs  # one target
     python benchmarks/mutation.py --keep /tmp/mut         # reuse (and keep) a scratch folder:
                                                           # mutmut re-tests only what changed
