@@ -6,7 +6,8 @@ writes a ``mutants/`` folder next to the code), on:
 - ``autograder/judge/compare.py`` (every mutant),
 - ``autograder/judge/statistics.py`` (every mutant),
 - ``autograder/judge/checks.py``, its value and gradient parts only: ``ValueCheck``,
-  ``GradientCheck`` and the ``Trial`` methods they fail through (``mismatch``, ``diagnose``).
+  ``GradientCheck`` and the ``Trial`` methods they fail through (``mismatch``, ``diagnose``,
+  ``ignored_input`` with ``zeroed_inputs``).
 
 Each mutant is tested by the fast, in-process unit tests that pin these files (``TESTS``; mutmut
 runs only those of them that reach the mutated function). It prints, per target, the score
@@ -14,7 +15,7 @@ runs only those of them that reach the mutated function). It prints, per target,
 prints each survivor's diff, for the review of why it is equivalent
 (``benchmarks/mutation_survivors.md`` lists the last run's survivors and why each is equivalent)::
 
-    python benchmarks/mutation.py                         # all three targets, ~7 min on 2 cores
+    python benchmarks/mutation.py                         # all three targets, ~9 min on 2 cores
     python benchmarks/mutation.py --only compare --diffs  # one target
     python benchmarks/mutation.py --keep /tmp/mut         # reuse (and keep) a scratch folder:
                                                           # mutmut re-tests only what changed
@@ -49,7 +50,8 @@ TARGETS = {
     # mutmut names a method's mutant <module>.xǁ<Class>ǁ<method>__mutmut_<n>
     "checks": Target("autograder/judge/checks.py", (
         MODULE + "checks.xǁValueCheckǁ*", MODULE + "checks.xǁGradientCheckǁ*",
-        MODULE + "checks.xǁTrialǁmismatch__*", MODULE + "checks.xǁTrialǁdiagnose__*")),
+        MODULE + "checks.xǁTrialǁmismatch__*", MODULE + "checks.xǁTrialǁdiagnose__*",
+        MODULE + "checks.xǁTrialǁignored_input__*", MODULE + "checks.x_zeroed_inputs__*")),
 }
 TESTS = ["tests/test_compare.py", "tests/test_statistics.py", "tests/test_checks_unit.py"]
 COPY = ["autograder", "tests", "solutions", "assignments", "cli.py", "pyproject.toml"]

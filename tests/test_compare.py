@@ -140,7 +140,11 @@ def test_rejections_name_the_value_and_keep_where():
                                (True, "f(...) is a boolean, expected a number"),
                                ("12", "f(...) is a str, expected a NumPy array"),
                                (np.array([1 + 0j, 2]), "f(...) is a complex array"),
-                               ([1.0, None], "f(...) is None"), ([np.ones(1), None], "f(...) is None")]:
+                               ([1.0, None], "f(...) is None"),
+                               # the shape is read (through the first items) before any item is converted
+                               ([np.ones(1), None], "f(...) has shape (2, 1), expected (2,) (it would only match by "
+                                                    "broadcasting)"),
+                               ([1.0, np.ones(1)], "f(...) is a ragged nested list, expected a rectangular array")]:
         comparison = compare_values(received, np.array([1.0, 2.0]), "f(...)")
         assert comparison.problem.startswith(fragment) and comparison.where == "f(...)", (received, comparison)
 
@@ -241,3 +245,62 @@ def test_a_float32_expectation_gets_its_tolerance_computed_in_float64():
     received = np.array([1.0 + (allowed + in_float32) / 2])
     assert in_float32 > allowed and not compare_values(received, np.array([1.0], dtype=np.float32)).ok
     assert compare_values(np.array([1.0 + allowed * 0.99]), np.array([1.0], dtype=np.float32)).ok
+
+
+# ---------------------------------------------------------------- the shape first, one conversion (mutation-tested)
+
+RAGGED = "f(...) is a ragged nested list, expected a rectangular array"
+
+
+@pytest.mark.parametrize("received", [
+    [np.ones(2), np.ones(3)],  # an array item of another shape than the first
+    [[1.0, 2.0], [1.0]],  # a shorter row
+    [[1.0, 2.0], [1.0, [2.0]]],  # a list where a number is due
+])
+def test_ragged_lists_are_refused_by_name(received):
+    assert compare_values(received, np.ones((2, 2)), "f(...)").problem == RAGGED
+
+
+def test_items_of_a_list_are_checked_under_the_lists_name():
+    assert compare_values([np.ones(2), np.array(["a", "b"])], np.ones((2, 2)), "f(...)").problem == \
+        "f(...) has dtype <U1, expected a numeric array"
+    assert compare_values([np.array(1.0), np.array(2.0)], np.array([1.0, 2.0])).ok  # 0-d arrays are numbers
+
+
+def test_value_shape_reads_without_converting():
+    from autograder.judge.compare import value_shape
+
+    assert value_shape([]) == (0,) and value_shape([[], []]) == (2, 0) and value_shape(((1.0, 2.0),)) == (1, 2)
+    assert value_shape([np.ones((2, 3)), None]) == (2, 2, 3) and value_shape(np.ones((4, 1))) == (4, 1)
+    assert value_shape(3.0) == () and value_shape("text") == ()
+
+
+def test_a_shape_mismatch_names_the_value_and_both_shapes():
+    from autograder.judge.compare import ShapeMismatch, numeric_array
+
+    with pytest.raises(ShapeMismatch, match=r"^the gradient has shape \(3,\), expected \(2,\)$") as raised:
+        numeric_array([1.0, 2.0, 3.0], "the gradient", (2,))
+    assert raised.value.shape == (3,) and raised.value.expected == (2,)
+
+
+def test_at_most_max_elements_are_converted_without_an_expected_shape():
+    from autograder.judge.compare import MAX_ELEMENTS, Rejected, numeric_array
+
+    assert numeric_array(np.zeros(MAX_ELEMENTS))[0].size == MAX_ELEMENTS
+    with pytest.raises(Rejected, match=rf"^the result has {MAX_ELEMENTS + 1} entries, more than the {MAX_ELEMENTS} "):
+        numeric_array(np.zeros(MAX_ELEMENTS + 1))
+
+
+def test_matches_converts_each_received_value_once_into_the_shared_dict():
+    """One dict per received value, shared by the comparisons with every known mistake: each leaf is
+    converted once, remembered by its identity, and a leaf that cannot be converted is remembered as such."""
+    a, b = np.zeros(2), np.ones(2)
+    conversions: dict = {}
+    assert matches({"a": a, "b": [b, b]}, {"a": np.zeros(2), "b": [np.ones(2), np.ones(2)]}, conversions=conversions)
+    assert set(conversions) == {id(a), id(b)}
+    assert not matches({"a": a, "b": [b, b]}, {"a": np.zeros(2), "b": [np.zeros(2), np.ones(2)]},
+                       conversions=conversions)
+    text = np.array(["a"])
+    assert not matches(text, np.array([1.0]), conversions=conversions) and conversions[id(text)] is None
+    assert not matches(text, np.array([1.0]), conversions=conversions)
+    assert not matches(np.array(["a"]), np.array([1.0]))

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import special
 
 from autograder.judge.statistics import distribution_problem, mask_problem
 
@@ -332,3 +333,70 @@ def test_mask_scale_tolerance_is_relative_to_the_scale():
     assert mask_problem((x * scale * (1 + 0.9e-6)).astype(np.float32), x, spec) is None
     assert "multiplied by" in mask_problem((x * scale * (1 + 1.2e-6)).astype(np.float32), x, spec)
     assert "multiplied by" in mask_problem((x * scale * 1.01).astype(np.float32), x, spec)
+
+
+# ---------------------------------------------------------------- the KS test's pieces, pinned fast (mutation-tested)
+# (tests/test_ks_pvalue.py compares them with scipy.stats over whole ranges; these pin each branch
+# and boundary with a few exact values, fast enough to run against every mutant)
+
+def test_ks_statistic_by_hand():
+    """U(0, 1): D = max(max(i/n - x_(i)), max(x_(i) - (i-1)/n)), the sample sorted first."""
+    from autograder.judge.statistics import ks_statistic
+
+    uniform = lambda v: np.clip(v, 0.0, 1.0)  # noqa: E731
+    assert ks_statistic(np.array([0.1, 0.4, 0.7]), uniform) == pytest.approx(0.3, abs=1e-15)  # 1 - 0.7, above
+    assert ks_statistic(np.array([0.9, 0.5]), uniform) == pytest.approx(0.5, abs=1e-15)  # 0.5 - 0, below
+    assert ks_statistic(np.array([0.25, 0.75]), uniform) == pytest.approx(0.25, abs=1e-15)
+    assert ks_statistic(np.array([0.2, 0.9]), uniform) == pytest.approx(0.4, abs=1e-15)  # 0.9 - 1/2, below
+
+
+def test_ks_pvalue_refuses_only_impossible_arguments():
+    from autograder.judge.statistics import ks_pvalue
+
+    for statistic, n in ((0.1, 0), (-0.1, 5), (1.5, 5), (1.0 + 1e-12, 5)):
+        with pytest.raises(ValueError, match=r"^a KS statistic is in \[0, 1\] with n >= 1 \(got D = "):
+            ks_pvalue(statistic, n)
+    assert ks_pvalue(0.0, 5) == 1.0 and ks_pvalue(1.0, 5) == 0.0  # D = 1 is possible, with probability 0
+    assert ks_pvalue(0.1, 1) == pytest.approx(float(special.kolmogorov(0.1)), rel=1e-15)
+
+
+def test_ks_pvalue_branches_and_their_boundaries():
+    """Body: kolmogorov(sqrt(n) D); tail (n D^2 >= 2.2 for n > 140, > 4 for n <= 140, or D >= 0.5):
+    2 smirnov(n, D); 0 from n D^2 >= 370 for n > 140."""
+    from autograder.judge.statistics import ks_pvalue
+
+    def body(d, n):
+        return float(special.kolmogorov(math.sqrt(n * d * d)))
+
+    def tail(d, n):
+        return 2 * float(special.smirnov(n, d))
+
+    cases = [
+        (math.sqrt(3.0 / 1000), 1000, tail),  # n > 140: 3 >= 2.2
+        (math.sqrt(2.0 / 1000), 1000, body),
+        (0.0469041575982343, 1000, tail),  # n D^2 == 2.2 exactly: the tail starts there
+        (math.sqrt(3.0 / 140), 140, body),  # n <= 140: 3 <= 4
+        (math.sqrt(3.0 / 141), 141, tail),
+        (0.2, 100, body),  # n D^2 == 4.0 exactly: not yet the tail for n <= 140
+        (math.sqrt(5.0 / 100), 100, tail),
+        (0.5, 1, tail), (0.4999, 1, body),  # D >= 0.5 is the tail at any n
+    ]
+    for d, n, law in cases:
+        assert ks_pvalue(d, n) == pytest.approx(law(d, n), rel=1e-12, abs=0.0), (d, n, law.__name__)
+        assert ks_pvalue(d, n) != pytest.approx((body if law is tail else tail)(d, n), rel=1e-9, abs=0.0), (d, n)
+    assert ks_pvalue(0.5, 1480) == 0.0  # n D^2 == 370 exactly
+
+
+def test_truncated_normal_cdf_is_0_and_1_beyond_the_bounds():
+    """Even where the truncated mass rounds above erf(a / sqrt 2) (a = 0.5), the CDF stays in [0, 1]."""
+    from autograder.judge.statistics import TruncatedNormal
+
+    law = TruncatedNormal(0.5, 0.3, 1.7)
+    assert law.cdf(np.array([100.0, 0.3 + 0.6 * 1.7, 0.3 - 0.6 * 1.7, -100.0])).tolist() == [1.0, 1.0, 0.0, 0.0]
+    assert law.cdf(np.array([0.3]))[0] == pytest.approx(0.5, abs=1e-15)
+
+
+def test_a_truncated_sample_with_nan_is_refused_by_name():
+    x, _, _, _ = _truncated()
+    x[3, 4] = np.nan
+    assert distribution_problem(x, TRUNCATED) == "the sample has the wrong shape or non-finite values"

@@ -64,6 +64,18 @@ def test_no_symptom_is_made_up(received, expected):
     assert described is None or described.startswith("it is wrong at"), described
 
 
+@pytest.mark.parametrize("received, expected", [
+    (X * (1 + 1e-6), X),  # rows: was "the expected rows in a different order"
+    (np.arange(4.0) * (1 + 1e-6), np.arange(4.0)),  # was "the expected values in a different order"
+    (X.T @ X * (1 + 2e-6), X.T @ X),  # symmetric: was "transposed"
+])
+def test_values_already_close_are_not_said_to_be_reordered(received, expected):
+    """Off by 1e-6 relative (outside the float64 tolerance, inside the symptoms' 1e-5): the values are
+    in their place, so no layout (reordered rows or values, transposed) is to blame."""
+    described = describe(received, expected, {})
+    assert described is None or "order" not in described and "transposed" not in described, described
+
+
 def test_partly_wrong_values_say_how_many():
     received = X.copy()
     received[0, 0] += 1
