@@ -16,24 +16,12 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from autograder.batch import archive, intake
 from autograder.batch.intake import discover
 
+from redteam.batch_attacks import zip_of as zip_bytes  # one way of building hostile zips
 from support import ASSIGNMENTS
 
 pytestmark = pytest.mark.filterwarnings("ignore:Duplicate name")
 
 GOOD = "import numpy as np\n\ndef step(z):\n    return (np.asarray(z) > 0).astype(np.int64)\n"
-
-
-def zip_bytes(members: dict, mode: int = zipfile.ZIP_DEFLATED) -> bytes:
-    """A zip of ``members``: name -> bytes or text, or (bytes, unix mode)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", mode) as zf:
-        for name, data in members.items():
-            info = zipfile.ZipInfo(name, date_time=(2024, 3, 1, 12, 0, 0))
-            info.compress_type = mode
-            if isinstance(data, tuple):
-                data, info.external_attr = data[0], data[1] << 16
-            zf.writestr(info, data)
-    return buffer.getvalue()
 
 
 def write(path: Path, data) -> Path:
