@@ -5,6 +5,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import settings
+
+# No per-example deadline for the property tests: they must hold on a loaded machine, where one
+# example can take longer than hypothesis's default 200 ms through no fault of the code.
+settings.register_profile("dlgrade", deadline=None)
+settings.load_profile("dlgrade")
 
 from autograder.course import Course
 
