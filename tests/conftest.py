@@ -7,12 +7,12 @@ import pytest
 import torch
 from hypothesis import settings
 
+from autograder.course import Course
+
 # No per-example deadline for the property tests: they must hold on a loaded machine, where one
 # example can take longer than hypothesis's default 200 ms through no fault of the code.
 settings.register_profile("dlgrade", deadline=None)
 settings.load_profile("dlgrade")
-
-from autograder.course import Course
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 if str(REPOSITORY) not in sys.path:  # the benchmarks' case lists are tested too (benchmarks.mistakes)
