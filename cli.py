@@ -12,7 +12,7 @@ from autograder import __version__
 from autograder.course import Course, configured_seed
 from autograder.errors import DlgradeError
 from autograder.sandbox import placement
-from autograder.untrusted import inert
+from autograder.untrusted import cap, inert
 
 
 class DlgradeGroup(click.Group):
@@ -28,9 +28,7 @@ class DlgradeGroup(click.Group):
 
 def one_line(text: str, limit: int = 2000) -> str:
     """``text`` on one line, without control characters, at most ``limit`` characters."""
-    flat = " ".join(part.strip() for part in str(text).splitlines() if part.strip())
-    flat = "".join(ch if ch.isprintable() else "?" for ch in flat)
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return cap(inert(" ".join(part.strip() for part in str(text).splitlines() if part.strip())), limit)
 
 
 def open_course(solutions) -> Course:

@@ -44,6 +44,7 @@ nothing in it is hidden.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import importlib.util
 import os
 import re
@@ -246,7 +247,7 @@ def configured_seed(cwd: Path | None = None) -> int | None:
 
 
 def unknown_name_message(kind: str, name: str, known) -> str:
-    """``unknown assignment 'lossses' (did you mean 'losses'?); the course has: ...``."""
+    """``unknown assignment 'metrcs' (did you mean 'metrics'?); the course has: ...``."""
     known = list(known)
     close = difflib.get_close_matches(name, known, n=1)
     suggestion = f" (did you mean {close[0]!r}?)" if close else ""
@@ -370,6 +371,4 @@ def load_sibling(anchor: str | os.PathLike, name: str) -> ModuleType:
 
 
 def _folder_tag(folder: Path) -> str:
-    import hashlib
-
     return hashlib.sha256(str(folder).encode()).hexdigest()[:8]

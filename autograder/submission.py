@@ -41,7 +41,7 @@ class SubmissionCode:
 def find_files(path: Path, assignments) -> dict[str, Path]:
     """Map each assignment to its file in ``path`` (a folder, or one file named after an assignment).
 
-    When a folder holds both ``mlp.py`` and ``mlp.ipynb``, the notebook wins only if it is newer.
+    When a folder holds both ``<a>.py`` and ``<a>.ipynb``, the notebook wins only if it is newer.
     """
     path = Path(path)
     if path.is_file():

@@ -2,7 +2,7 @@
 
 Layouts understood (they may be mixed in one folder):
 
-- one folder per student: ``ROOT/<student>/perceptron.py`` (files may sit in sub-folders);
+- one folder per student: ``ROOT/<student>/<assignment>.py`` (files may sit in sub-folders);
 - nbgrader: ``ROOT/submitted/<student>/<assignment>/<assignment>.ipynb``;
 - Moodle's "download all submissions": ``ROOT/<Full Name>_<id>_assignsubmission_file_/...``;
 - Canvas's submissions zip, unpacked or not: ``<name>_[LATE_]<user id>_<submission id>_<file>``
@@ -53,7 +53,7 @@ MAX_DEPTH = 4    # folders searched inside a student's folder
 MAX_NESTING = 1  # an archive is unpacked when at most this many archives enclose it
 _CANVAS = re.compile(r"^(?P<name>[^_/]+)_(?:late_)?(?P<uid>\d+)_(?P<sid>\d+)_(?P<file>.+)$", re.IGNORECASE)
 _MOODLE = re.compile(r"^(?P<name>.+)_(?P<id>\d+)_assignsubmission_[a-z]+_?$", re.IGNORECASE)
-_RESUBMITTED = re.compile(r"^(?P<stem>.+?)(?:-\d+)?$")  # Canvas: perceptron-1.py is perceptron.py again
+_RESUBMITTED = re.compile(r"^(?P<stem>.+?)(?:-\d+)?$")  # Canvas: <a>-1.py is <a>.py again
 
 
 class IntakeError(DlgradeError):

@@ -3,7 +3,7 @@
 A worker builds its :class:`Plan` once (rubrics, torch references), opens ONE sandbox and
 grades submission after submission with it. A job is plain data (a dict)::
 
-    {"student": str, "sha256": str, "files": {"perceptron.py": bytes, ...},
+    {"student": str, "sha256": str, "files": {"<assignment>.py": bytes, ...},
      "problems": {assignment: reason}, "error": str}
 
 and so is the answer (:func:`GradingWorker.grade`)::

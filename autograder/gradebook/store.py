@@ -54,7 +54,7 @@ class AssignmentGrade:
     score: float  # after overrides and penalties
     max_score: float
     status: str
-    exercises: dict[str, float] = field(default_factory=dict)  # "perceptron.step" -> points
+    exercises: dict[str, float] = field(default_factory=dict)  # "<assignment>.<function>" -> points
 
 
 @dataclass

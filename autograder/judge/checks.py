@@ -207,7 +207,7 @@ class Prepared:
 class Check:
     """What every check says: its name, the exercise it grades, its points.
 
-    ``exercise`` is the function's name (``"softmax"``) or, qualified, ``"losses.softmax"``; the
+    ``exercise`` is the function's name (``"softmax"``) or, qualified, ``"<assignment>.softmax"``; the
     rubric loader qualifies it with the assignment whose folder the check is in. ``visibility``
     comes from the file the check is in (``public_checks.py`` or ``hidden_checks.py``); a check
     never has to say it, and one that says the opposite of its file is refused.
@@ -395,8 +395,8 @@ class StatisticalCheck(Check):
     """A random function's output against the distribution the reference describes.
 
     ``sample(ns, **inputs)`` draws from the submission; ``expect(ns, **inputs)`` is the target,
-    a spec for ``test`` (:func:`distribution_problem` for initializers, :func:`mask_problem` for
-    dropout, which also receives ``inputs[data]``).
+    a spec for ``test`` (:func:`distribution_problem` for a sample of a distribution, :func:`mask_problem`
+    for a random mask, which also receives ``inputs[data]``).
     """
 
     inputs: Callable[[np.random.Generator], dict]

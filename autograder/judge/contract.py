@@ -17,6 +17,7 @@ The engine names no assignment: everything specific comes from the declaration.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Mapping
 
 import numpy as np
@@ -29,12 +30,10 @@ from autograder.wire import Unsupported
 CONTRACT_INPUTS = "CONTRACT_INPUTS"  # the name of the example inputs in an assignment's hidden_checks.py
 
 
-CONTRACT_SUFFIXES = (" leaves its inputs unchanged", " returns the declared dtype and shape")
-
-
-def is_contract_check(name: str) -> bool:
-    """Whether the check (or test) named ``name`` is one this module generates."""
-    return name.endswith(CONTRACT_SUFFIXES)
+@dataclass(kw_only=True)
+class ContractCheck(BehaviourCheck):
+    """A check this module generates from a function's declared contract (its kind tells the grader
+    that its points come only with the function's other points)."""
 
 
 class ContractError(ValueError):
@@ -55,13 +54,13 @@ def contract_checks(spec: AssignmentSpec, inputs: Mapping[str, Callable]) -> tup
         call = calls(exercise.name)
         if exercise.unchanged:
             listed = " and ".join(exercise.unchanged)
-            checks.append(BehaviourCheck(
+            checks.append(ContractCheck(
                 name=f"{exercise.name} leaves its inputs unchanged", exercise=exercise_name,
                 points=spec.contract_points, visibility=HIDDEN,
                 description=f"{listed} hold their original values after {exercise.name} (the contract)",
                 probe=leaves_inputs_unchanged(draw, call, exercise.unchanged)))
         if exercise.dtype or exercise.shape:
-            checks.append(BehaviourCheck(
+            checks.append(ContractCheck(
                 name=f"{exercise.name} returns the declared dtype and shape", exercise=exercise_name,
                 points=spec.contract_points, visibility=HIDDEN,
                 description=f"the result of {exercise.name}: {rule_words(exercise)} (the contract)",

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.judge.contract import is_contract_check
+from autograder.judge.contract import ContractCheck
 from autograder.judge.checks import PUBLIC, Check, SecondDrawTrial, Trial
 from autograder.judge.results import (
     ERROR, FAILED, NOT_ATTEMPTED, NOT_GRADABLE, PASSED, TIMEOUT, GRADED,
@@ -28,6 +28,7 @@ from autograder.judge.results import (
 )
 from autograder.judge.rubric import PUBLIC_SEED, Rubric, live_oracle, load_rubric
 from autograder.errors import DlgradeError
+from autograder.sandbox import imports
 from autograder.judge.session import (
     JUDGE_CPU_SECONDS, BudgetExceeded, LoadError, Session, StudentError, TestTimeout, WorkerCrashed,
 )
@@ -129,13 +130,13 @@ def grade(path: Path, plan: Plan, start_child=None, student: str | None = None) 
                                                     f"no {assignment}.py or {assignment}.ipynb in the submission"))
                 continue
             mark = time.perf_counter()
+            which = graded_file_note(file)
             try:
                 code = read_code(assignment, file)
                 allowed = rubric.spec.allowed_imports if rubric.spec is not None else None
                 notes = session.load(assignment, code.cells, file.name, code.notebook, plan.load_seconds, code.numbers,
                                      allowed)
             except (SubmissionError, LoadError) as error:
-                which = graded_file_note(file)
                 assignments.append(AssignmentResult(assignment, NOT_GRADABLE, 0.0, rubric.max_score, file.name,
                                                     f"{error} [{which}]" if which else str(error)))
                 continue
@@ -145,11 +146,10 @@ def grade(path: Path, plan: Plan, start_child=None, student: str | None = None) 
             results = run_checks(rubric.checks, session, oracle, submission_seed(plan.seed, student, assignment),
                                  assignment)
             timing["checks_s"] += time.perf_counter() - mark
-            contract_with_the_work(results)
+            contract_with_the_work(results, rubric.checks)
             if rubric.spec is not None:
                 point_to_dependencies(results, {e.name: e.depends_on for e in rubric.spec.exercises})
             _point_to_cells_not_run(results, notes)
-            which = graded_file_note(file)
             if which:
                 notes = [which] + notes
                 for test in results:
@@ -175,16 +175,18 @@ def graded_file_note(file: Path) -> str:
 FAILING = (FAILED, ERROR, TIMEOUT, NOT_ATTEMPTED)
 
 
-def contract_with_the_work(results: list[TestResult]) -> None:
+def contract_with_the_work(results: list[TestResult], checks) -> None:
     """A function's contract checks earn their points only together with the work: when none of its
     other tests earns anything (a stub, a function that returns garbage), its contract tests earn
-    nothing either, or leaving the inputs alone would be worth points on its own."""
+    nothing either, or leaving the inputs alone would be worth points on its own. ``results`` are
+    those of ``checks``, in order."""
+    contract = [isinstance(check, ContractCheck) for check in checks]
     earned: dict[str, float] = {}
-    for result in results:
-        if not is_contract_check(result.name):
+    for result, is_contract in zip(results, contract):
+        if not is_contract:
             earned[result.exercise] = earned.get(result.exercise, 0.0) + result.score
-    for result in results:
-        if is_contract_check(result.name) and result.score > 0 and earned.get(result.exercise, 0.0) <= 0:
+    for result, is_contract in zip(results, contract):
+        if is_contract and result.score > 0 and earned.get(result.exercise, 0.0) <= 0:
             function = result.exercise.split(".")[-1]
             result.score, result.outcome = 0.0, FAILED
             result.message = (f"the contract holds, but its points come with a working {function}: no other "
@@ -484,7 +486,8 @@ def _hidden_advice(warning: str) -> str:
     return f"your code triggered a {category} (this costs no points)"
 
 
-_FORBIDDEN = re.compile(r"^uses ([A-Za-z_][A-Za-z0-9_]{0,79}), which this assignment does not allow$")
+_BEFORE, _AFTER = imports.message("PACKAGE").split("PACKAGE")  # the child's own wording, around the name
+_FORBIDDEN = re.compile(f"^{re.escape(_BEFORE)}([A-Za-z_][A-Za-z0-9_]{{0,79}}){re.escape(_AFTER)}$")
 
 
 def forbidden_message(reported: str) -> str:
@@ -492,8 +495,7 @@ def forbidden_message(reported: str) -> str:
     alone: the child's text is not shown as such (a submission could forge the error to carry
     hidden inputs out)."""
     match = _FORBIDDEN.match(reported or "")
-    package = match.group(1) if match else "a package"
-    return f"uses {package}, which this assignment does not allow"
+    return imports.message(match.group(1) if match else "a package")
 
 
 def _advice(warning: str) -> str:

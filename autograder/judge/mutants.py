@@ -30,7 +30,7 @@ class Mutant:
     """One known mistake.
 
     Attributes:
-        id: stable identifier, ``<assignment>.<function>.<mistake>``, e.g. ``dropout.dropout_forward.not_rescaled``.
+        id: stable identifier, ``<assignment>.<function>.<mistake>``, e.g. ``metrics.mae.per_sample``.
         exercise: the exercise the mistake is made in, ``<assignment>.<function>``.
         title: the mistake in one line, as the student reads it.
         hint: what to do about it.

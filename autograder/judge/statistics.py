@@ -34,7 +34,7 @@ def distribution_problem(sample, spec: dict) -> str | None:
 
     ``spec``: {"family": "normal", "mean": m, "std": s, "shape": [...]} or
     {"family": "uniform", "low": a, "high": b, "shape": [...]}; a normal spec with "truncate" and
-    "scale" is N(mean, scale^2) truncated to mean +- truncate * scale (Keras' normal initializers).
+    "scale" is N(mean, scale^2) truncated to mean +- truncate * scale (Keras' truncated normal).
     """
     if spec.get("truncate") is not None:
         return _truncated_normal_problem(sample, spec)
@@ -81,7 +81,7 @@ def distribution_problem(sample, spec: dict) -> str | None:
 
 
 def mask_problem(output, inputs, spec: dict) -> str | None:
-    """Why ``output`` is not a dropout of ``inputs`` keeping each unit with probability ``spec['keep']``
+    """Why ``output`` is not a random mask of ``inputs`` keeping each unit with probability ``spec['keep']``
     and scaling kept units by ``spec['scale']``, or None. ``inputs`` holds no zeros."""
     x = np.asarray(inputs, dtype=np.float64)
     try:  # the shape is checked before the output is converted
@@ -196,7 +196,7 @@ def ks_pvalue(statistic: float, n: int) -> float:
 
 @dataclass(frozen=True)
 class TruncatedNormal:
-    """N(mean, scale^2) truncated to mean +- limit * scale, as Keras' normal initializers draw (limit 2).
+    """N(mean, scale^2) truncated to mean +- limit * scale, as Keras' truncated normal draws (limit 2).
 
     ``limit`` in [0.5, 10] (below, the moment formulas lose digits to cancellation), ``scale`` > 0.
 

@@ -2,7 +2,7 @@
 
 A test cell of a dlgrade notebook (see :mod:`.source`) reads::
 
-    _dlgrade = exercise_checks("perceptron.step", globals())
+    _dlgrade = exercise_checks("<assignment>.<function>", globals())
     _dlgrade.public()          # the public checks, frozen values from ./public_checks.json
     ### BEGIN HIDDEN TESTS
     _dlgrade.hidden()          # the hidden checks, live torch reference from the course's solutions

@@ -1,6 +1,6 @@
 """Freed memory stays mapped for the next array, in the judge and in each child.
 
-Grading allocates and frees arrays of the same sizes again and again (a million-unit dropout
+Grading allocates and frees arrays of the same sizes again and again (a million-element
 output is 8 MB). glibc's defaults give large blocks back to the kernel when they are freed
 (mmap above 128 KiB, heap trim above 128 KiB), so the next array faults its pages in again: about
 3 µs per 4 KiB page in the project's virtual machines, 12,000 faults (36 ms) per full submission

@@ -5,7 +5,7 @@ buffers (the parts of :func:`autograder.wire.encode_parts`, whose arrays are vie
 data). A small body is written with ``writev``, straight from those buffers. A large one (a
 million-element array) is written into a :class:`SharedRegion`, a sealed memfd both ends
 hold, and only its length crosses the pipe, flagged: pipes move data at a fraction of memory
-speed, and one request/answer pair of the dropout checks carries 24 MB.
+speed, and one request/answer pair of a check on million-element arrays carries 24 MB.
 
 The receiver reads into one reusable buffer (:class:`Inbox`), so a run of large answers touches
 the same pages instead of faulting in fresh ones for every message. The judge reads a body in

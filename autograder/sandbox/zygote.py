@@ -35,7 +35,7 @@ from autograder.sandbox import confine, heap, messages
 
 SANDBOX_UID = SANDBOX_GID = 65534  # nobody
 _SECCOMP = None  # the seccomp filter, built by warm_up()
-# The fresh memory a full submission's grading needs (million-unit dropout arrays): a spare child
+# The fresh memory a full submission's grading needs (million-element arrays): a spare child
 # faults it in before it is handed out, off the judge's CPU, so that the judge does not wait for
 # some 4,000 page faults (3 µs each in a virtual machine) on the heap and the shared region.
 SPARE_HEAP_BYTES = 24 << 20
