@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import untrusted
+from autograder.states import State
 from autograder.judge.grader import Plan, grade
 from autograder.judge.results import (
     ERROR, NOT_ATTEMPTED, NOT_GRADABLE, TIMEOUT, AssignmentResult, SubmissionResult, TestResult,
 )
 
-TIMEOUT_VERDICT, ERROR_VERDICT = "timeout", "error"
+TIMEOUT_VERDICT, ERROR_VERDICT = State.TIMEOUT, State.TOOL_FAILURE
 
 
 @dataclass(frozen=True)

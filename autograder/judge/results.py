@@ -5,7 +5,7 @@ Native JSON (``SubmissionResult.to_json``)::
     {"score", "max_score", "status": "graded" | "not_gradable", "reason",
      "assignments": [{"assignment", "status", "reason", "file", "score", "max_score"}],
      "tests": [{"name", "assignment", "exercise", "score", "max_score", "outcome", "message",
-                "mistake", "visibility", "hint", "details", "advice"}],
+                "mistake", "visibility", "hint", "details", "advice", "curves"}],
      "seed", "device", "checks_version", "dlgrade_version", "insecure", "duration_s"}
 """
 
@@ -14,10 +14,35 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from autograder import __version__
+from autograder.states import Outcome, State
 
-PASSED, FAILED, ERROR, TIMEOUT, NOT_ATTEMPTED = "passed", "failed", "error", "timeout", "not_attempted"
-OUTCOMES = (PASSED, FAILED, ERROR, TIMEOUT, NOT_ATTEMPTED)
-GRADED, NOT_GRADABLE = "graded", "not_gradable"
+PASSED, FAILED, ERROR, TIMEOUT, NOT_ATTEMPTED = (Outcome.PASSED, Outcome.FAILED, Outcome.ERROR, Outcome.TIMEOUT,
+                                                Outcome.NOT_ATTEMPTED)
+OUTCOMES = tuple(Outcome)
+GRADED, NOT_GRADABLE = State.GRADED, State.NOT_GRADABLE
+
+
+@dataclass
+class Band:
+    """The reference's spread at each epoch: ``low[i] <= high[i]``, one value per epoch."""
+
+    low: list[float]
+    high: list[float]
+
+
+@dataclass
+class Curves:
+    """Per-epoch losses of a training run, for plotting beside the reference's band.
+
+    ``series`` maps a curve's name (``"training loss"``, ``"validation loss"``) to the student's values,
+    one per epoch (epoch 1 first, at most ``MAX_EPOCHS``); ``band`` maps the same names to the
+    reference's spread over seeds. Values are finite floats (the judge drops a run whose curve is not).
+    """
+
+    series: dict[str, list[float]]
+    band: dict[str, Band] = field(default_factory=dict)
+
+    MAX_EPOCHS = 1000
 
 
 @dataclass
@@ -36,6 +61,7 @@ class TestResult:
     advice: list[str] = field(default_factory=list)
     mistake_title: str = ""
     duration_s: float = 0.0
+    curves: Curves | None = None  # a training check's per-epoch losses (None for every other check)
     # The known mistakes seen by this test, until the grader decides which to name (never exported).
     sightings: tuple = field(default=(), repr=False, compare=False)
 

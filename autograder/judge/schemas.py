@@ -53,6 +53,17 @@ GRADESCOPE = {
     "additionalProperties": False,
 }
 
+_NUMBERS = {"type": "array", "items": {"type": "number"}, "maxItems": 1000}
+_CURVES = {
+    "type": ["object", "null"],
+    "properties": {
+        "series": {"type": "object", "additionalProperties": _NUMBERS},
+        "band": {"type": "object", "additionalProperties": {
+            "type": "object", "properties": {"low": _NUMBERS, "high": _NUMBERS}, "required": ["low", "high"]}},
+    },
+    "required": ["series"],
+}
+
 _TEST = {
     "type": "object",
     "properties": {
@@ -65,6 +76,7 @@ _TEST = {
         "message": {"type": "string"},
         "mistake": {"type": ["string", "null"]},
         "visibility": {"enum": ["public", "hidden"]},
+        "curves": _CURVES,
     },
     "required": ["name", "assignment", "exercise", "score", "max_score", "outcome", "message", "mistake", "visibility"],
 }

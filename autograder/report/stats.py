@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from autograder.states import State
 
-NOT_GRADABLE, TIMEOUT = "not_gradable", "timeout"
+
+NOT_GRADABLE, TIMEOUT = State.NOT_GRADABLE, State.TIMEOUT
 
 
 def student_of(document: dict) -> str:
