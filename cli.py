@@ -408,10 +408,13 @@ def export_command(db_url, kind, out, assignment):
               help="The assignment of TARGET when several tests share its name.")
 @db_option
 def override(student, target, score, reason, actor, assignment, db_url):
-    """Set STUDENT's SCORE for TARGET: a test name, or a whole assignment."""
+    """Set STUDENT's SCORE for TARGET: a test name, or a whole assignment.
+
+    STUDENT: an id, login, email or name (any case), as `dlgrade roster list` shows them."""
     with _open_gradebook(db_url) as gradebook:
-        label = gradebook.override(student, target, score, reason, actor, assignment)
-    click.echo(f"{student}: {label} set to {score:g} (recorded in the audit trail)")
+        who = gradebook.find_student(student)
+        label = gradebook.override(who.id, target, score, reason, actor, assignment)
+    click.echo(one_line(f"{who.label}: {label} set to {score:g} (recorded in the audit trail)"))
 
 
 @main.command()
@@ -422,21 +425,64 @@ def override(student, target, score, reason, actor, assignment, db_url):
 @click.option("--by", "actor", required=True, help="Who decides (kept in the audit trail).")
 @db_option
 def late(student, assignment, penalty, reason, actor, db_url):
-    """Deduct PENALTY from STUDENT's ASSIGNMENT: a percentage of the score (10%) or points (5)."""
+    """Deduct PENALTY from STUDENT's ASSIGNMENT: a percentage of the score (10%) or points (5).
+
+    STUDENT: an id, login, email or name (any case), as `dlgrade roster list` shows them."""
     with _open_gradebook(db_url) as gradebook:
-        gradebook.late_penalty(student, assignment, penalty, reason, actor)
-    click.echo(f"{student}: {assignment} late penalty {penalty} (recorded in the audit trail)")
+        who = gradebook.find_student(student)
+        gradebook.late_penalty(who.id, assignment, penalty, reason, actor)
+    click.echo(one_line(f"{who.label}: {assignment} late penalty {penalty} (recorded in the audit trail)"))
 
 
 @main.command()
 @click.argument("student", required=False)
 @db_option
 def audit(student, db_url):
-    """Print the audit trail (of STUDENT, or of everyone)."""
+    """Print the audit trail (of STUDENT: an id, login, email or name; or of everyone)."""
     with _open_gradebook(db_url) as gradebook:
+        if student is not None:
+            student = gradebook.find_student(student).id
+        students = gradebook.students()
         for entry in gradebook.audit_trail(student):
-            click.echo(inert(f"{entry.at:%Y-%m-%d %H:%M:%S} {entry.student_id} {entry.action} {entry.target}: "
+            who = students[entry.student_id].label if entry.student_id in students else entry.student_id
+            click.echo(inert(f"{entry.at:%Y-%m-%d %H:%M:%S} {who} {entry.action} {entry.target}: "
                              f"{entry.old or '-'} -> {entry.new} by {entry.actor} ({entry.reason})"))
+
+
+@main.group("roster")
+def roster_group():
+    """The course's students: import the LMS's roster export, list who is on it."""
+
+
+@roster_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+def roster_import(file, db_url):
+    """Import FILE, the LMS's roster export, into the gradebook (again: names and sections updated).
+
+    FILE: Canvas's gradebook export (Grades > Export), Moodle's participants download
+    (Participants > Download table data as CSV), or a plain CSV with the columns
+    id,name,email,section. The format is told by the header.
+    """
+    from autograder.console import print_roster_import
+    from autograder.roster import read_roster
+
+    roster = read_roster(file)  # a file that is no roster fails before the gradebook is opened
+    with _open_gradebook(db_url) as gradebook:
+        changes = gradebook.import_roster(roster)
+    print_roster_import(file, roster, changes)
+
+
+@roster_group.command("list")
+@db_option
+def roster_list(db_url):
+    """List the gradebook's students: id, name, login, email, section, and who has no submission."""
+    from autograder.console import print_roster
+
+    with _open_gradebook(db_url) as gradebook:
+        students = list(gradebook.students().values())
+        missing = {s.id for s in gradebook.missing_students()}
+    print_roster(students, missing)
 
 @main.command()
 @click.argument("assignment", nargs=-1, type=ASSIGNMENT)

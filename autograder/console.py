@@ -107,3 +107,34 @@ def next_step(tests: list[TestResult]) -> str:
             return advice.format(f=pending[0].exercise.split(".", 1)[1])
     return ("All public checks pass. Hidden checks grade more cases (other shapes, extreme values, "
             "float32 inputs): make sure your code follows the docstrings exactly.")
+
+
+def print_roster_import(path, roster, changes, console: Console | None = None) -> None:
+    """What ``dlgrade roster import`` read (the format it detected, rows skipped) and changed.
+
+    ``roster``: an :class:`autograder.roster.Roster`; ``changes``: the gradebook's ``RosterImport``
+    (``added``, ``updated``, ``unchanged`` lists of ids)."""
+    console = console or Console()
+    console.print(shown(f"{path}: {roster.format.label}, {len(roster.entries)} students"))
+    for skipped in roster.skipped[:20]:
+        console.print(shown(f"  skipped {skipped}", "yellow"))
+    if len(roster.skipped) > 20:
+        console.print(shown(f"  ... and {len(roster.skipped) - 20} more rows skipped", "yellow"))
+    console.print(Text(f"gradebook: {len(changes.added)} added, {len(changes.updated)} updated, "
+                       f"{len(changes.unchanged)} unchanged", style="bold"))
+
+
+def print_roster(students, missing: set[str], console: Console | None = None) -> None:
+    """The gradebook's students (objects with ``id``, ``name``, ``login``, ``email``, ``section``,
+    ``on_roster``), and which of the roster's (ids in ``missing``) have no submission."""
+    console = console or Console()
+    table = Table(title=f"{len(students)} students", title_justify="left")
+    for column in ("id", "name", "login", "email", "section", "submission"):
+        table.add_column(column, overflow="fold")
+    for student in students:
+        status = "missing" if student.id in missing else ("handed in" if student.on_roster else "not on the roster")
+        table.add_row(shown(student.id), shown(student.name), shown(student.login), shown(student.email),
+                      shown(student.section), Text(status, style="red" if student.id in missing else ""))
+    console.print(table)
+    if missing:
+        console.print(Text(f"{len(missing)} on the roster without a submission", style="bold red"))

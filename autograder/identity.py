@@ -76,3 +76,22 @@ def is_safe_component(text: str) -> bool:
     return (bool(text) and not text.startswith(".") and "/" not in text and "\\" not in text
             and len(text.encode("utf-8", "surrogatepass")) <= MAX_KEY_BYTES + 50
             and all(unicodedata.category(c)[0] not in "CZ" or c == " " for c in text))
+
+
+FOLDER_NAME_CHARS = 60  # of a student's name in a folder name (the id that follows keeps it unique)
+
+
+def student_folder(key: str, name: str = "") -> str:
+    """One student's output folder: ``<name>_<key>`` ("Ada Lovelace_4711"), or the key alone.
+
+    ``key`` is a student key (or any id: it is escaped when it is no safe folder name). The name
+    part is the name's key with ``_`` escaped too and cut to :data:`FOLDER_NAME_CHARS` characters,
+    so the first ``_`` always ends it: two students never share a folder, since their keys differ.
+    """
+    key = key if is_safe_component(key) else student_key(key)
+    name = nfc(name).strip()[:FOLDER_NAME_CHARS].strip()
+    if not name or name == key:
+        return key
+    head = student_key(name).replace("_", "%5F")
+    head = head[: head.rfind("~")] if is_shortened(head) else head
+    return f"{head}_{key}"

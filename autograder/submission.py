@@ -8,9 +8,12 @@ are turned into Python by IPython's own input transformer (:func:`ipython_to_pyt
 
 from __future__ import annotations
 
+import os
+import re
+import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-
 
 from autograder.errors import DlgradeError
 
@@ -35,29 +38,123 @@ class SubmissionCode:
 
     @property
     def notebook(self) -> bool:
-        return self.path.suffix == ".ipynb"
+        return self.path.suffix.lower() == ".ipynb"
+
+
+# ------------------------------------------------------------------ file names as people write them
+
+# A copy marker at the end of a file's stem, as browsers, operating systems and LMSs write them:
+# "Losses (1)" (Chrome, Firefox, Windows: a second download of the same name), "losses-1" (Canvas
+# renames a resubmitted file <name>-1, <name>-2, ...; people copy files that way too) and
+# "losses_1". At most 4 digits: "losses_20240301" is a date, not the 20-millionth copy.
+_COPY_MARKER = re.compile(r"^(?P<stem>.*?)(?P<marker>\s*\((?P<paren>\d{1,4})\)|[-_](?P<plain>\d{1,4}))$")
+
+
+@dataclass(frozen=True)
+class FileMatch:
+    """What a file name says: the assignment it holds, its kind and which copy it is.
+
+    ``copy``: 0 for the plain name (``losses.py``), N for a copy marked ``(N)``, ``-N`` or ``_N``
+    (a larger N is a later copy); ``marker``: the marker as written (``" (1)"``, ``"-1"``), or "".
+    """
+
+    assignment: str
+    suffix: str  # ".py" or ".ipynb", in lower case
+    copy: int = 0
+    marker: str = ""
+
+
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+def assignment_of(filename: str, assignments) -> FileMatch | None:
+    """The assignment file ``filename`` (a name, not a path) is, or None when it is none.
+
+    The assignment's name matches case-insensitively (``LOSSES.ipynb``, ``Losses.PY``), in
+    Unicode NFC; the stem may carry ONE copy marker (``Losses (1).py``, ``losses-1.py``,
+    ``losses_1.py``). An assignment whose own name looks like a copy (``lab_1``) is matched
+    whole first, so ``lab_1.py`` is ``lab_1``, never copy 1 of ``lab``.
+    """
+    stem, suffix = os.path.splitext(os.path.basename(filename))
+    suffix = suffix.lower()
+    if suffix not in SUFFIXES:
+        return None
+    names = {_folded(a): a for a in assignments}
+    stem = stem.strip()
+    if _folded(stem) in names:
+        return FileMatch(names[_folded(stem)], suffix)
+    marked = _COPY_MARKER.match(stem)
+    if marked is None or _folded(marked["stem"]) not in names:
+        return None
+    copy = int(marked["paren"] or marked["plain"])
+    return FileMatch(names[_folded(marked["stem"])], suffix, copy, marked["marker"])
+
+
+@dataclass(frozen=True)
+class FileCandidate:
+    """One file found for an assignment: ``canvas`` when Canvas named it (its ``-N`` is a resubmission)."""
+
+    path: Path
+    match: FileMatch
+    mtime: float
+    canvas: bool = False
+
+
+def choose_file(candidates: list[FileCandidate]) -> tuple[FileCandidate, str]:
+    """The file to grade among one assignment's files (at least one), and why, for the note.
+
+    Canvas's download sets every file's time to the download's, so among files Canvas named, the
+    resubmission number decides (``losses-2.py`` after ``losses-1.py`` after ``losses.py``), then
+    the time. Elsewhere the newest file (modification time) wins; at equal times a later copy
+    (``(1)``, ``-1``, ``_1``) beats the original, then the .py beats the .ipynb.
+    """
+    if len(candidates) == 1:
+        return candidates[0], ""
+    by_canvas = all(c.canvas for c in candidates)
+    if by_canvas:
+        order = sorted(candidates, key=lambda c: (c.match.copy, c.mtime, c.match.suffix == ".py"))
+    else:
+        order = sorted(candidates, key=lambda c: (c.mtime, c.match.copy, c.match.suffix == ".py"))
+    best, runner_up = order[-1], order[-2]
+    if by_canvas and best.match.copy > runner_up.match.copy:
+        why = f"Canvas resubmission {best.match.copy}, the latest: Canvas numbers a file handed in again -1, -2, ..."
+    elif best.mtime > runner_up.mtime:
+        why = f"the newest, saved {_when(best.mtime)}"
+    elif best.match.copy > runner_up.match.copy:
+        why = (f"saved at the same time as {runner_up.path.name} ({_when(best.mtime)}); a later copy "
+               f"({best.match.marker.strip()}) wins over {'the original' if runner_up.match.copy == 0 else 'an earlier one'}")
+    else:
+        why = f"saved at the same time as {runner_up.path.name}; the .py wins over the .ipynb"
+    return best, why
+
+
+def _when(mtime: float) -> str:
+    return datetime.fromtimestamp(mtime, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def find_files(path: Path, assignments) -> dict[str, Path]:
-    """Map each assignment to its file in ``path`` (a folder, or one file named after an assignment).
+    """Map each assignment to its file in ``path`` (a folder, or one assignment file).
 
-    When a folder holds both ``<a>.py`` and ``<a>.ipynb``, the notebook wins only if it is newer.
+    File names match as :func:`assignment_of` says (any case, browser and LMS copies); among a
+    folder's files for one assignment, :func:`choose_file` picks (the newest; at equal times a
+    later copy, then the .py).
     """
     path = Path(path)
     if path.is_file():
-        if path.stem in assignments and path.suffix in SUFFIXES:
-            return {path.stem: path}
+        match = assignment_of(path.name, assignments)
+        if match is not None:
+            return {match.assignment: path}
         raise SubmissionError(f"{path.name} is not an assignment file: expected one of "
                               + ", ".join(f"{a}.py/.ipynb" for a in assignments))
     if not path.is_dir():
         raise SubmissionError(f"{path} does not exist")
-    found = {}
-    for assignment in assignments:
-        candidates = [path / f"{assignment}{suffix}" for suffix in SUFFIXES]
-        candidates = [c for c in candidates if c.is_file() and not c.is_symlink()]
-        if candidates:
-            found[assignment] = max(candidates, key=lambda c: (c.stat().st_mtime, c.suffix == ".py"))
-    return found
+    options: dict[str, list[FileCandidate]] = {}
+    for entry in sorted(path.iterdir()):
+        match = assignment_of(entry.name, assignments)
+        if match is not None and entry.is_file() and not entry.is_symlink():
+            options.setdefault(match.assignment, []).append(FileCandidate(entry, match, entry.stat().st_mtime))
+    return {a: choose_file(options[a])[0].path for a in assignments if a in options}
 
 
 def read_code(assignment: str, path: Path) -> SubmissionCode:
@@ -71,7 +168,7 @@ def read_code(assignment: str, path: Path) -> SubmissionCode:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise SubmissionError(f"{path.name} is not UTF-8 text (byte {error.start}): save it as UTF-8") from None
-    if path.suffix == ".ipynb":
+    if path.suffix.lower() == ".ipynb":
         cells = notebook_cells(text, path.name)
         return SubmissionCode(assignment, path, tuple(c.source for c in cells), tuple(c.number for c in cells))
     return SubmissionCode(assignment, path, (text,))

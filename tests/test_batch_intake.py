@@ -84,8 +84,9 @@ def test_canvas_zip_resubmissions_newest_wins_and_is_logged(tmp_path, caplog):
     assert sorted(found) == ["4711", "4712"]
     ada = found["4711"]
     assert ada.name == "lovelaceada" and (ada.path / "perceptron.py").read_text() == "x = 'new'\n"
-    assert any("graded the newest, lovelaceada_LATE_4711_9002_perceptron-1.py" in n for n in ada.notes)
-    assert "graded the newest" in caplog.text
+    assert any("graded lovelaceada_LATE_4711_9002_perceptron-1.py (Canvas resubmission 1, the latest" in n
+               for n in ada.notes)
+    assert "graded lovelaceada_LATE_4711_9002_perceptron-1.py" in caplog.text
     assert (found["4712"].path / "perceptron.ipynb").is_file()  # unreadable: the grader says so, for 4712 alone
 
 

@@ -6,7 +6,8 @@ Layouts understood (they may be mixed in one folder):
 - nbgrader: ``ROOT/submitted/<student>/<assignment>/<assignment>.ipynb``;
 - Moodle's "download all submissions": ``ROOT/<Full Name>_<id>_assignsubmission_file_/...``;
 - Canvas's submissions zip, unpacked or not: ``<name>_[LATE_]<user id>_<submission id>_<file>``
-  (Canvas appends ``-1``, ``-2`` to resubmitted file names);
+  (Canvas appends ``-1``, ``-2`` to resubmitted file names, and its download gives every file the
+  same time: the resubmission number decides);
 - zip files anywhere (a bulk download at the top, or a student's own zip): unpacked safely by
   :mod:`autograder.batch.archive`, at most one level deep (a zip inside a zip is unpacked, a zip
   inside that is not); everything one student's archives unpack, at every level, shares one
@@ -14,8 +15,11 @@ Layouts understood (they may be mixed in one folder):
 
 Nothing is run or imported: files are only read. Each student's chosen files are copied into a
 fresh staging folder ``STAGING/<key>/<assignment>.py|.ipynb`` that the grader reads; the
-content hash (SHA-256) covers exactly what is staged. When a student has several files for one
-assignment, the newest (modification time; a tie goes to the .py) wins and a note says which.
+content hash (SHA-256) covers exactly what is staged. File names are matched as people and
+LMSs write them (:func:`autograder.submission.assignment_of`: any case, ``Losses (1).py``,
+``losses-1.py``, ``losses_1.py``). When a student has several files for one assignment,
+:func:`autograder.submission.choose_file` picks one (the latest Canvas resubmission, else the
+newest; at equal times a later copy, then the .py) and a note says which and why.
 Problems are kept per student: a student whose folder is empty, holds only unrelated files, a
 2 GB file or an archive that cannot be unpacked, gets a message of their own, and the others
 are graded as usual. Intake never aborts on what a download holds: whatever goes wrong while
@@ -38,13 +42,12 @@ import re
 import shutil
 import stat
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder import untrusted
 from autograder.batch.archive import Allowance, UnsafeArchive, extract
 from autograder.identity import is_shortened, student_key
-from autograder.submission import MAX_SOURCE_BYTES, SUFFIXES
+from autograder.submission import MAX_SOURCE_BYTES, FileCandidate, assignment_of, choose_file
 from autograder.errors import DlgradeError
 
 log = logging.getLogger("dlgrade.intake")
@@ -53,7 +56,6 @@ MAX_DEPTH = 4    # folders searched inside a student's folder
 MAX_NESTING = 1  # an archive is unpacked when at most this many archives enclose it
 _CANVAS = re.compile(r"^(?P<name>[^_/]+)_(?:late_)?(?P<uid>\d+)_(?P<sid>\d+)_(?P<file>.+)$", re.IGNORECASE)
 _MOODLE = re.compile(r"^(?P<name>.+)_(?P<id>\d+)_assignsubmission_[a-z]+_?$", re.IGNORECASE)
-_RESUBMITTED = re.compile(r"^(?P<stem>.+?)(?:-\d+)?$")  # Canvas: <a>-1.py is <a>.py again
 
 
 class IntakeError(DlgradeError):
@@ -90,20 +92,12 @@ class Intake:
 
 
 @dataclass
-class _Candidate:
-    assignment: str
-    file: Path
-    mtime: float
-    size: int
-
-
-@dataclass
 class _Student:
     key: str
     name: str = ""
     lms_id: str = ""
     origins: list[str] = field(default_factory=list)
-    candidates: list[_Candidate] = field(default_factory=list)
+    candidates: list[tuple[FileCandidate, int]] = field(default_factory=list)  # (file, size)
     unrelated: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -233,7 +227,7 @@ class _Walker:
             self.bulk_zip(entry, nesting, allowance or Allowance.for_download())
         elif match := _CANVAS.match(entry.name):
             record = self.student(match["uid"], f"Canvas {entry.name}", match["name"], match["uid"])
-            self.guarded(entry, lambda: self.add_file(record, entry, match["file"], nesting), record)
+            self.guarded(entry, lambda: self.add_file(record, entry, match["file"], nesting, canvas=True), record)
         else:
             self.note(f"ignored {entry.name}: a file outside any student folder")
 
@@ -264,14 +258,15 @@ class _Walker:
             elif entry.is_file():
                 self.add_file(record, entry, entry.name, nesting)
 
-    def add_file(self, record: _Student, path: Path, name: str, nesting: int) -> None:
+    def add_file(self, record: _Student, path: Path, name: str, nesting: int, canvas: bool = False) -> None:
+        """``path`` (whose own name, without an LMS's prefix, is ``name``) as a candidate of ``record``;
+        ``canvas``: Canvas named it, so its ``-N`` is a resubmission number."""
         record.seen_any = True
         if path.suffix.lower() == ".zip":
             self.student_zip(record, path, nesting)
             return
-        stem, suffix = os.path.splitext(name)
-        stem = _RESUBMITTED.match(stem)["stem"]
-        if suffix not in SUFFIXES or stem not in self.assignments:
+        match = assignment_of(name, self.assignments)
+        if match is None:
             if len(record.unrelated) < untrusted.ITEMS:
                 record.unrelated.append(record.budget.take(name))
             return
@@ -279,7 +274,7 @@ class _Walker:
         if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read, a device never end
             record.note(f"ignored {name}: not a regular file")
             return
-        record.candidates.append(_Candidate(stem, path, info.st_mtime, info.st_size))
+        record.candidates.append((FileCandidate(path, match, info.st_mtime, canvas), info.st_size))
 
     def student_zip(self, record: _Student, path: Path, nesting: int) -> None:
         """A student's own archive, unpacked into the student's allowance (shared by all its levels)."""
@@ -316,17 +311,17 @@ def _stage(record: _Student, staging: Path, assignments: tuple[str, ...]) -> Sub
     if record.collision:
         submission.error = record.collision
         return submission
-    chosen: dict[str, _Candidate] = {}
+    chosen: dict[str, tuple[FileCandidate, int]] = {}
+    sizes = {id(candidate): size for candidate, size in record.candidates}
     for assignment in assignments:
-        options = [c for c in record.candidates if c.assignment == assignment]
+        options = [c for c, _ in record.candidates if c.match.assignment == assignment]
         if not options:
             continue
-        best = max(options, key=lambda c: (c.mtime, c.file.suffix == ".py"))
-        chosen[assignment] = best
+        best, why = choose_file(options)
+        chosen[assignment] = (best, sizes[id(best)])
         if len(options) > 1:
-            others = ", ".join(c.file.name for c in options if c is not best)
-            note = (f"{assignment}: {len(options)} files; graded the newest, {best.file.name} "
-                    f"({_when(best.mtime)}), not {others}")
+            others = ", ".join(c.path.name for c in options if c is not best)
+            note = f"{assignment}: {len(options)} files; graded {best.path.name} ({why}), not {others}"
             submission.notes.append(record.budget.take(note, untrusted.NOTE))
             log.info("%s: %s", record.key, submission.notes[-1])
     if record.unrelated and chosen:
@@ -349,19 +344,19 @@ def _stage(record: _Student, staging: Path, assignments: tuple[str, ...]) -> Sub
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     digest = hashlib.sha256()
-    for assignment, candidate in sorted(chosen.items()):
-        name = f"{assignment}{candidate.file.suffix}"
-        if candidate.size > MAX_SOURCE_BYTES:
+    for assignment, (candidate, size) in sorted(chosen.items()):
+        name = f"{assignment}{candidate.match.suffix}"  # staged under the plain name: LOSSES.IPYNB -> losses.ipynb
+        if size > MAX_SOURCE_BYTES:
             submission.problems[assignment] = record.budget.take(
-                f"{candidate.file.name} is {_size(candidate.size)}, over the {MAX_SOURCE_BYTES >> 20} MiB limit for a "
+                f"{candidate.path.name} is {_size(size)}, over the {MAX_SOURCE_BYTES >> 20} MiB limit for a "
                 "source file (are there outputs or data embedded in it?)", untrusted.NOTE)
-            digest.update(f"{name}\0too large\0{candidate.size}\0".encode())
+            digest.update(f"{name}\0too large\0{size}\0".encode())
             continue
         try:
-            data = _read_no_follow(candidate.file, MAX_SOURCE_BYTES)
+            data = _read_no_follow(candidate.path, MAX_SOURCE_BYTES)
         except OSError as error:
             submission.problems[assignment] = record.budget.take(
-                f"{candidate.file.name} cannot be read: {error.strerror or error}", untrusted.NOTE)
+                f"{candidate.path.name} cannot be read: {error.strerror or error}", untrusted.NOTE)
             continue
         target = folder / name
         target.write_bytes(data)
@@ -379,10 +374,6 @@ def _read_no_follow(path: Path, limit: int) -> bytes:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "not a regular file")
         return stream.read(limit + 1)
-
-
-def _when(mtime: float) -> str:
-    return datetime.fromtimestamp(mtime, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _size(size: int) -> str:

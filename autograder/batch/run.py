@@ -4,6 +4,11 @@ Every answer is recorded as it arrives (one transaction per submission, in this 
 with ``out`` also written as ``OUT/<student>/result.json``, ``feedback.md`` and
 ``feedback.html``. A run that is killed loses at most the submissions in flight; the next run
 skips everything recorded with the same content, checks and seed (``regrade`` forces them).
+
+With a roster in the gradebook (``dlgrade roster import``), each submission is filed under the
+roster student it names (:meth:`Gradebook.roster_index`: a Canvas user id, a login, a Moodle
+folder's full name), shown and written with the student's name, and the roster's students who
+handed nothing in are listed as missing (:attr:`BatchSummary.missing`).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class BatchSummary:
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    missing: list[StudentInfo] = field(default_factory=list)  # on the roster, nothing recorded
 
     @property
     def counts(self) -> Counter:
@@ -70,6 +76,7 @@ def run_batch(root: Path, settings: GradingSettings, gradebook: Gradebook, *, ou
         intake = discover(root, staging, tuple(plan.rubrics))
         summary.notes += intake.notes
         key = checks_key({a: r.version for a, (r, _) in plan.rubrics.items()})
+        file_under_roster(intake.submissions, gradebook)
         by_student = {}
         for submission in intake.submissions:
             if submission.error:  # nothing to grade: its hash is the error's, so an unchanged one is skipped
@@ -94,8 +101,9 @@ def run_batch(root: Path, settings: GradingSettings, gradebook: Gradebook, *, ou
                                  submission.sha256, submission.origin, submission.notes, verdict, document,
                                  reason="--regrade" if regrade else "")
                 if out is not None:
-                    _write_outputs(out, submission.student, document)
-                summary.rows.append({"student": submission.student, "verdict": verdict, "score": document["score"],
+                    _write_outputs(out, submission.student, document, submission.name)
+                summary.rows.append({"student": submission.student, "name": submission.name,
+                                     "verdict": verdict, "score": document["score"],
                                      "max_score": document["max_score"], "reason": document.get("reason", ""),
                                      "notes": submission.notes, "worker": answer.get("worker", "")})
                 progress.update(task, advance=1, counts=_counts_text(summary.counts))
@@ -110,13 +118,38 @@ def run_batch(root: Path, settings: GradingSettings, gradebook: Gradebook, *, ou
         if pool is not None:
             pool.close()
         shutil.rmtree(staging, ignore_errors=True)
+    summary.missing = gradebook.missing_students()
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _write_outputs(out: Path, student: str, document: dict) -> None:
-    write_new_file(out / safe_name(student) / "result.json", json.dumps(document, indent=2, allow_nan=False) + "\n")
-    write_student_files(out, student, document)
+def file_under_roster(submissions: list[Submission], gradebook: Gradebook) -> None:
+    """File each submission under the roster student it belongs to (its key, LMS id, login or
+    exact full name; :class:`~autograder.roster.RosterIndex`), with the roster's name; a note
+    says so when the key changes. Without a roster, or for a student not on it, nothing changes."""
+    index = gradebook.roster_index()
+    if not index.people:
+        return
+    taken = {s.student for s in submissions}
+    for submission in submissions:
+        owner = index.owner(submission.student, submission.name, submission.lms_id)
+        if owner is None:
+            submission.notes.append(f"{submission.student} is not on the roster (`dlgrade roster import`)")
+            continue
+        if owner.id != submission.student and owner.id in taken:  # two submissions would become one: keep both apart
+            submission.notes.append(f"looks like {owner.name} ({owner.id}) of the roster, who has a submission of "
+                                    "their own: kept apart")
+            continue
+        taken.add(owner.id)
+        if owner.id != submission.student:
+            submission.notes.append(f"filed under {owner.name} ({owner.id}) of the roster, found as {submission.student}")
+        submission.student, submission.name = owner.id, owner.name or submission.name
+
+
+def _write_outputs(out: Path, student: str, document: dict, name: str = "") -> None:
+    folder = safe_name(student, name)
+    write_new_file(out / folder / "result.json", json.dumps(document, indent=2, allow_nan=False) + "\n")
+    write_student_files(out, student, document, name)
 
 
 def _progress(console: Console) -> Progress:
@@ -142,7 +175,8 @@ def print_summary(summary: BatchSummary, console: Console | None = None) -> None
     styles = {"graded": "green", NOT_GRADABLE: "red", TIMEOUT_VERDICT: "yellow", ERROR_VERDICT: "magenta"}
     for row in sorted(summary.rows, key=lambda r: r["student"]):
         detail = "; ".join(filter(None, [row["reason"]] + list(row["notes"])))
-        table.add_row(shown(row["student"]), f"{row['score']:g}/{row['max_score']:g}",
+        who = f"{row['name']} ({row['student']})" if row.get("name") and row["name"] != row["student"] else row["student"]
+        table.add_row(shown(who), f"{row['score']:g}/{row['max_score']:g}",
                       Text(LABELS.get(row["verdict"], row["verdict"]), style=styles.get(row["verdict"], "")),
                       shown(detail[:300]))
     if summary.rows:
@@ -152,3 +186,7 @@ def print_summary(summary: BatchSummary, console: Console | None = None) -> None
         f"{len(summary.rows)} graded in {summary.seconds:.1f} s: {counts.get('graded', 0)} graded, "
         f"{counts.get(NOT_GRADABLE, 0)} not gradable, {counts.get(TIMEOUT_VERDICT, 0)} timed out, "
         f"{counts.get(ERROR_VERDICT, 0)} failed; {len(summary.skipped)} already graded (skipped)", style="bold"))
+    if summary.missing:
+        console.print(shown(f"missing: {len(summary.missing)} on the roster without a submission: "
+                            + ", ".join(s.label for s in summary.missing[:50])
+                            + (", ..." if len(summary.missing) > 50 else ""), "bold red"))

@@ -8,12 +8,15 @@ and starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a le
 example ``=HYPERLINK(...)`` that sends the sheet away). Numbers dlgrade formats itself
 (:class:`Numeral`) are written as they are, so a negative number stays a number.
 
-- ``csv``: ``student, name, <assignment>.<function>... , <assignment>, ..., total``;
+- ``csv``: ``student, name, login, email, section, <assignment>.<function>... , <assignment>, ...,
+  total`` (the names and logins come from the roster, ``dlgrade roster import``);
 - ``canvas``: Canvas's gradebook import format: ``Student, ID, SIS User ID, SIS Login ID,
   Section``, then one column per assignment (a new column creates the assignment in Canvas),
   and a ``Points Possible`` row under the header;
-- ``gradescope``: ``OUT/<student>/results.json`` per student (validated against the schema);
-- ``feedback``: ``OUT/<student>/feedback.md`` and ``feedback.html``.
+- ``gradescope``: ``OUT/<folder>/results.json`` per student (validated against the schema);
+- ``feedback``: ``OUT/<folder>/feedback.md`` and ``feedback.html``.
+
+A student's folder is ``<name>_<id>`` when the name is known (:func:`student_folder`), else the id.
 """
 
 from __future__ import annotations
@@ -25,18 +28,25 @@ from pathlib import Path
 
 from autograder.gradebook.feedback import feedback_html, feedback_markdown
 from autograder.gradebook.store import Gradebook
-from autograder.identity import is_safe_component, student_key
+from autograder.identity import is_safe_component, student_folder, student_key
 from autograder.judge.results import AssignmentResult, SubmissionResult, TestResult
 
 FORMATS = ("csv", "canvas", "gradescope", "feedback")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_name(student: str) -> str:
-    """A folder name for a student key: the key itself (keys are made to be one), or, for an id
-    that is not one (a gradebook filled by hand), its escaped form. Never '.', '..' or a path, and
-    two keys never share a folder."""
+def safe_name(student: str, name: str = "") -> str:
+    """A folder name for a student key (and the student's name, when known: ``<name>_<key>``,
+    :func:`~autograder.identity.student_folder`). The key is used as it is (keys are made to be
+    one), or, for an id that is not one (a gradebook filled by hand), escaped. Never '.', '..' or a
+    path, and two keys never share a folder."""
+    if name:
+        return student_folder(student, name)
     return student if is_safe_component(student) else student_key(student)
+
+
+def _names(gradebook: Gradebook) -> dict[str, str]:
+    return {s.id: s.name for s in gradebook.students().values()}
 
 
 class Numeral(str):
@@ -87,13 +97,14 @@ def _number(value: float) -> Numeral:
 def write_grades_csv(gradebook: Gradebook, out: Path, assignment: str | None = None) -> Path:
     grades = gradebook.grades(assignment)
     assignments, exercises = _columns(grades)
-    header = ["student", "name"]
+    header = ["student", "name", "login", "email", "section"]
     for a in assignments:
         header += exercises[a] + [a]
     header += ["total", "adjustments"]
     rows = [header]
     for grade in grades:
-        row = [grade.student.id, grade.student.name]
+        student = grade.student
+        row = [student.id, student.name, student.login, student.email, student.section]
         for a in assignments:
             entry = grade.assignments.get(a)
             row += [_number(entry.exercises.get(e, 0.0)) if entry else "" for e in exercises[a]]
@@ -114,7 +125,7 @@ def write_canvas_csv(gradebook: Gradebook, out: Path, assignment: str | None = N
     for grade in grades:
         student = grade.student
         canvas_id = student.lms_id if student.lms_id.isdigit() else ""
-        login = "" if canvas_id else student.id  # without a Canvas id, match on the login
+        login = student.login or ("" if canvas_id else student.id)  # without a Canvas id, Canvas matches the login
         rows.append([student.name or student.id, canvas_id, student.sis_user_id, login, student.section]
                     + [_number(grade.assignments[a].score) if a in grade.assignments else "" for a in assignments])
     return _write_csv(out, rows)
@@ -156,24 +167,27 @@ def gradescope_document(document: dict) -> dict:
 
 def write_gradescope(gradebook: Gradebook, out: Path, assignment: str | None = None) -> list[Path]:
     written = []
+    names = _names(gradebook)
     for document in gradebook.result_documents(assignment):
-        path = out / safe_name(document["student"]) / "results.json"
+        path = out / safe_name(document["student"], names.get(document["student"], "")) / "results.json"
         write_new_file(path, json.dumps(gradescope_document(document), indent=2, allow_nan=False) + "\n")
         written.append(path)
     return written
 
 
-def write_student_files(out: Path, student: str, document: dict) -> list[Path]:
-    """``OUT/<student>/feedback.md`` and ``feedback.html``."""
-    folder = out / safe_name(student)
+def write_student_files(out: Path, student: str, document: dict, name: str = "") -> list[Path]:
+    """``OUT/<folder>/feedback.md`` and ``feedback.html``, addressed to "name (id)" when the name is known."""
+    folder = out / safe_name(student, name)
+    who = f"{name} ({student})" if name and name != student else student
     paths = [folder / "feedback.md", folder / "feedback.html"]
-    write_new_file(paths[0], feedback_markdown(document, student))
-    write_new_file(paths[1], feedback_html(document, student))
+    write_new_file(paths[0], feedback_markdown(document, who))
+    write_new_file(paths[1], feedback_html(document, who))
     return paths
 
 
 def write_feedback(gradebook: Gradebook, out: Path, assignment: str | None = None) -> list[Path]:
     written = []
+    names = _names(gradebook)
     for document in gradebook.result_documents(assignment):
-        written += write_student_files(out, document["student"], document)
+        written += write_student_files(out, document["student"], document, names.get(document["student"], ""))
     return written

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (
     JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-    DDL, event,
+    DDL, event, false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -33,6 +33,11 @@ class Student(Base):
     sis_user_id: Mapped[str] = mapped_column(String(100), default="")
     section: Mapped[str] = mapped_column(String(200), default="")
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    # From a roster import (`dlgrade roster import`); a server default, so that an older gradebook
+    # gets the columns added in place (store._add_missing_columns).
+    login: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    email: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    on_roster: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Submission(Base):

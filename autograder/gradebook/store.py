@@ -8,6 +8,10 @@ next run grades exactly the absent ones (:meth:`Gradebook.is_graded`).
 
 Scores people see come from :meth:`result_documents`: per student, the latest grading of each
 assignment, with overrides and late penalties applied and listed under ``"adjustments"``.
+
+The roster (:meth:`Gradebook.import_roster`, from :mod:`autograder.roster`) fills in students'
+names, logins, emails and sections; :meth:`Gradebook.find_student` resolves what a TA types to
+one student; :meth:`Gradebook.missing_students` lists the roster's students without a submission.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import create_engine, event, insert, select
+from sqlalchemy import create_engine, event, inspect, insert, select, text
+from sqlalchemy.schema import CreateColumn
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -28,6 +33,7 @@ from autograder.gradebook.models import (
     AuditEntry, Base, Grading, LatePenalty, Override, Setting, Student, Submission, TestRow,
 )
 from autograder.errors import DlgradeError
+from autograder.roster import Roster, RosterIndex, find_student
 
 
 class GradebookError(DlgradeError):
@@ -46,6 +52,28 @@ class StudentInfo:
     lms_id: str = ""
     sis_user_id: str = ""
     section: str = ""
+    login: str = ""
+    email: str = ""
+    on_roster: bool = False
+
+    @property
+    def label(self) -> str:
+        """``Name (id)``, or the id alone when the name is unknown: how people are shown."""
+        return f"{self.name} ({self.id})" if self.name and self.name != self.id else self.id
+
+
+@dataclass(frozen=True)
+class RosterImport:
+    """What a roster import changed: ids added, ids whose name/login/email/section changed, ids unchanged."""
+
+    added: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+def _info(row: Student) -> StudentInfo:
+    return StudentInfo(row.id, row.name, row.lms_id, row.sis_user_id, row.section, row.login, row.email,
+                       bool(row.on_roster))
 
 
 @dataclass
@@ -172,11 +200,66 @@ class Gradebook:
             session.flush()
             return grading.id
 
+    # ------------------------------------------------------------ the roster
+    def import_roster(self, roster: Roster, actor: str = "dlgrade roster import") -> RosterImport:
+        """Upsert the roster's students (one transaction): new ids are added, known ones get the
+        roster's name, login, email, section and ids (an empty cell keeps what was known); nothing
+        is ever duplicated. Each added or changed student gets an audit entry."""
+        added, updated, unchanged = [], [], []
+        fields = ("name", "login", "email", "lms_id", "sis_user_id", "section")
+        with self._session.begin() as session:
+            for entry in roster.entries:
+                row = session.get(Student, entry.id)
+                if row is None:
+                    session.add(Student(id=entry.id, on_roster=True, **{f: getattr(entry, f) for f in fields}))
+                    added.append(entry.id)
+                    session.add(AuditEntry(actor=actor, action="roster", student_id=entry.id, target="roster",
+                                           new=entry.name, reason=f"added from {roster.format.label}"))
+                    continue
+                changes = {f: getattr(entry, f) for f in fields if getattr(entry, f) and getattr(entry, f) != getattr(row, f)}
+                if not changes and row.on_roster:
+                    unchanged.append(entry.id)
+                    continue
+                old = "; ".join(f"{f}={getattr(row, f)}" for f in changes)
+                for name, value in changes.items():
+                    setattr(row, name, value)
+                row.on_roster = True
+                updated.append(entry.id)
+                session.add(AuditEntry(actor=actor, action="roster", student_id=entry.id, target="roster", old=old,
+                                       new="; ".join(f"{f}={v}" for f, v in changes.items()) or "on the roster",
+                                       reason=f"updated from {roster.format.label}"))
+        return RosterImport(added, updated, unchanged)
+
+    def roster_students(self) -> list[StudentInfo]:
+        """The students a roster import brought in, by id."""
+        return [s for s in self.students().values() if s.on_roster]
+
+    def missing_students(self, assignment: str | None = None) -> list[StudentInfo]:
+        """The roster's students with no recorded submission (of ``assignment``, when given), by id.
+
+        For the batch summary and, per assignment, the "missing" state: a student on the roster
+        who handed nothing in is listed here rather than being absent from every table.
+        """
+        handed_in = set()
+        for grading in self.gradings():
+            if assignment is None or any(a["assignment"] == assignment for a in grading.document.get("assignments", [])):
+                handed_in.add(grading.student_id)
+        return [s for s in self.roster_students() if s.id not in handed_in]
+
+    def roster_index(self) -> RosterIndex:
+        """Who each submission of a batch belongs to, by the roster (:class:`RosterIndex`)."""
+        return RosterIndex(self.roster_students())
+
+    def find_student(self, query: str) -> StudentInfo:
+        """The one student ``query`` names (id, login, email, LMS id or name; see
+        :func:`autograder.roster.find_student`); a :class:`~autograder.roster.StudentNotFound`
+        with the closest matches otherwise."""
+        return find_student(query, list(self.students().values()))
+
     # ------------------------------------------------------------ reading
     def students(self) -> dict[str, StudentInfo]:
         with self._session() as session:
-            return {s.id: StudentInfo(s.id, s.name, s.lms_id, s.sis_user_id, s.section)
-                    for s in session.scalars(select(Student).order_by(Student.id))}
+            return {s.id: _info(s) for s in session.scalars(select(Student).order_by(Student.id))}
 
     def gradings(self, student: str | None = None) -> list[Grading]:
         with self._session() as session:
@@ -300,6 +383,26 @@ def _create_tables(engine) -> None:
     except Exception:  # noqa: BLE001 - "already exists" from a concurrent creator: the retry sees the tables
         time.sleep(0.5)
         Base.metadata.create_all(engine)
+    _add_missing_columns(engine)
+
+
+def _add_missing_columns(engine) -> None:
+    """Add the columns a newer dlgrade declares to an older gradebook's tables (``ALTER TABLE ...
+    ADD COLUMN`` with the column's server default): create_all makes missing tables only."""
+    inspector = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing = [c for c in table.columns if c.name not in present and (c.server_default is not None or c.nullable)]
+        if not missing:
+            continue
+        for column in missing:
+            spec = CreateColumn(column).compile(dialect=engine.dialect)
+            try:
+                with engine.begin() as connection:
+                    connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {spec}"))
+            except Exception:  # a second process added it at the same instant: fine if it is there now
+                if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+                    raise
 
 
 def _sqlite_pragmas(connection, _record) -> None:
