@@ -21,6 +21,7 @@ from autograder.judge.results import (
 STYLE = {PASSED: "green", FAILED: "red", ERROR: "magenta", TIMEOUT: "yellow", NOT_ATTEMPTED: "dim"}
 SYMBOL = {PASSED: "✔", FAILED: "✘", ERROR: "!", TIMEOUT: "⏱", NOT_ATTEMPTED: "·"}
 MESSAGE_CHARS = 160
+PIPED_WIDTH = 1000  # the width of a table written to a pipe or file: a row stays on one line
 
 
 def shown(text: str, style: str = "", *, multiline: bool = False) -> Text:
@@ -115,19 +116,22 @@ def print_roster_import(path, roster, changes, console: Console | None = None) -
     ``roster``: an :class:`autograder.roster.Roster`; ``changes``: the gradebook's ``RosterImport``
     (``added``, ``updated``, ``unchanged`` lists of ids)."""
     console = console or Console()
-    console.print(shown(f"{path}: {roster.format.label}, {len(roster.entries)} students"))
+    # soft_wrap: lines as they are, never folded at the terminal's (or a pipe's 80) columns
+    console.print(shown(f"read {path} as {roster.format.label}: {len(roster.entries)} students"), soft_wrap=True)
     for skipped in roster.skipped[:20]:
-        console.print(shown(f"  skipped {skipped}", "yellow"))
+        console.print(shown(f"  skipped {skipped}", "yellow"), soft_wrap=True)
     if len(roster.skipped) > 20:
-        console.print(shown(f"  ... and {len(roster.skipped) - 20} more rows skipped", "yellow"))
+        console.print(shown(f"  ... and {len(roster.skipped) - 20} more rows skipped", "yellow"), soft_wrap=True)
     console.print(Text(f"gradebook: {len(changes.added)} added, {len(changes.updated)} updated, "
-                       f"{len(changes.unchanged)} unchanged", style="bold"))
+                       f"{len(changes.unchanged)} unchanged", style="bold"), soft_wrap=True)
 
 
 def print_roster(students, missing: set[str], console: Console | None = None) -> None:
     """The gradebook's students (objects with ``id``, ``name``, ``login``, ``email``, ``section``,
     ``on_roster``), and which of the roster's (ids in ``missing``) have no submission."""
     console = console or Console()
+    if not console.is_terminal:  # piped: rows whole, not folded into 80 columns
+        console = Console(file=console.file, width=PIPED_WIDTH)
     table = Table(title=f"{len(students)} students", title_justify="left")
     for column in ("id", "name", "login", "email", "section", "submission"):
         table.add_column(column, overflow="fold")
@@ -137,4 +141,4 @@ def print_roster(students, missing: set[str], console: Console | None = None) ->
                       shown(student.section), Text(status, style="red" if student.id in missing else ""))
     console.print(table)
     if missing:
-        console.print(Text(f"{len(missing)} on the roster without a submission", style="bold red"))
+        console.print(Text(f"{len(missing)} on the roster without a submission", style="bold red"), soft_wrap=True)

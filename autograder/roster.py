@@ -81,7 +81,7 @@ class RosterEntry:
 class Roster:
     format: RosterFormat
     entries: list[RosterEntry]
-    skipped: list[str] = field(default_factory=list)  # "row 7: no ID", "Canvas's Test Student", ...
+    skipped: list[str] = field(default_factory=list)  # "line 7: 'X' has no id", Canvas's Test Student, ...
 
 
 def nfc(text: str) -> str:
@@ -156,28 +156,30 @@ def parse_roster(text: str, where: str = "the roster") -> Roster:
         dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
-    rows = [row for row in rows if any(row)]  # empty lines, and lines of empty cells
-    header = rows[0]
+    reader = csv.reader(io.StringIO(text), dialect)
+    rows = [(reader.line_num, [cell.strip() for cell in row]) for row in reader]
+    rows = [(line, row) for line, row in rows if any(row)]  # empty lines, and lines of empty cells
+    header = rows[0][1]
     kind = detect_format(header)
     if kind is None:
         shown = ", ".join(cell for cell in header[:8] if cell) + (", ..." if len(header) > 8 else "")
         raise RosterError(f"{where}: unknown roster columns ({shown[:300]}): expected {EXPECTED}")
-    reader = {RosterFormat.CANVAS: _canvas_entry, RosterFormat.MOODLE: _moodle_entry, RosterFormat.PLAIN: _plain_entry}[kind]
+    read_entry = {RosterFormat.CANVAS: _canvas_entry, RosterFormat.MOODLE: _moodle_entry,
+                  RosterFormat.PLAIN: _plain_entry}[kind]
     columns = _columns(header, {RosterFormat.CANVAS: _CANVAS, RosterFormat.MOODLE: _MOODLE,
                                 RosterFormat.PLAIN: _PLAIN}[kind])
     roster = Roster(kind, [])
     seen: dict[str, int] = {}
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in rows[1:]:  # number: the row's (last) line in the file
         cells = {name: nfc(row[index]) if index < len(row) else "" for name, index in columns.items()}
-        entry = reader(cells)
+        entry = read_entry(cells)
         if isinstance(entry, str):
             if entry:
-                roster.skipped.append(f"row {number}: {entry}")
+                roster.skipped.append(f"line {number}: {entry}")
             continue
         entry = RosterEntry(**{name: value[:_LIMITS[name]] for name, value in vars(entry).items()})
         if entry.id in seen:
-            roster.skipped.append(f"row {number}: the id {entry.id} again (row {seen[entry.id]}); the later row is kept")
+            roster.skipped.append(f"line {number}: the id {entry.id} again (line {seen[entry.id]}); the later one is kept")
             roster.entries = [e for e in roster.entries if e.id != entry.id]
         seen[entry.id] = number
         roster.entries.append(entry)

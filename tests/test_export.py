@@ -8,10 +8,13 @@ import pytest
 from click.testing import CliRunner
 
 from autograder.gradebook import Gradebook, StudentInfo
-from autograder.gradebook.export import export
+from autograder.gradebook.export import export, safe_name
 from autograder.judge.schemas import GRADESCOPE
 from cli import main
 from grading import grade, plan_for, write_submission
+
+
+CAROL = 'Carol "CJ" <b>Doe</b>'
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +29,7 @@ def book(course, tmp_path_factory):
     url = f"sqlite:///{folder / 'grades.db'}"
     with Gradebook.open(url) as gradebook:
         gradebook.record(StudentInfo("4712", "B, Jr.", "4712"), "a" * 64, "x", [], "graded", good)
-        gradebook.record(StudentInfo("carol", 'Carol "CJ" <b>Doe</b>'), "b" * 64, "y", [], "graded", bad)
+        gradebook.record(StudentInfo("carol", CAROL), "b" * 64, "y", [], "graded", bad)
         gradebook.late_penalty("4712", "perceptron", "5", "late", "ta")
     return {"url": url, "folder": folder, "good": good, "bad": bad, "mutant": mutant, "plan": plan}
 
@@ -66,19 +69,21 @@ def test_canvas_csv(book, tmp_path):
 def test_gradescope_results_validate(book, tmp_path):
     with Gradebook.open(book["url"]) as gradebook:
         paths = export(gradebook, "gradescope", tmp_path / "gs")
-    assert sorted(p.parent.name for p in paths) == ["4712", "carol"]
+    # a student's folder: the name (escaped) and the id
+    assert sorted(p.parent.name for p in paths) == ["B, Jr._4712", safe_name("carol", CAROL)]
+    assert safe_name("carol", CAROL) == "Carol %22CJ%22 %3Cb%3EDoe%3C%2Fb%3E_carol"
     for path in paths:
         document = json.loads(path.read_text())
         jsonschema.validate(document, GRADESCOPE)
-    bob = json.loads((tmp_path / "gs" / "4712" / "results.json").read_text())
+    bob = json.loads((tmp_path / "gs" / "B, Jr._4712" / "results.json").read_text())
     assert bob["score"] == 95 and "late penalty" in bob["output"]
 
 
 def test_feedback_shows_no_hidden_inputs_or_code(book, tmp_path, course):
     with Gradebook.open(book["url"]) as gradebook:
         export(gradebook, "feedback", tmp_path / "fb")
-    md = (tmp_path / "fb" / "carol" / "feedback.md").read_text()
-    html = (tmp_path / "fb" / "carol" / "feedback.html").read_text()
+    md = (tmp_path / "fb" / safe_name("carol", CAROL) / "feedback.md").read_text()
+    html = (tmp_path / "fb" / safe_name("carol", CAROL) / "feedback.html").read_text()
     bad = book["bad"]
     failing_hidden = [t for t in bad["tests"] if t["visibility"] == "hidden" and t["outcome"] != "passed"]
     failing_public = [t for t in bad["tests"] if t["visibility"] == "public" and t["outcome"] != "passed"]
@@ -93,7 +98,7 @@ def test_feedback_shows_no_hidden_inputs_or_code(book, tmp_path, course):
     # the hidden checks' inputs never appear: only public tests carry details
     hidden_blocks = [md.split(f"### {t['name']}")[1].split("###")[0] for t in failing_hidden if f"### {t['name']}" in md]
     assert all("inputs:" not in block and "expected:" not in block for block in hidden_blocks)
-    assert "<script" not in html and "<h1>Feedback for carol</h1>" in html
+    assert "<script" not in html and "<h1>Feedback for Carol &quot;CJ&quot; &lt;b&gt;Doe&lt;/b&gt; (carol)</h1>" in html
 
 
 def test_feedback_html_escapes_student_text(book):
