@@ -31,7 +31,8 @@ def test_canvas_gradebook_export():
     assert roster.format is RosterFormat.CANVAS
     ids = [e.id for e in roster.entries]
     assert ids == ["4711", "4712", "4713", "4714", "4715", "4716"]  # no Points Possible row, no Test Student
-    assert any("Test Student" in s for s in roster.skipped)
+    (skipped,) = roster.skipped  # Canvas's own rows (Points Possible) are no student to report
+    assert skipped == "line 10: Canvas's Test Student (Student View), not a student"
     ada = roster.entries[0]
     assert ada == RosterEntry("4711", "Lovelace, Ada", login="alovelace", lms_id="4711", sis_user_id="S0001",
                               section="DL 2026, Section A")  # the BOM is gone from "Student", the comma kept
@@ -277,3 +278,49 @@ def test_batch_submissions_are_filed_under_the_roster_student():
     assert "filed under Ada Lovelace (2026001)" in moodle.notes[0]
     assert stranger.student == "eve" and "not on the roster" in stranger.notes[0]
     assert twin.student == "556" and "kept apart" in twin.notes[0]
+
+
+# ------------------------------------------------------------------ names in folders
+
+def test_a_students_folder_holds_the_name_and_the_id_and_is_never_shared():
+    from autograder.gradebook.export import safe_name
+
+    assert safe_name("4711", "Lovelace, Ada") == "Lovelace, Ada_4711"
+    assert safe_name("4711") == "4711" and safe_name("../x", "") == "%2E.%2Fx"
+    assert safe_name("4715", "Smith, Alice") != safe_name("4716", "Smith, Alice")
+    # "_" in a name is escaped, so the first "_" always ends the name: these two never meet
+    assert safe_name("b", "x_a") != safe_name("a_b", "x")
+    assert safe_name("1", "../../etc") == "%2E.%2F..%2Fetc_1" and "/" not in safe_name("1", "a/b")
+    long = safe_name("4711", "Ada " * 100)
+    assert long.endswith("_4711") and len(long.encode()) < 255
+
+
+def test_grade_batch_files_a_canvas_download_under_the_roster(tmp_path, course):
+    """End to end: a Canvas roster, a Canvas download of two students (one resubmitted), grade-batch:
+    names in the table and the folders, the roster's other students listed as missing."""
+    import zipfile
+
+    answer = (Path(__file__).resolve().parent / "fixtures/submissions/vectorized/perceptron.py").read_text()
+    root = tmp_path / "dl"
+    root.mkdir()
+    with zipfile.ZipFile(root / "submissions.zip", "w") as archive:
+        for name, text in {"lovelaceada_4711_9001_perceptron.py": "def step(z):\n    return z\n",
+                           "lovelaceada_4711_9001_perceptron-1.py": answer,
+                           "turingalan_4712_9002_PERCEPTRON (1).py": answer}.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 12, 1, 12, 0, 0)), text)
+    db = tmp_path / "grades.db"
+    assert invoke("roster", "import", CANVAS, "--db", db).exit_code == 0
+    result = invoke("grade-batch", root, "--db", db, "-a", "perceptron", "--out", tmp_path / "out", "--workers", 1,
+                    "--seed", 7)
+    assert result.exit_code == 0, result.output
+    assert "Lovelace, Ada (4711)" in result.output and "Turing, Alan (4712)" in result.output
+    assert "missing: 4 on the roster without a submission" in result.output
+    assert "García Márquez, José (4713)" in result.output
+    folders = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert folders == ["Lovelace, Ada_4711", "Turing, Alan_4712"]
+    html = (tmp_path / "out" / "Lovelace, Ada_4711" / "feedback.html").read_text()
+    assert "<h1>Feedback for Lovelace, Ada (4711)</h1>" in html
+    with Gradebook.open(db) as book:
+        grades = {g.student.id: g for g in book.grades()}
+        assert grades["4711"].total == 100  # the resubmission (-1) was graded, not the broken original
+        assert [s.id for s in book.missing_students()] == ["4713", "4714", "4715", "4716"]
