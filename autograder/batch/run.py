@@ -189,4 +189,4 @@ def print_summary(summary: BatchSummary, console: Console | None = None) -> None
     if summary.missing:
         console.print(shown(f"missing: {len(summary.missing)} on the roster without a submission: "
                             + ", ".join(s.label for s in summary.missing[:50])
-                            + (", ..." if len(summary.missing) > 50 else ""), "bold red"))
+                            + (", ..." if len(summary.missing) > 50 else ""), "bold red"), soft_wrap=True)
