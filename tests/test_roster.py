@@ -324,3 +324,24 @@ def test_grade_batch_files_a_canvas_download_under_the_roster(tmp_path, course):
         grades = {g.student.id: g for g in book.grades()}
         assert grades["4711"].total == 100  # the resubmission (-1) was graded, not the broken original
         assert [s.id for s in book.missing_students()] == ["4713", "4714", "4715", "4716"]
+
+
+def test_exports_carry_the_roster_and_the_canvas_export_reads_back_as_a_roster(db_url, failed_document, tmp_path):
+    import csv
+
+    from autograder.gradebook.export import export
+
+    with Gradebook.open(db_url) as book:
+        book.import_roster(read_roster(CANVAS))
+        book.record(StudentInfo("4713"), "a" * 64, "x", [], "graded", failed_document)
+        book.override("4713", "perceptron", 70, "oral exam", "ta")
+        (grades,) = export(book, "csv", tmp_path / "grades.csv")
+        (canvas,) = export(book, "canvas", tmp_path / "canvas.csv")
+    with grades.open(newline="", encoding="utf-8") as stream:
+        (row,) = list(csv.DictReader(stream))
+    assert (row["student"], row["name"], row["login"], row["section"], row["total"]) == (
+        "4713", "García Márquez, José", "jgarcia", "DL 2026, Section B", "70")
+    back = read_roster(canvas)  # what Canvas would read: its own format, the same student
+    assert back.format is RosterFormat.CANVAS
+    assert back.entries == [RosterEntry("4713", "García Márquez, José", login="jgarcia", lms_id="4713",
+                                        sis_user_id="S0003", section="DL 2026, Section B")]
