@@ -99,7 +99,7 @@ _CANVAS = {"name": ("student",), "id": ("id",), "sis_user_id": ("sis user id",),
 _MOODLE = {"first": ("first name", "firstname", "first name/surname"), "last": ("last name", "surname", "lastname"),
            "username": ("username",), "idnumber": ("id number", "idnumber"),
            "email": ("email address", "email", "e-mail address", "e-mail"), "section": ("groups", "group")}
-_PLAIN = {"id": ("id", "student id", "student"), "name": ("name", "full name"), "email": ("email", "e-mail"),
+_PLAIN = {"id": ("id", "student id"), "name": ("name", "full name"), "email": ("email", "e-mail"),
           "login": ("login", "username"), "section": ("section", "group")}
 EXPECTED = ("Canvas's gradebook export (Student, ID, SIS User ID, SIS Login ID, Section, ...), "
             "Moodle's participants download (First name, Last name, ID number, Email address, ...) "
@@ -118,9 +118,10 @@ def _columns(header: list[str], names: dict[str, tuple[str, ...]]) -> dict[str, 
 
 
 def detect_format(header: list[str]) -> RosterFormat | None:
-    """The roster format a header row is, or None."""
-    canvas = _columns(header, _CANVAS)
-    if {"name", "id"} <= set(canvas) and ({"sis_user_id", "login"} & set(canvas)):
+    """The roster format a header row is, or None. Canvas: ``Student`` and ``ID`` (an account that
+    hides SIS data leaves out the SIS columns); Moodle: a first and a last name; plain: ``id`` and
+    ``name``."""
+    if {"name", "id"} <= set(_columns(header, _CANVAS)):
         return RosterFormat.CANVAS
     if {"first", "last"} <= set(_columns(header, _MOODLE)):
         return RosterFormat.MOODLE

@@ -72,6 +72,12 @@ def test_plain_csv_with_empty_lines_quoted_commas_and_accents():
     assert roster.skipped == ["line 6: 'No Id' has no id"]
 
 
+def test_a_canvas_export_without_sis_columns():
+    roster = parse_roster("Student,ID,Section,Losses (1)\n    Points Possible,,,100\n\"Lovelace, Ada\",4711,A,\n")
+    assert roster.format is RosterFormat.CANVAS and roster.entries == [
+        RosterEntry("4711", "Lovelace, Ada", lms_id="4711", section="A")]
+
+
 def test_a_repeated_id_is_one_student_the_later_row():
     roster = parse_roster("id,name\nada,Ada L\nada,Ada Lovelace\n")
     assert roster.entries == [RosterEntry("ada", "Ada Lovelace")] and "again" in roster.skipped[0]
