@@ -80,6 +80,28 @@ def test_outside_canvas_the_newest_file_wins_even_over_a_copy():
     assert best.path.name == "losses.py" and why.startswith("the newest, saved 1970-01-01 00:05:00 UTC")
 
 
+COPIES = st.lists(st.tuples(st.sampled_from(["", " (1)", "-2", "_3", " (12)", "-1"]), st.sampled_from([".py", ".ipynb"]),
+                            st.sampled_from([100.0, 200.0, 300.0])), min_size=1, max_size=6, unique_by=lambda t: t[:2])
+
+
+@given(copies=COPIES, canvas=st.booleans())
+def test_the_chosen_file_is_the_latest_by_the_documented_order(copies, canvas):
+    """Outside Canvas: the newest, then the highest copy, then the .py; from Canvas: the highest
+    resubmission first, then the time. The reason names the rule that decided."""
+    candidates = [candidate(f"losses{marker}{suffix}", mtime, canvas) for marker, suffix, mtime in copies]
+    best, why = choose_file(candidates)
+    if canvas:
+        assert best.match.copy == max(c.match.copy for c in candidates)
+        assert best.mtime == max(c.mtime for c in candidates if c.match.copy == best.match.copy)
+    else:
+        assert best.mtime == max(c.mtime for c in candidates)
+        assert best.match.copy == max(c.match.copy for c in candidates if c.mtime == best.mtime)
+    rivals = [c for c in candidates if c is not best]
+    assert (why == "") == (not rivals)
+    if rivals and not canvas and best.mtime > max(c.mtime for c in rivals):
+        assert why.startswith("the newest")
+
+
 def write(path: Path, text: str, mtime: float) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
