@@ -109,7 +109,8 @@ def _clean_values(raw, name: str, notes: list[str]) -> tuple[tuple[float, ...], 
             return None
         if not _drawable(number):
             shown = "NaN" if math.isnan(number) else "infinite" if math.isinf(number) else "beyond 1e9"
-            notes.append(f"{name}: the loss is {shown} at epoch {epoch}; drawn up to epoch {epoch - 1}")
+            drawn = f"drawn up to epoch {epoch - 1}" if epoch > 1 else "not drawn"
+            notes.append(f"{name}: the loss is {shown} at epoch {epoch}; {drawn}")
             return tuple(values), epoch
         values.append(number)
     return tuple(values), None
