@@ -113,10 +113,8 @@ def markup(text: str) -> str:
 def plot_label(text: str) -> str:
     """``text`` (after :func:`inert`, one line) for a matplotlib label or title, drawn as written.
 
-    matplotlib parses text between two ``$`` as mathtext (a ``$\\frac{$`` raises when drawn) and
-    leaves out of a legend every label that starts with ``_``: every ``$`` is escaped (then no ``$`` is
-    left unescaped, so the text is never mathtext and matplotlib shows each ``\\$`` as ``$``), and a
-    leading ``_`` gets a zero-width space in front of it.
+    matplotlib parses text between two ``$`` as mathtext (a ``$\\frac{$`` raises when drawn):
+    every ``$`` is escaped: then no ``$`` is left unescaped, so the text is never mathtext, and
+    matplotlib shows each ``\\$`` as ``$``.
     """
-    text = inert(text).replace("$", "\\$")
-    return "\u200b" + text if text.startswith("_") else text
+    return inert(text).replace("$", "\\$")
