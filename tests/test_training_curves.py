@@ -329,3 +329,33 @@ def test_the_report_shows_the_training_curves_section_escaped(cohort):
 def test_a_report_without_curves_has_no_curves_section():
     page = Page(build_report([training_document("ada", None)]))
     assert "curves" not in [a.get("id") for a in page.tags("section")]
+
+
+# ---------------------------------------------------------------- through the commands' paths
+def test_the_gradebook_export_and_the_report_of_a_results_folder_carry_the_curves(tmp_path):
+    """``export --format feedback`` (from the gradebook), ``grade-batch --out`` (its per-student writer)
+    and ``report --results`` (reading those result files back) all carry the curves."""
+    from autograder.batch.run import _write_outputs
+    from autograder.gradebook import Gradebook, StudentInfo
+    from autograder.gradebook.export import export
+    from autograder.report import read_result_folder
+
+    kinds = {"ada": "good", "bob": "overfit", "cy": "early", "dee": None}
+    documents = {s: training_document(s, None if k is None else loss_curves(k)) for s, k in kinds.items()}
+    with Gradebook.open(f"sqlite:///{tmp_path / 'grades.db'}") as gradebook:
+        for number, (student, document) in enumerate(documents.items()):
+            gradebook.record(StudentInfo(student, student.title()), f"{number}" * 64, f"{student}.py", [], "graded",
+                             document)
+        export(gradebook, "feedback", tmp_path / "feedback")
+    for student, kind in kinds.items():
+        names = sorted(p.name for p in (tmp_path / "feedback" / student).iterdir())
+        assert names == sorted(["feedback.html", "feedback.md"] + (
+            [] if kind is None else ["curves-training-1.png", "curves-training-1.svg"])), student
+    assert "stopped improving at epoch 12" in (tmp_path / "feedback" / "bob" / "feedback.html").read_text()
+
+    for student, document in documents.items():
+        _write_outputs(tmp_path / "out", student, document)
+    assert sorted(p.name for p in (tmp_path / "out" / "cy").iterdir()) == [
+        "curves-training-1.png", "curves-training-1.svg", "feedback.html", "feedback.md", "result.json"]
+    (row,) = stats.training_curves(read_result_folder(tmp_path / "out"))
+    assert (row.runs, row.overfit, row.not_converged, row.stopped_early) == (3, 2, 0, 1)
