@@ -88,6 +88,10 @@ def test_too_long_series_too_many_series_and_long_or_hostile_names_are_bounded()
     assert not re.search("[\x00-\x1f\x7f\u202e]", long.name)
     assert empty.name == "series 2"
 
+    run = clean_curves({"series": {"loss": [1.0], "lo\x00ss": [2.0]}, "band": {"lo\x00ss": {"low": [1.5], "high": [2.5]}}})
+    assert [(c.name, c.values, c.band is not None) for c in run.curves] == [("loss", (1.0,), False),
+                                                                            ("loss (2)", (2.0,), True)]
+
 
 def test_a_band_is_kept_only_when_finite_ordered_and_as_long_as_itself():
     good = {"low": [1.0, 0.5], "high": [1.2, 0.7]}

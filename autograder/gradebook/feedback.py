@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from urllib.parse import quote
@@ -113,7 +114,7 @@ def curve_figures(document: dict, *, draw: bool = True) -> list[CurveFigure]:
     return figures
 
 
-def _blocks(document: dict, student: str, figures: list[CurveFigure] = ()) -> list[tuple]:
+def _blocks(document: dict, student: str, figures: Sequence[CurveFigure] = ()) -> list[tuple]:
     """The feedback as a list of blocks (kind, content), rendered by both formats below."""
     blocks: list[tuple] = [("h1", f"Feedback for {student}"),
                            ("strong", f"Total: {document['score']:g} / {document['max_score']:g}")]
