@@ -133,6 +133,40 @@ def test_without_a_band_a_run_that_did_not_fall_has_not_converged_and_none_stopp
     assert not read_run(run_of("early", band={})).stopped_early
 
 
+def test_a_validation_loss_that_levels_off_is_not_overfitting():
+    """Near its end a correct run's validation loss wobbles on a plateau: no new lowest value for a
+    while, the training loss still falling. Only a rise of 5 % or more above the lowest is overfitting."""
+    good = loss_curves("good")
+    wobble = [1.0, 1.004, 0.998, 1.006, 1.003, 1.008, 1.002, 1.009, 1.004, 1.01]
+    validation = good["validation loss"][:20] + [good["validation loss"][19] * w for w in wobble]
+    run = clean_curves({"series": {"training loss": good["training loss"], "validation loss": validation},
+                        "band": reference_band()})
+    reading = read_run(run)
+    assert reading.best_epoch == 23 and not reading.overfit
+    text = describe_run(run, reading)
+    assert "Your validation loss was lowest at epoch 23" in text and "overfitting" not in text
+
+    rising = validation[:23] + [validation[22] * (1 + 0.03 * k) for k in range(1, 8)]
+    run = clean_curves({"series": {"training loss": good["training loss"], "validation loss": rising}})
+    assert read_run(run).overfit and "rose to" in describe_run(run, read_run(run))
+
+
+@pytest.mark.parametrize("factor, not_converged", [(1.5, False), (2.5, True)])
+def test_only_a_training_loss_far_above_the_band_has_not_converged(factor, not_converged):
+    """The band is the spread of the reference's own runs: a correct run ends above it now and then."""
+    band = reference_band()
+    training = loss_curves("good")["training loss"]
+    training[-1] = factor * band["training loss"]["high"][-1]
+    run = clean_curves({"series": {"training loss": training}, "band": band})
+    assert read_run(run).not_converged is not_converged
+    assert "At epoch 30 your training loss" in describe_run(run, read_run(run))
+    assert "is above the reference's band" in describe_run(run, read_run(run))
+    # a run longer than the band is held to the band's last epoch
+    longer = clean_curves({"series": {"training loss": training[:-1] + [training[-2]] * 10 + [training[-1]]},
+                           "band": band})
+    assert read_run(longer).not_converged is not_converged
+
+
 def test_the_reading_is_computed_from_the_numbers():
     run = run_of("early")
     text = describe_run(run, read_run(run))

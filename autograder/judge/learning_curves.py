@@ -18,11 +18,16 @@ makes them bounded and plain, never raising:
 :func:`read_run` then reads one run's training and validation losses (1-based epochs throughout):
 
 - **best epoch**: the epoch of the lowest validation loss (the first one, on a tie);
-- **overfitting**: after the best epoch came at least :data:`STALL_EPOCHS` epochs without a lower
-  validation loss while the training loss kept falling (by at least :data:`STILL_FALLING` of its value
-  at the best epoch): the network keeps fitting its training data better, and new data no better;
-- **not converged**: the training loss diverged (a value cut above), or it ended above the reference's
-  band at its last epoch, or (without a band) it did not fall below its first value;
+- **overfitting**: the validation loss rose, by at least :data:`RISE` of its lowest value, in the
+  :data:`STALL_EPOCHS` or more epochs after its lowest, while the training loss kept falling (by at
+  least :data:`STILL_FALLING` of its value at the best epoch): the network keeps fitting its training
+  data better and new data worse. A validation loss that only levels off (epoch-to-epoch noise on a
+  plateau, as correct runs show near their end) is not overfitting;
+- **not converged**: the training loss diverged (a value cut above), or it ended more than
+  :data:`NOT_CONVERGED_FACTOR` times above the top of the reference's band at that epoch (the band's
+  last epoch for a longer run), or (without a band) it fell by less than :data:`HARDLY` of its first
+  value. The band is the spread of the reference's own runs (a 10th to 90th percentile, say), so a
+  correct run ends above it now and then: only far above it is a loop that does not converge;
 - **stopped early**: the run has fewer epochs than the reference's band covers (the epochs the check
   allows), which is what early stopping does.
 """
@@ -38,8 +43,10 @@ from autograder.untrusted import cap, inert
 MAX_SERIES = 8
 NAME_CHARS = 80
 MAX_MAGNITUDE = 1e9  # a loss beyond this is a diverged run, not a value to draw
-STALL_EPOCHS = 3
+STALL_EPOCHS = 2
 STILL_FALLING = 0.01
+RISE = 0.05
+NOT_CONVERGED_FACTOR = 2.0
 HARDLY = 0.05  # a training loss that fell by less than 5 % of its first value "hardly changed"
 TRAINING, VALIDATION = "training loss", "validation loss"
 
@@ -186,17 +193,19 @@ def _overfits(training: Curve | None, validation: Curve | None, best: int | None
     last = min(training.epochs, validation.epochs)
     if last - best < STALL_EPOCHS:
         return False
+    lowest, at_last = validation.values[best - 1], validation.values[last - 1]
     at_best, at_end = training.values[best - 1], training.values[last - 1]
-    return at_end < at_best - STILL_FALLING * abs(at_best)
+    return at_last >= lowest + RISE * abs(lowest) and at_end < at_best - STILL_FALLING * abs(at_best)
 
 
 def _not_converged(training: Curve | None) -> bool:
     if training is None or not training.values:
         return False
-    last = training.epochs
-    if training.band is not None and last <= len(training.band.high):
-        return training.values[-1] > training.band.high[last - 1]
-    return training.values[-1] >= training.values[0] and last > 1
+    if training.band is not None:
+        top = training.band.high[min(training.epochs, len(training.band.high)) - 1]
+        return training.values[-1] > NOT_CONVERGED_FACTOR * top
+    first = training.values[0]
+    return training.epochs > 1 and training.values[-1] > first - HARDLY * abs(first)
 
 
 def read_run(run: RunCurves) -> RunReading:
@@ -259,9 +268,9 @@ def describe_run(run: RunCurves, reading: RunReading) -> str:
         if reading.overfit and training is not None:
             last = min(training.epochs, validation.epochs)
             sentences.append(
-                f"Your validation loss stopped improving at epoch {best} ({value}) while your training loss kept "
-                f"falling ({_g(training.values[best - 1])} to {_g(training.values[last - 1])} by epoch {last}): "
-                "that is overfitting.")
+                f"Your validation loss stopped improving at epoch {best} ({value}) and rose to "
+                f"{_g(validation.values[last - 1])} by epoch {last} while your training loss kept falling "
+                f"({_g(training.values[best - 1])} to {_g(training.values[last - 1])}): that is overfitting.")
         elif best == validation.epochs:
             sentences.append(f"Your validation loss was still at its lowest at the last epoch, {best} ({value}).")
         else:
@@ -277,6 +286,7 @@ def describe_run(run: RunCurves, reading: RunReading) -> str:
             if sentence:
                 sentences.append(sentence)
     if reading.not_converged and not reading.diverged:
-        sentences.append("Your training loss did not get down to where the reference's runs get: "
-                         "the loop has not converged as it should.")
+        where = (f"more than {NOT_CONVERGED_FACTOR:g} times above the top of the reference's band"
+                 if training is not None and training.band else "hardly lower than where it started")
+        sentences.append(f"Your training loss ended {where}: the loop has not converged as it should.")
     return " ".join(sentences) if sentences else "No training or validation loss to read."

@@ -13,7 +13,7 @@ import statistics
 import jinja2
 
 from autograder import __version__
-from autograder.judge.learning_curves import STALL_EPOCHS
+from autograder.judge.learning_curves import NOT_CONVERGED_FACTOR, RISE, STALL_EPOCHS
 from autograder.report import plots, stats
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -83,10 +83,11 @@ img.plot { display: block; max-width: 100%; height: auto; margin: 0.5em 0; }
 <section id="curves">
 <h2>Training curves</h2>
 <p class="muted">Per training check: the students' losses per epoch (median, and the middle half of the runs
-shaded) against the reference's band. A run <em>overfits</em> when its validation loss stops improving for
-{{ stall }} or more epochs while its training loss keeps falling; it <em>did not converge</em> when its
-training loss diverged or ended above the reference's band; it <em>stopped early</em> when it ran fewer
-epochs than the reference's band covers (runs that stopped early drop out of the later epochs).</p>
+shaded) against the reference's band. A run <em>overfits</em> when its validation loss rises ({{ rise }} % of its
+lowest or more) in the {{ stall }} or more epochs after its lowest while its training loss keeps falling; it
+<em>did not converge</em> when its training loss diverged or ended more than {{ factor }} times above the top of
+the reference's band; it <em>stopped early</em> when it ran fewer epochs than the reference's band covers
+(runs that stopped early drop out of the later epochs).</p>
 <table>
 <tr><th>assignment</th><th>check</th><th>runs</th><th>overfit</th><th>did not converge</th><th>stopped early</th></tr>
 {% for row, plot in curves %}
@@ -160,6 +161,8 @@ def build_report(documents: list[dict], now: _dt.datetime | None = None) -> str:
         mistakes_plot=plots.mistakes_bar(mistakes) if mistakes else "",
         curves=[(row, plots.cohort_curves(row) if row.series else "") for row in curves],
         stall=STALL_EPOCHS,
+        rise=f"{100 * RISE:g}",
+        factor=f"{NOT_CONVERGED_FACTOR:g}",
         problems=stats.problems(documents),
         durations=durations,
         durations_plot=plots.durations_histogram(durations) if durations.seconds else "",
