@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from autograder.gradebook.export import write_student_files
 from autograder.gradebook.feedback import curve_figures, feedback_html, feedback_markdown
@@ -264,7 +266,8 @@ def test_each_training_check_gets_its_own_numbered_figure(tmp_path):
 
 def test_hostile_names_are_text_in_the_svg_and_the_pages(tmp_path):
     series = loss_curves("overfit")
-    series = {HOSTILE: series["training loss"], "$\\frac{$ _x": series["validation loss"]}
+    series = {HOSTILE: series["training loss"], "$\\frac{$ _x": series["validation loss"],
+              "lone \ud800 surrogate": [1.0, 0.5]}  # json.loads makes one of "\\ud800"
     document = training_document("ada", series, band={HOSTILE: reference_band()["training loss"]},
                                  test="<img src=x onerror=alert(1)> $x^2$")
     paths = write_student_files(tmp_path, "ada", document)
@@ -275,6 +278,7 @@ def test_hostile_names_are_text_in_the_svg_and_the_pages(tmp_path):
     assert f"your {HOSTILE}" in texts and f"reference band ({HOSTILE})" in texts
     assert "your $\\frac{$ _x" in texts  # drawn as written, never parsed as mathtext
     assert "<img src=x onerror=alert(1)> $x^2$" in texts
+    assert "your lone \ufffd surrogate" in texts
 
     html = paths[1].read_text()
     page = Page(html)
@@ -311,6 +315,27 @@ def test_a_test_whose_curves_leave_nothing_to_draw_gets_its_reading_and_no_file(
     visible = " ".join(Page(paths[1].read_text()).text)
     assert "training loss: the loss is NaN at epoch 1; not drawn" in visible
     assert "At epoch 1 it stopped being a finite number: the run diverged" in visible
+
+
+_NAMES = st.text(st.characters(codec="utf-8"), max_size=120)
+_VALUES = st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(), st.booleans(),
+                             st.text(max_size=3), st.none()), max_size=60)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(series=st.dictionaries(_NAMES, _VALUES, min_size=1, max_size=4),
+       band=st.dictionaries(_NAMES, st.fixed_dictionaries({"low": _VALUES, "high": _VALUES}), max_size=2),
+       title=_NAMES)
+def test_any_curves_give_well_formed_bounded_files_or_notes_never_an_exception(series, band, title):
+    document = training_document("ada", series, band=band, test=title)
+    (figure,) = curve_figures(document)
+    if figure.drawing is not None:
+        root = ET.fromstring(figure.drawing.svg)
+        assert not [e for e in root.iter() if e.tag.split("}")[-1] in ("script", "foreignObject")]
+        assert figure.drawing.png.startswith(b"\x89PNG")
+    page = Page(feedback_html(document, "ada", [figure]))
+    assert not page.tags("script")
+    assert all(len(note) < 400 for note in figure.notes)
 
 
 # ---------------------------------------------------------------- the course report

@@ -14,6 +14,7 @@ and every name is drawn as written. The series and bands carry ids (``series-<i>
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 
 import matplotlib
@@ -46,8 +47,12 @@ class Drawing:
 
 
 def draw_run(title: str, run: RunCurves, reading: RunReading) -> Drawing:
-    """The curves of one run as an SVG and a PNG (about 6.4 x 3.6 inches)."""
-    with plt.rc_context(_STYLE):
+    """The curves of one run as an SVG and a PNG (about 6.4 x 3.6 inches).
+
+    matplotlib's warnings (a glyph its font lacks: the SVG keeps the text, a browser draws it) are
+    silenced: a batch's console is not the place for them."""
+    with plt.rc_context(_STYLE), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         figure, axes = plt.subplots(figsize=(6.4, 3.6))
         try:
             for index, curve in enumerate(run.curves, start=1):

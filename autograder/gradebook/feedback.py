@@ -21,9 +21,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
-from urllib.parse import quote
-
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from autograder.judge.learning_curves import clean_curves, describe_run, read_run
 from autograder.untrusted import LINE, cap, inert
