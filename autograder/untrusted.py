@@ -18,7 +18,8 @@ moment it is received, and leaves it:
   is dropped everywhere (it rewrites the line a TA is reading).
 
 Rich markup is not interpreted here: the console renders student strings as ``rich.text.Text``
-(never as markup), and :func:`markup` escapes a string for the few places that build markup.
+(never as markup), and :func:`markup` escapes a string for the few places that build markup;
+:func:`plot_label` does the same for a matplotlib label.
 """
 
 from __future__ import annotations
@@ -107,3 +108,13 @@ def markup(text: str) -> str:
     from rich.markup import escape
 
     return escape(inert(text))
+
+
+def plot_label(text: str) -> str:
+    """``text`` (after :func:`inert`, one line) for a matplotlib label or title, drawn as written.
+
+    matplotlib parses text between two ``$`` as mathtext (a ``$\\frac{$`` raises when drawn):
+    every ``$`` is escaped: then no ``$`` is left unescaped, so the text is never mathtext, and
+    matplotlib shows each ``\\$`` as ``$``.
+    """
+    return inert(text).replace("$", "\\$")

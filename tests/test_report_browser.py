@@ -16,8 +16,9 @@ import subprocess
 
 import pytest
 
+from autograder.gradebook.export import write_student_files
 from autograder.report import build_report
-from report_documents import graded_batch
+from report_documents import graded_batch, loss_curves, training_document
 
 BROWSER = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")
                 if shutil.which(name)), None)
@@ -100,3 +101,27 @@ def test_a_script_smuggled_into_the_report_would_be_caught_by_the_probe(tmp_path
     assert any(p.startswith("csp: img-src") for p in record["problems"]), record
     assert any(p.startswith("csp: script-src") for p in record["problems"]), record
     assert record["title"] == "dlgrade course report"  # the page's policy blocked the script
+
+
+def test_the_training_curves_draw_in_the_report_and_in_the_students_feedback(tmp_path):
+    """The cohort's curves in the report, and one student's figure embedded in feedback.html, decode and
+    draw under each page's policy; a hostile series name in the figure runs nothing."""
+    kinds = {"ada": "good", "bob": "overfit", "cy": "early", "dee": "flat"}
+    documents = [training_document(student, loss_curves(kind)) for student, kind in kinds.items()]
+    page = tmp_path / "report.html"
+    page.write_text(with_probe(build_report(documents)), encoding="utf-8")
+    record = render(page, tmp_path / "profile")
+    assert record["problems"] == []
+    assert record["sections"] == ["overview", "scores", "mistakes", "curves", "problems", "timing"]
+    for plot in record["plots"]:
+        assert plot["complete"] and plot["width"] > 100 and plot["inked"] > 200, plot
+
+    series = loss_curves("early")
+    series["<script>window.__problems.push('injected')</script>"] = series.pop("validation loss")
+    paths = write_student_files(tmp_path / "feedback", "ada", training_document("ada", series))
+    feedback = paths[1]
+    feedback.write_text(with_probe(feedback.read_text()), encoding="utf-8")
+    record = render(feedback, tmp_path / "profile")
+    assert record["problems"] == []
+    (plot,) = record["plots"]
+    assert plot["complete"] and plot["width"] > 300 and plot["shown_width"] > 300 and plot["inked"] > 200, plot

@@ -14,7 +14,8 @@ example ``=HYPERLINK(...)`` that sends the sheet away). Numbers dlgrade formats 
   Section``, then one column per assignment (a new column creates the assignment in Canvas),
   and a ``Points Possible`` row under the header;
 - ``gradescope``: ``OUT/<folder>/results.json`` per student (validated against the schema);
-- ``feedback``: ``OUT/<folder>/feedback.md`` and ``feedback.html``.
+- ``feedback``: ``OUT/<folder>/feedback.md`` and ``feedback.html``, and for each training check
+  its curves as ``curves-<assignment>-<n>.svg`` and ``.png`` beside them.
 
 A student's folder is ``<name>_<id>`` when the name is known (:func:`student_folder`), else the id.
 """
@@ -26,7 +27,7 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
-from autograder.gradebook.feedback import feedback_html, feedback_markdown
+from autograder.gradebook.feedback import curve_figures, feedback_html, feedback_markdown
 from autograder.gradebook.store import Gradebook
 from autograder.identity import is_safe_component, student_folder, student_key
 from autograder.judge.results import AssignmentResult, SubmissionResult, TestResult
@@ -61,12 +62,16 @@ def csv_cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def write_new_file(path: Path, text: str) -> None:
-    """Write ``path`` (replacing a symlink planted there rather than following it)."""
+def write_new_file(path: Path, text: str | bytes) -> None:
+    """Write ``path`` (replacing a symlink planted there rather than following it); bytes as they are,
+    text as UTF-8."""
     if path.is_symlink():
         path.unlink()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
 
 
 def export(gradebook: Gradebook, kind: str, out: Path, assignment: str | None = None) -> list[Path]:
@@ -176,12 +181,24 @@ def write_gradescope(gradebook: Gradebook, out: Path, assignment: str | None = N
 
 
 def write_student_files(out: Path, student: str, document: dict, name: str = "") -> list[Path]:
-    """``OUT/<folder>/feedback.md`` and ``feedback.html``, addressed to "name (id)" when the name is known."""
+    """``OUT/<folder>/feedback.md`` and ``feedback.html``, addressed to "name (id)" when the name is
+    known, and the curves of each training check (``curves-<assignment>-<n>.svg`` and ``.png``);
+    figures of an earlier grading that this one no longer has are removed, so the folder never shows
+    curves the feedback does not."""
     folder = out / safe_name(student, name)
     who = f"{name} ({student})" if name and name != student else student
+    figures = curve_figures(document)
     paths = [folder / "feedback.md", folder / "feedback.html"]
-    write_new_file(paths[0], feedback_markdown(document, who))
-    write_new_file(paths[1], feedback_html(document, who))
+    write_new_file(paths[0], feedback_markdown(document, who, figures))
+    write_new_file(paths[1], feedback_html(document, who, figures))
+    for figure in figures:
+        if figure.drawing is not None:
+            paths += [folder / figure.svg_name, folder / figure.png_name]
+            write_new_file(paths[-2], figure.drawing.svg)
+            write_new_file(paths[-1], figure.drawing.png)
+    for stale in [*folder.glob("curves-*.svg"), *folder.glob("curves-*.png")]:
+        if stale not in paths:
+            stale.unlink()  # a symlink is removed itself, never followed
     return paths
 
 

@@ -13,6 +13,7 @@ import statistics
 import jinja2
 
 from autograder import __version__
+from autograder.judge.learning_curves import NOT_CONVERGED_FACTOR, RISE, STALL_EPOCHS
 from autograder.report import plots, stats
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -78,6 +79,30 @@ img.plot { display: block; max-width: 100%; height: auto; margin: 0.5em 0; }
 {% else %}<p class="muted">No named mistake in these submissions.</p>{% endif %}
 </section>
 
+{% if curves %}
+<section id="curves">
+<h2>Training curves</h2>
+<p class="muted">Per training check: the students' losses per epoch (median, and the middle half of the runs
+shaded) against the reference's band. A run <em>overfits</em> when its validation loss rises ({{ rise }} % of its
+lowest or more) in the {{ stall }} or more epochs after its lowest while its training loss keeps falling; it
+<em>did not converge</em> when its training loss diverged or ended more than {{ factor }} times above the top of
+the reference's band; it <em>stopped early</em> when it ran fewer epochs than the reference's band covers
+(runs that stopped early drop out of the later epochs).</p>
+<table>
+<tr><th>assignment</th><th>check</th><th>runs</th><th>overfit</th><th>did not converge</th><th>stopped early</th></tr>
+{% for row, plot in curves %}
+<tr><td>{{ row.assignment }}</td><td><a href="#curves-{{ loop.index }}">{{ row.test }}</a></td><td class="num">{{ row.runs }}</td>
+<td class="num">{{ row.overfit }}</td><td class="num">{{ row.not_converged }}</td><td class="num">{{ row.stopped_early }}</td></tr>
+{% endfor %}
+</table>
+{% for row, plot in curves %}
+<h3 id="curves-{{ loop.index }}">{{ row.assignment }}: {{ row.test }}</h3>
+{% if plot %}<img class="plot" alt="training curves of {{ row.test }}: the students' median and middle half against the reference's band" src="{{ plot }}">
+{% else %}<p class="muted">No run has a curve left to draw.</p>{% endif %}
+{% endfor %}
+</section>
+{% endif %}
+
 <section id="problems">
 <h2>Not gradable or timed out</h2>
 {% if problems %}
@@ -120,6 +145,7 @@ def build_report(documents: list[dict], now: _dt.datetime | None = None) -> str:
     assignments = stats.assignment_scores(documents)
     mistakes = stats.common_mistakes(documents)
     durations = stats.durations(documents)
+    curves = stats.training_curves(documents)
     percents = [100.0 * d["score"] / d["max_score"] for d in documents
                 if d.get("status") != stats.NOT_GRADABLE and d.get("max_score")]
     template = _ENVIRONMENT.from_string(_TEMPLATE)
@@ -133,6 +159,10 @@ def build_report(documents: list[dict], now: _dt.datetime | None = None) -> str:
         panels=[(row, plots.assignment_panel(row) if row.scores else "") for row in assignments],
         mistakes=mistakes,
         mistakes_plot=plots.mistakes_bar(mistakes) if mistakes else "",
+        curves=[(row, plots.cohort_curves(row) if row.series else "") for row in curves],
+        stall=STALL_EPOCHS,
+        rise=f"{100 * RISE:g}",
+        factor=f"{NOT_CONVERGED_FACTOR:g}",
         problems=stats.problems(documents),
         durations=durations,
         durations_plot=plots.durations_histogram(durations) if durations.seconds else "",

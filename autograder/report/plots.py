@@ -17,7 +17,8 @@ matplotlib.use("Agg")  # before pyplot: never a display, safe in workers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from autograder.report.stats import AssignmentScores, Durations, MistakeCount  # noqa: E402
+from autograder.report.stats import AssignmentScores, CohortCurves, Durations, MistakeCount  # noqa: E402
+from autograder.untrusted import plot_label  # noqa: E402
 
 _STYLE = {
     "svg.fonttype": "path",  # glyphs as paths: the SVG needs no fonts, looks the same everywhere
@@ -122,4 +123,27 @@ def durations_histogram(durations: Durations) -> str:
         axes.set_ylabel("submissions")
         _count_axis(axes)
         axes.legend(frameon=False)
+        return _data_uri(figure)
+
+
+def cohort_curves(row: CohortCurves) -> str:
+    """One panel per series of a training check: the reference's band (grey), the middle half of the
+    students' runs (shaded) and their median (line), per epoch."""
+    count = max(len(row.series), 1)
+    with plt.rc_context(_STYLE):
+        figure, panels = plt.subplots(1, count, figsize=(4.2 * count, 2.8), squeeze=False)
+        for axes, series in zip(panels[0], row.series):
+            if series.band is not None:
+                axes.fill_between(range(1, len(series.band.low) + 1), series.band.low, series.band.high,
+                                  color="#999999", alpha=0.3, linewidth=0, label="reference band")
+            epochs = range(1, len(series.median) + 1)
+            axes.fill_between(epochs, series.q1, series.q3, color=_BAR, alpha=0.3, linewidth=0,
+                              label="students: middle half")
+            axes.plot(epochs, series.median, color=_BAR, linewidth=1.6, label="students: median")
+            axes.set_title(plot_label(series.name), loc="left")
+            axes.set_xlabel("epoch")
+            axes.set_ylabel("loss")
+            axes.xaxis.get_major_locator().set_params(integer=True)
+            axes.legend(frameon=False, fontsize=7)
+        figure.tight_layout()
         return _data_uri(figure)

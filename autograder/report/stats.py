@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from autograder.judge.learning_curves import MAX_SERIES, Curve, RunCurves, clean_curves, read_run
+from autograder.judge.results import Band
 from autograder.states import State
+from autograder.untrusted import LINE, cap, inert
 
 
 NOT_GRADABLE, TIMEOUT = State.NOT_GRADABLE, State.TIMEOUT
@@ -189,3 +192,71 @@ def overview(documents: list[dict]) -> Overview:
     return Overview(len(documents), len(graded), len(documents) - len(graded), with_timeouts,
                     float(np.mean(percents)) if percents else 0.0,
                     float(np.median(percents)) if percents else 0.0)
+
+
+@dataclass(frozen=True)
+class CohortSeries:
+    """One loss (``"validation loss"``...) over a cohort's runs of a training check, per epoch.
+
+    ``median[i]``, ``q1[i]``, ``q3[i]`` summarize the runs that reached epoch ``i + 1`` (``runs[i]`` of
+    them: runs that stopped early drop out of later epochs); ``band`` is the reference's, when one was
+    recorded.
+    """
+
+    name: str
+    median: list[float]
+    q1: list[float]
+    q3: list[float]
+    runs: list[int]
+    band: Band | None
+
+
+@dataclass(frozen=True)
+class CohortCurves:
+    """A training check over the cohort: how many runs had curves, and how many overfit, did not
+    converge or stopped early (the definitions of ``learning_curves``); the series summarized."""
+
+    assignment: str
+    test: str
+    runs: int
+    overfit: int
+    not_converged: int
+    stopped_early: int
+    series: list[CohortSeries]
+
+
+def _summarize(name: str, curves: list[Curve]) -> CohortSeries:
+    longest = max((c.epochs for c in curves), default=0)
+    median, q1, q3, runs = [], [], [], []
+    for epoch in range(longest):
+        values = [c.values[epoch] for c in curves if c.epochs > epoch]
+        low, middle, high = np.percentile(values, [25, 50, 75])
+        median.append(float(middle))
+        q1.append(float(low))
+        q3.append(float(high))
+        runs.append(len(values))
+    band = next((c.band for c in curves if c.band is not None), None)
+    return CohortSeries(name, median, q1, q3, runs, band)
+
+
+def training_curves(documents: list[dict]) -> list[CohortCurves]:
+    """Per training check (a test with curves), in the order the checks first appear: the counts and
+    the per-epoch summary of each series, from every document's cleaned curves."""
+    runs: dict[tuple[str, str], list[RunCurves]] = {}
+    for document in documents:
+        for test in document.get("tests", []):
+            run = clean_curves(test.get("curves"))
+            if run is not None:
+                key = (inert(cap(str(test.get("assignment", "")), LINE)), inert(cap(str(test.get("name", "")), LINE)))
+                runs.setdefault(key, []).append(run)
+    rows = []
+    for (assignment, test), group in runs.items():
+        readings = [read_run(run) for run in group]
+        names = list(dict.fromkeys(c.name for run in group for c in run.curves))[:MAX_SERIES]
+        series = [_summarize(name, [c for run in group for c in run.curves if c.name == name and c.epochs])
+                  for name in names]
+        rows.append(CohortCurves(assignment, test, len(group), sum(r.overfit for r in readings),
+                                 sum(r.not_converged for r in readings), sum(r.stopped_early for r in readings),
+                                 [s for s in series if s.median]))
+    order = teaching_order(documents)
+    return sorted(rows, key=lambda r: order.get(r.assignment, len(order)))
