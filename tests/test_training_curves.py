@@ -400,7 +400,7 @@ def test_the_gradebook_export_and_the_report_of_a_results_folder_carry_the_curve
     and ``report --results`` (reading those result files back) all carry the curves."""
     from autograder.batch.run import _write_outputs
     from autograder.gradebook import Gradebook, StudentInfo
-    from autograder.gradebook.export import export
+    from autograder.gradebook.export import export, safe_name
     from autograder.report import read_result_folder
 
     kinds = {"ada": "good", "bob": "overfit", "cy": "early", "dee": None}
@@ -411,10 +411,10 @@ def test_the_gradebook_export_and_the_report_of_a_results_folder_carry_the_curve
                              document)
         export(gradebook, "feedback", tmp_path / "feedback")
     for student, kind in kinds.items():
-        names = sorted(p.name for p in (tmp_path / "feedback" / student).iterdir())
+        names = sorted(p.name for p in (tmp_path / "feedback" / safe_name(student, student.title())).iterdir())
         assert names == sorted(["feedback.html", "feedback.md"] + (
             [] if kind is None else ["curves-training-1.png", "curves-training-1.svg"])), student
-    assert "stopped improving at epoch 12" in (tmp_path / "feedback" / "bob" / "feedback.html").read_text()
+    assert "stopped improving at epoch 12" in (tmp_path / "feedback" / "Bob_bob" / "feedback.html").read_text()
 
     for student, document in documents.items():
         _write_outputs(tmp_path / "out", student, document)
