@@ -404,12 +404,13 @@ class Gradebook:
         earlier = _by_target(self._rows(Override, student)).get((assignment, test), [])
         applied, stale = resolve_overrides(earlier, sha)
         old = overridden(base, applied)
+        shaping = effective(applied)
         row = Override(student_id=student, assignment=assignment, test=test, mode=mode.value, sha256=sha,
                        score=0.0 if mode is Mode.DROP else float(score), reason=reason, actor=actor)
         if mode is Mode.DROP:
             if not applied and not stale:
                 raise GradebookError(f"{student} has no override of {label} to drop")
-            new = f"dropped ({'; '.join(describe_override(r) for r in applied + stale)}); back to {base:g}"
+            new = f"dropped ({'; '.join(describe_override(r) for r in shaping + stale)}); back to {base:g}"
         else:
             if score is None:
                 raise GradebookError("give the score (or the points to add, with --add)")
@@ -418,9 +419,9 @@ class Gradebook:
                 raise GradebookError(f"the score must be between 0 and {maximum:g}"
                                      + (f" (it would be {value:g})" if mode is Mode.ADD else ""))
             new = f"{value:g} ({describe_override(row)}" + (
-                f"; replaces {', '.join(describe_override(r) for r in applied + stale)})" if mode is Mode.REPLACE
-                and (applied or stale) else f"; on top of {', '.join(describe_override(r) for r in applied)})"
-                if applied else ")")
+                f"; replaces {', '.join(describe_override(r) for r in shaping + stale)})" if mode is Mode.REPLACE
+                and (shaping or stale) else f"; on top of {', '.join(describe_override(r) for r in shaping)})"
+                if shaping else ")")
         with self._session.begin() as session:
             session.add(row)
             session.add(AuditEntry(actor=actor, action="override_dropped" if mode is Mode.DROP else "override",
@@ -562,6 +563,12 @@ def resolve_overrides(rows: list[Override], sha256: str) -> tuple[list[Override]
     return applied, stale
 
 
+def effective(applied: list[Override]) -> list[Override]:
+    """The overrides that still shape the score: the last replace and the adds after it."""
+    replaces = [i for i, row in enumerate(applied) if _mode(row) is Mode.REPLACE]
+    return applied[replaces[-1]:] if replaces else list(applied)
+
+
 def overridden(score: float, applied: list[Override], clamp: float | None = None) -> float:
     """``score`` after the overrides that apply (a replace sets it, an add adds to it); with
     ``clamp``, kept within [0, clamp]."""
@@ -644,11 +651,11 @@ def _adjust(document: dict, overrides: list[Override], penalties: list[LatePenal
             old = found[0]["score"]
             found[0]["score"] = new = overridden(old, applied, clamp=found[0]["max_score"])
             entry["score"] = round(sum(t["score"] for t in document["tests"] if t["assignment"] == assignment), 6)
-        last = applied[-1]
+        shaping = effective(applied)
         document["adjustments"].append({"kind": "override", "target": _target_label(assignment, test),
-                                        "mode": _mode(last).value, "old": old, "new": new,
-                                        "reason": "; ".join(r.reason for r in applied),
-                                        "by": ", ".join(dict.fromkeys(r.actor for r in applied))})
+                                        "mode": _mode(shaping[-1]).value, "old": old, "new": new,
+                                        "reason": "; ".join(r.reason for r in shaping),
+                                        "by": ", ".join(dict.fromkeys(r.actor for r in shaping))})
     by_assignment: dict[str, list[LatePenalty]] = {}
     for row in penalties:
         if row.assignment in entries:
