@@ -58,6 +58,30 @@ def settings(course):
     return GradingSettings(str(course.solutions), ("perceptron",), SEED, time_limit=60)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def gradebook(request, tmp_path):
+    """An empty gradebook, on SQLite and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'grades.db'}"
+    else:
+        from pg_cluster import postgres_bin
+
+        if postgres_bin() is None:
+            pytest.skip("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb): apt-get install postgresql")
+        url = request.getfixturevalue("postgres")()
+    book = Gradebook.open(url)
+    yield book
+    book.close()
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    from pg_cluster import cluster
+
+    with cluster() as new_database:
+        yield new_database
+
+
 class ThreadWorker:
     """A worker on the far end of a pipe: 'ready' (or a start failure), then one answer per job.
 
@@ -116,22 +140,21 @@ def run(root, settings, gradebook, **kwargs):
 # ------------------------------------------------------------ a worker that dies, a sandbox that cannot start
 
 def test_a_worker_killed_mid_job_records_nothing_and_the_next_run_grades_it(monkeypatch, tmp_path, settings,
-                                                                            graded_document):
+                                                                            graded_document, gradebook):
     root = class_folder(tmp_path / "subs")
     thread_pool(monkeypatch, graded_document, die_on={"bob"})
-    with Gradebook.open(tmp_path / "g.db") as gradebook:
-        first = run(root, settings, gradebook)
-        assert {r["student"]: r["verdict"] for r in first.rows} == {
-            "ann": State.GRADED, "bob": State.TOOL_FAILURE, "cid": State.GRADED}
-        assert [r["student"] for r in first.tool_failures] == ["bob"]
-        assert "worker died" in first.tool_failures[0]["reason"] and first.tool_failures[0]["score"] is None
-        assert recorded(gradebook) == {"ann": "graded", "cid": "graded"}  # no score of any kind for bob
-        assert "bob" not in {d["student"] for d in gradebook.result_documents()}
+    first = run(root, settings, gradebook)
+    assert {r["student"]: r["verdict"] for r in first.rows} == {
+        "ann": State.GRADED, "bob": State.TOOL_FAILURE, "cid": State.GRADED}
+    assert [r["student"] for r in first.tool_failures] == ["bob"]
+    assert "worker died" in first.tool_failures[0]["reason"] and first.tool_failures[0]["score"] is None
+    assert recorded(gradebook) == {"ann": "graded", "cid": "graded"}  # no score of any kind for bob
+    assert "bob" not in {d["student"] for d in gradebook.result_documents()}
 
-        second = run(root, settings, gradebook)  # a plain run: no --regrade
-        assert [r["student"] for r in second.rows] == ["bob"] and second.rows[0]["verdict"] == State.GRADED
-        assert sorted(second.skipped) == ["ann", "cid"] and second.tool_failures == []
-        assert recorded(gradebook) == {"ann": "graded", "bob": "graded", "cid": "graded"}
+    second = run(root, settings, gradebook)  # a plain run: no --regrade
+    assert [r["student"] for r in second.rows] == ["bob"] and second.rows[0]["verdict"] == State.GRADED
+    assert sorted(second.skipped) == ["ann", "cid"] and second.tool_failures == []
+    assert recorded(gradebook) == {"ann": "graded", "bob": "graded", "cid": "graded"}
 
 
 def test_workers_whose_sandbox_cannot_start_make_every_submission_a_tool_failure(monkeypatch, tmp_path, settings,
@@ -204,58 +227,37 @@ def test_outputs_that_cannot_be_written_record_nothing(monkeypatch, tmp_path, se
 
 
 def test_a_full_gradebook_records_nothing_half_and_the_next_run_grades_it(monkeypatch, tmp_path, settings,
-                                                                          graded_document):
-    """SQLite's own "database or disk is full" (SQLITE_FULL), from a page limit at the current size."""
+                                                                          graded_document, gradebook):
+    """SQLite's own "database or disk is full" (SQLITE_FULL), from a page limit at the current size;
+    on PostgreSQL, a server that refuses every write (a read-only transaction)."""
     root = class_folder(tmp_path / "subs")
     thread_pool(monkeypatch, graded_document)
-    gradebook = Gradebook.open(tmp_path / "g.db")
-    try:
-        with gradebook.engine.connect() as connection:
-            pages = connection.execute(text("PRAGMA page_count")).scalar()
+    sqlite = gradebook.engine.dialect.name == "sqlite"
+    with gradebook.engine.connect() as connection:
+        pages = connection.execute(text("PRAGMA page_count")).scalar() if sqlite else 0
 
-        def full(dbapi_connection, _record):
-            dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+    def full(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA max_page_count = {pages}" if sqlite else "SET default_transaction_read_only = on")
+        cursor.close()
+        dbapi_connection.commit()  # PostgreSQL: a SET in a transaction rolled back would be undone
 
-        event.listen(gradebook.engine, "connect", full)
-        gradebook.engine.dispose()  # every new connection has the limit
-        summary = run(root, settings, gradebook)
-        assert [r["student"] for r in summary.tool_failures] == list(STUDENTS)
-        assert all("full" in r["reason"] for r in summary.rows)
-        event.remove(gradebook.engine, "connect", full)
-        gradebook.engine.dispose()
-        assert gradebook.gradings() == []
-        with gradebook.engine.connect() as connection:  # no half-written submission row either
-            assert connection.execute(text("SELECT count(*) FROM submissions")).scalar() == 0
-        again = run(root, settings, gradebook)
-        assert again.tool_failures == [] and set(recorded(gradebook)) == set(STUDENTS)
-    finally:
-        gradebook.close()
+    event.listen(gradebook.engine, "connect", full)
+    gradebook.engine.dispose()  # every new connection has the limit
+    summary = run(root, settings, gradebook)
+    assert [r["student"] for r in summary.tool_failures] == list(STUDENTS)
+    assert all(("full" if sqlite else "read-only") in r["reason"] for r in summary.rows)
+    event.remove(gradebook.engine, "connect", full)
+    gradebook.engine.dispose()
+    assert gradebook.gradings() == []
+    with gradebook.engine.connect() as connection:  # no half-written student or submission row either
+        assert connection.execute(text("SELECT count(*) FROM submissions")).scalar() == 0
+        assert connection.execute(text("SELECT count(*) FROM students")).scalar() == 0
+    again = run(root, settings, gradebook)
+    assert again.tool_failures == [] and set(recorded(gradebook)) == set(STUDENTS)
 
 
 # ------------------------------------------------------------ the gradebook itself never holds a tool failure
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def gradebook(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'grades.db'}"
-    else:
-        from pg_cluster import postgres_bin
-
-        if postgres_bin() is None:
-            pytest.skip("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb): apt-get install postgresql")
-        url = request.getfixturevalue("postgres")()
-    book = Gradebook.open(url)
-    yield book
-    book.close()
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    from pg_cluster import cluster
-
-    with cluster() as new_database:
-        yield new_database
-
 
 def test_the_gradebook_refuses_to_record_a_tool_failure(gradebook, graded_document):
     with pytest.raises(GradebookError, match="tool failure is not a grade"):
