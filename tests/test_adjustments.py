@@ -5,6 +5,7 @@ that read a gradebook refuse one that does not exist. SQLite and PostgreSQL alik
 from __future__ import annotations
 
 import csv
+import json
 import sqlite3
 from pathlib import Path
 
@@ -149,6 +150,9 @@ def test_an_override_holds_for_its_submission_and_a_newer_one_shows_it_until_red
     export(gradebook, "csv", tmp_path / "grades.csv")
     (row,) = list(csv.DictReader((tmp_path / "grades.csv").open()))
     assert row["perceptron"] == "100" and "not applied: an override of perceptron" in row["adjustments"]
+    export(gradebook, "gradescope", tmp_path / "gs")
+    results = json.loads((tmp_path / "gs" / "ann" / "results.json").read_text())
+    assert results["score"] == 100 and "was made on an earlier submission" in results["output"]
     # regrading the same newer content does not repeat the audit entry
     record(gradebook, "ann", documents["good"], sha=B)
     assert len([e for e in gradebook.audit_trail("ann") if e.action == "override_not_applied"]) == 1
@@ -257,6 +261,8 @@ def test_a_grading_run_shows_an_override_left_on_an_older_submission(monkeypatch
     assert any("an override of perceptron (a score of 50, by prof: oral exam) was made on an earlier submission"
                in note for note in row["notes"])
     assert "was made on an earlier submission" in (out / "ann" / "feedback.md").read_text()
+    (stale,) = json.loads((out / "ann" / "result.json").read_text())["stale_overrides"]
+    assert (stale["target"], stale["score"], stale["by"]) == ("perceptron", 50, "prof")
     from rich.console import Console
 
     console = Console(record=True, width=400)

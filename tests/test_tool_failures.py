@@ -172,19 +172,24 @@ def test_workers_whose_sandbox_cannot_start_make_every_submission_a_tool_failure
         assert sorted(r["student"] for r in again.rows) == list(STUDENTS) and again.tool_failures == []
 
 
-def test_a_sandbox_that_cannot_start_a_child_is_a_tool_failure_not_a_zero(course, tmp_path):
+def test_a_sandbox_that_cannot_start_a_child_is_a_tool_failure_not_a_zero_and_is_restarted(course, tmp_path):
     worker = GradingWorker(GradingSettings(str(course.solutions), ("perceptron",), SEED, time_limit=60))
+    files = {"perceptron.py": answer_source().encode()}
     try:
         def refuse():
             raise SandboxError("the fork server is gone (it exited)")
 
-        worker.sandbox.start_child = refuse
-        source = answer_source().encode()
-        answer = worker.grade({"student": "ann", "sha256": "a" * 64, "files": {"perceptron.py": source}})
+        broken = worker.sandbox
+        broken.start_child = refuse
+        answer = worker.grade({"student": "ann", "sha256": "a" * 64, "files": files})
+        assert answer["verdict"] == State.TOOL_FAILURE and answer["document"] is None
+        assert "SandboxError: the fork server is gone" in answer["reason"]
+        # the next submission gets a new sandbox: one failure of the server costs one submission
+        following = worker.grade({"student": "bob", "sha256": "b" * 64, "files": files})
+        assert following["verdict"] == State.GRADED and following["document"]["score"] == 100
+        assert worker.sandbox is not broken
     finally:
         worker.close()
-    assert answer["verdict"] == State.TOOL_FAILURE and answer["document"] is None
-    assert "SandboxError: the fork server is gone" in answer["reason"]
 
 
 def test_files_that_cannot_be_staged_are_a_tool_failure(course, monkeypatch):

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import untrusted
+from autograder.sandbox.forkserver import SandboxError
 from autograder.states import State
 from autograder.judge.grader import Plan, grade
 from autograder.judge.results import (
@@ -114,7 +115,7 @@ class GradingWorker:
         """``cpu``: pin the worker, its sandbox server and every child to this CPU (a local pool
         gives each worker a core of its own; with every core grading, a server that prepared the
         next child on another core would only take time from that core's worker)."""
-        from autograder.sandbox import heap, open_sandbox, placement
+        from autograder.sandbox import heap, placement
 
         heap.retain_freed_memory()  # this process grades submission after submission
         self.settings = settings
@@ -125,12 +126,26 @@ class GradingWorker:
         self.plan = build_plan(settings)
         if cpu is not None:
             placement.pin(cpu)  # before the sandbox starts: its server inherits the CPU
-        self.sandbox = open_sandbox(insecure=settings.insecure, hidden=_course(settings).hidden_paths())
+        self.sandbox = self._open_sandbox()
+        self._sandbox_failed = False  # set when the sandbox failed a submission: reopened before the next
         self.where = f"{socket.gethostname()}:{os.getpid()}"
         self._lock = threading.Lock()  # one submission at a time per sandbox, whatever the thread
 
+    def _open_sandbox(self):
+        from autograder.sandbox import open_sandbox
+
+        return open_sandbox(insecure=self.settings.insecure, hidden=_course(self.settings).hidden_paths())
+
     def close(self) -> None:
         self.sandbox.close()
+
+    def _fresh_sandbox(self) -> None:
+        """After the sandbox failed a submission (its server died), a new one for the next: one
+        failure costs that submission alone. A sandbox that cannot be reopened fails the next too."""
+        if self._sandbox_failed:
+            self.sandbox.close()
+            self.sandbox = self._open_sandbox()
+            self._sandbox_failed = False
 
     def grade(self, job: dict) -> dict:
         with self._lock:
@@ -138,6 +153,10 @@ class GradingWorker:
 
     def _grade(self, job: dict) -> dict:
         started = time.perf_counter()
+        try:
+            self._fresh_sandbox()
+        except SandboxError as error:
+            return self._tool_failure(job, f"the sandbox could not be restarted: {error}", started)
         if job.get("error"):
             result = failure_result(self.plan, job["student"], job["error"], NOT_ATTEMPTED)
             return self._answer(job, NOT_GRADABLE, result, started)
@@ -155,6 +174,7 @@ class GradingWorker:
                 try:
                     result = grade(folder, self.plan, start_child=deadline.start_child, student=job["student"])
                 except Exception as error:  # noqa: BLE001 - one submission's failure stays its own
+                    self._sandbox_failed = isinstance(error, SandboxError)
                     if not deadline.expired:
                         return self._tool_failure(job, f"{type(error).__name__}: "
                                                   f"{untrusted.Budget().take(str(error), untrusted.MESSAGE)}", started)
