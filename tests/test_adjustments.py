@@ -128,6 +128,11 @@ def test_an_override_of_one_test_adds_points_to_that_test(gradebook, documents):
     (document,) = gradebook.result_documents()
     test = next(t for t in document["tests"] if t["name"] == failed["name"])
     assert test["score"] == failed["score"] + 2 and document["score"] == documents["bad"]["score"] + 2
+    # points added to the whole assignment come on top of the test's, and are checked against that
+    with pytest.raises(GradebookError, match=r"it would be 101"):
+        gradebook.override("ann", "perceptron", 101 - document["score"], "too much", "ta", mode="add")
+    gradebook.override("ann", "perceptron", 100 - document["score"], "full marks after all", "prof", mode="add")
+    assert score(gradebook) == 100
 
 
 def test_an_override_holds_for_its_submission_and_a_newer_one_shows_it_until_redone(gradebook, documents, tmp_path):

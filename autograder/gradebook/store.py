@@ -401,7 +401,10 @@ class Gradebook:
             assignment, test, base, maximum = matches[0]["assignment"], target, matches[0]["score"], matches[0]["max_score"]
         label = _target_label(assignment, test)
         sha = document["submissions"][assignment]
-        earlier = _by_target(self._rows(Override, student)).get((assignment, test), [])
+        rows = self._rows(Override, student)
+        if test is None:  # an assignment's overrides come on top of its tests' overrides
+            base = _score_of(document, assignment, [r for r in rows if r.test is not None], [])
+        earlier = _by_target(rows).get((assignment, test), [])
         applied, stale = resolve_overrides(earlier, sha)
         old = overridden(base, applied)
         shaping = effective(applied)
