@@ -40,7 +40,6 @@ from autograder.judge.results import (
 )
 
 
-
 @dataclass(frozen=True)
 class GradingSettings:
     """Everything a worker needs to build the same plan as the coordinator (picklable)."""
@@ -174,8 +173,8 @@ class GradingWorker:
                 try:
                     result = grade(folder, self.plan, start_child=deadline.start_child, student=job["student"])
                 except Exception as error:  # noqa: BLE001 - one submission's failure stays its own
-                    self._sandbox_failed = isinstance(error, SandboxError)
                     if not deadline.expired:
+                        self._sandbox_failed = isinstance(error, SandboxError)
                         return self._tool_failure(job, f"{type(error).__name__}: "
                                                   f"{untrusted.Budget().take(str(error), untrusted.MESSAGE)}", started)
             if deadline.expired:
