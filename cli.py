@@ -332,10 +332,11 @@ db_option = click.option("--db", "db_url", default="gradebook.db", show_default=
                          help="The gradebook: a SQLite file, or a URL such as postgresql://user@host/course.")
 
 
-def _open_gradebook(db_url):
+def _open_gradebook(db_url, *, create: bool = False):
+    """The gradebook at ``db_url``; only a grading run (``create``) makes one that does not exist."""
     from autograder.gradebook import Gradebook
 
-    return Gradebook.open(db_url)
+    return Gradebook.open(db_url, create=create)
 
 
 @main.command("grade-batch")
@@ -362,13 +363,20 @@ def grade_batch(submissions, workers, db_url, out, scheduler, regrade, assignmen
 
     SUBMISSIONS: one folder per student, nbgrader's submitted/, Moodle folders, or Canvas/LMS zip
     downloads. Already graded submissions (same content, checks and seed) are skipped.
+
+    When dlgrade itself fails on a submission (its sandbox or device, a worker that dies, a full
+    disk), nothing is recorded for it, the next run grades it, and the exit status is 1.
     """
     from autograder.batch.run import print_summary, run_batch
     from autograder.batch.worker import GradingSettings
 
     course = open_course(solutions)
     chosen = course.select(assignments)
-    gradebook = _open_gradebook(db_url)
+    if device != "cpu" and not scheduler:  # before anything is graded (a cluster's workers check their own)
+        from autograder.tensors import resolve_device
+
+        resolve_device(device)
+    gradebook = _open_gradebook(db_url, create=True)
     if seed is None:
         seed = configured_seed()
     if seed is None:
@@ -380,6 +388,11 @@ def grade_batch(submissions, workers, db_url, out, scheduler, regrade, assignmen
     finally:
         gradebook.close()
     print_summary(summary)
+    failures = summary.tool_failures
+    if failures:
+        raise DlgradeError(f"dlgrade failed on {len(failures)} submission{'s' if len(failures) != 1 else ''} "
+                           "(tool failures, listed above): nothing was recorded for them; fix the cause and run "
+                           "the same command again to grade them")
 
 
 @main.command("export")
@@ -398,40 +411,62 @@ def export_command(db_url, kind, out, assignment):
     click.echo(f"wrote {len(written)} file{'s' if len(written) != 1 else ''} ({kind}) to {out}")
 
 
-@main.command()
+@main.command(context_settings={"ignore_unknown_options": True})  # SCORE may be negative with --add: -2
 @click.argument("student")
 @click.argument("target")
-@click.argument("score", type=float)
+@click.argument("score", type=float, required=False)
+@click.option("--replace", "mode", flag_value="replace", default=True,
+              help="SCORE is the new score; it replaces earlier overrides of TARGET (the default).")
+@click.option("--add", "mode", flag_value="add",
+              help="SCORE is points added to TARGET's score as it stands (negative: deducted), on top of earlier overrides.")
+@click.option("--drop", "mode", flag_value="drop", help="End every override of TARGET (no SCORE).")
 @click.option("--reason", required=True, help="Why (kept in the audit trail).")
 @click.option("--by", "actor", required=True, help="Who decides (kept in the audit trail).")
 @click.option("--assignment", "-a", type=ASSIGNMENT, default=None,
               help="The assignment of TARGET when several tests share its name.")
 @db_option
-def override(student, target, score, reason, actor, assignment, db_url):
-    """Set STUDENT's SCORE for TARGET: a test name, or a whole assignment.
+def override(student, target, score, mode, reason, actor, assignment, db_url):
+    """Change STUDENT's score for TARGET: a test name, or a whole assignment.
 
-    STUDENT: an id, login, email or name (any case), as `dlgrade roster list` shows them."""
+    By default SCORE replaces the score and every earlier override of TARGET (--replace); --add
+    adds SCORE points instead, on top of them; --drop ends them. An override holds for the
+    submission graded now: when a newer one is graded, it is not applied, and the results say so
+    until you make it again or drop it. The audit trail records which.
+
+    STUDENT: an id, login, email or name (any case), as `dlgrade roster list` shows them.
+    """
+    if (score is None) != (mode == "drop"):
+        raise click.UsageError("give SCORE, or --drop without one")
     with _open_gradebook(db_url) as gradebook:
         who = gradebook.find_student(student)
-        label = gradebook.override(who.id, target, score, reason, actor, assignment)
-    click.echo(one_line(f"{who.label}: {label} set to {score:g} (recorded in the audit trail)"))
+        label = gradebook.override(who.id, target, score, reason, actor, assignment, mode=mode)
+    done = {"replace": f"set to {score:g}", "add": f"{score:+g} points", "drop": "overrides dropped"}[mode]
+    click.echo(one_line(f"{who.label}: {label} {done} (recorded in the audit trail)"))
 
 
 @main.command()
 @click.argument("student")
 @click.argument("assignment", type=ASSIGNMENT)
 @click.argument("penalty")
+@click.option("--replace", "mode", flag_value="replace", default=True,
+              help="This penalty replaces the assignment's earlier late penalties (the default; 0 waives them).")
+@click.option("--add", "mode", flag_value="add",
+              help="This penalty stacks on the earlier ones (a percentage of the score they left).")
 @click.option("--reason", required=True, help="Why (kept in the audit trail).")
 @click.option("--by", "actor", required=True, help="Who decides (kept in the audit trail).")
 @db_option
-def late(student, assignment, penalty, reason, actor, db_url):
+def late(student, assignment, penalty, mode, reason, actor, db_url):
     """Deduct PENALTY from STUDENT's ASSIGNMENT: a percentage of the score (10%) or points (5).
 
-    STUDENT: an id, login, email or name (any case), as `dlgrade roster list` shows them."""
+    By default it replaces the assignment's earlier late penalties (--replace); --add stacks it on
+    them. The audit trail records which.
+
+    STUDENT: an id, login, email or name (any case), as `dlgrade roster list` shows them.
+    """
     with _open_gradebook(db_url) as gradebook:
         who = gradebook.find_student(student)
-        gradebook.late_penalty(who.id, assignment, penalty, reason, actor)
-    click.echo(one_line(f"{who.label}: {assignment} late penalty {penalty} (recorded in the audit trail)"))
+        outcome = gradebook.late_penalty(who.id, assignment, penalty, reason, actor, mode=mode)
+    click.echo(one_line(f"{who.label}: {assignment} late penalty {penalty}: now {outcome} (recorded in the audit trail)"))
 
 
 @main.command()

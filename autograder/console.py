@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from autograder.states import Outcome
 from autograder.untrusted import inert
 
 from autograder.judge.results import (
@@ -40,7 +41,7 @@ def print_summary(result: SubmissionResult, console: Console | None = None) -> N
     for assignment in result.assignments:
         title = f"{assignment.assignment}: {assignment.score:g} / {assignment.max_score:g}"
         if assignment.status == NOT_GRADABLE:
-            console.print(shown(f"{assignment.assignment}: NOT GRADABLE: {assignment.reason}", "bold red"))
+            console.print(shown(f"{assignment.assignment}: {NOT_GRADABLE.label.upper()}: {assignment.reason}", "bold red"))
             continue
         table = Table(title=title, title_justify="left", expand=False, show_lines=False)
         table.add_column("exercise")
@@ -54,11 +55,11 @@ def print_summary(result: SubmissionResult, console: Console | None = None) -> N
                 feedback = f"[{test.mistake_title}] {feedback}"
             # Text, not markup: messages hold brackets (arrays, indices) that rich would eat.
             table.add_row(shown(test.exercise.split(".", 1)[1]), shown(test.name), f"{test.score:g}/{test.max_score:g}",
-                          Text(test.outcome.replace("_", " "), style=STYLE[test.outcome]), shown(_short(feedback)))
+                          Text(Outcome(test.outcome).label, style=STYLE[test.outcome]), shown(_short(feedback)))
         console.print(table)
         for note in assignment.notes:
             console.print(shown(f"  note: {note}", "yellow"))
-    status = "" if result.status != NOT_GRADABLE else f"  (not gradable: {result.reason})"
+    status = "" if result.status != NOT_GRADABLE else f"  ({NOT_GRADABLE.label}: {result.reason})"
     console.print(shown(f"total: {result.score:g} / {result.max_score:g}{status}   seed {result.seed}", "bold"))
 
 

@@ -48,7 +48,7 @@ def test_grades_csv_quotes_names_and_has_exercise_columns(book, tmp_path):
     assert all(len(row) == len(header) for row in rows)  # "B, Jr." did not shift a column
     table = {row[0]: dict(zip(header, row)) for row in rows}
     assert table["4712"]["name"] == "B, Jr." and table["4712"]["total"] == "95"
-    assert "late_penalty perceptron: 100 -> 95 (late)" in table["4712"]["adjustments"]
+    assert "late penalty on perceptron: 100 -> 95 (late)" in table["4712"]["adjustments"]
     carol = table["carol"]
     assert float(carol["total"]) == pytest.approx(book["bad"]["score"])
     exercises = [c for c in header if c.startswith("perceptron.")]

@@ -224,5 +224,8 @@ def test_dlgrade_report_from_the_gradebook(documents, tmp_path):
     page = Page((tmp_path / "r.html").read_text(encoding="utf-8"))
     assert len(page.tags("img")) == 5
     assert "eve" in page.text and NO_BIAS in " ".join(page.text)
+    missing = runner.invoke(main, ["report", "--db", str(tmp_path / "typo.db"), "--out", str(tmp_path / "e.html")])
+    assert missing.exit_code == 1 and "no gradebook at" in missing.output and not (tmp_path / "typo.db").exists()
+    Gradebook.open(tmp_path / "empty.db").close()  # a gradebook no run has graded into yet
     empty = runner.invoke(main, ["report", "--db", f"sqlite:///{tmp_path / 'empty.db'}", "--out", str(tmp_path / "e.html")])
     assert empty.exit_code == 1 and "holds no graded submission" in empty.output

@@ -10,7 +10,8 @@ resource ``GPU=1``, so only workers started with ``--resources GPU=1`` take them
 
 from __future__ import annotations
 
-from autograder.batch.worker import ERROR_VERDICT, GradingSettings
+from autograder.batch.worker import GradingSettings
+from autograder.states import State
 from autograder.errors import DlgradeError
 
 PLUGIN_NAME = "dlgrade-grader"
@@ -84,7 +85,7 @@ class DaskPool:
                 try:
                     answer = future.result()
                 except Exception as error:  # noqa: BLE001 - a lost worker costs this submission alone
-                    answer = {"student": job["student"], "sha256": job["sha256"], "verdict": ERROR_VERDICT,
+                    answer = {"student": job["student"], "sha256": job["sha256"], "verdict": State.TOOL_FAILURE.value,
                               "document": None, "worker": "dask",
                               "reason": f"the Dask worker failed on this submission: {type(error).__name__}: {error}"}
                 on_result(job, answer)

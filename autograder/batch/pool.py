@@ -4,8 +4,8 @@ The coordinator hands each worker one job at a time over its own pipe, so it alw
 which submission a worker holds. Answers are plain dicts (see :mod:`autograder.batch.worker`).
 Inside a worker the per-submission time limit kills the running child and yields a timeout
 verdict; should a worker itself stop answering (limit + :data:`GRACE_S`) or die, the
-coordinator kills it, records a timeout or error verdict for that submission alone, and starts
-a fresh worker for the rest.
+coordinator kills it, answers a timeout (stuck) or a tool failure (died: no grade, graded again
+by the next run) for that submission alone, and starts a fresh worker for the rest.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
-from autograder.batch.worker import ERROR_VERDICT, TIMEOUT_VERDICT, GradingSettings
+from autograder.batch.worker import GradingSettings
+from autograder.states import State
 from autograder.sandbox import placement
 from autograder.errors import DlgradeError
 
@@ -120,8 +121,8 @@ class LocalPool:
                     try:
                         kind, payload = connection.recv()
                     except (EOFError, OSError):
-                        self._replace(slots, slot, on_result, ERROR_VERDICT,
-                                      "the grading worker died while grading this submission")
+                        self._replace(slots, slot, on_result, State.TOOL_FAILURE,
+                                      "dlgrade could not grade this submission: its grading worker died")
                         continue
                     if kind == "failed":
                         raise PoolError(f"a grading worker could not start: {payload}")
@@ -134,19 +135,19 @@ class LocalPool:
                 now = time.monotonic()
                 for slot in slots:
                     if slot.job is not None and now - slot.started > hard_limit:
-                        self._replace(slots, slot, on_result, TIMEOUT_VERDICT,
+                        self._replace(slots, slot, on_result, State.TIMEOUT,
                                       f"grading took longer than the limit of {self.settings.time_limit:g} s")
         finally:
             self._stop_all(slots)
 
-    def _replace(self, slots: list[_Slot], slot: _Slot, on_result, verdict: str, reason: str) -> None:
+    def _replace(self, slots: list[_Slot], slot: _Slot, on_result, verdict: State, reason: str) -> None:
         job = slot.job
         if job is None and not slot.ready:
             raise PoolError("a grading worker stopped while starting")
         self._kill(slot)
         slots[slots.index(slot)] = self._start(slot.index)
         if job is not None:
-            on_result(job, {"student": job["student"], "sha256": job["sha256"], "verdict": verdict,
+            on_result(job, {"student": job["student"], "sha256": job["sha256"], "verdict": verdict.value,
                             "document": None, "reason": reason, "worker": "local"})
 
     @classmethod

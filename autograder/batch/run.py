@@ -2,8 +2,14 @@
 
 Every answer is recorded as it arrives (one transaction per submission, in this process), and
 with ``out`` also written as ``OUT/<student>/result.json``, ``feedback.md`` and
-``feedback.html``. A run that is killed loses at most the submissions in flight; the next run
-skips everything recorded with the same content, checks and seed (``regrade`` forces them).
+``feedback.html`` (first: a grading whose files cannot be written is not recorded). A run that is
+killed loses at most the submissions in flight; the next run skips everything recorded with the
+same content, checks and seed (``regrade`` forces them).
+
+A failure of dlgrade itself (``State.TOOL_FAILURE``: workers or their sandbox that cannot start,
+a missing device, a worker that dies, an exception in the judge, a full disk while writing the
+outputs or the gradebook) is no grade: nothing is recorded or written for the submissions it
+touched, the summary lists each with the reason, and the next plain run grades them.
 
 With a roster in the gradebook (``dlgrade roster import``), each submission is filed under the
 roster student it names (:meth:`Gradebook.roster_index`: a Canvas user id, a login, a Moodle
@@ -26,20 +32,25 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import DBAPIError
 
 from autograder.batch.intake import Submission, discover
+from autograder.batch.pool import PoolError
 from autograder.console import shown
-from autograder.batch.worker import ERROR_VERDICT, TIMEOUT_VERDICT, GradingSettings, failure_result, outline_plan
+from autograder.batch.worker import GradingSettings, failure_result, outline_plan
 from autograder.gradebook.export import safe_name, write_new_file, write_student_files
-from autograder.gradebook.store import Gradebook, StudentInfo, checks_key
-from autograder.judge.results import ERROR, NOT_GRADABLE, TIMEOUT
+from autograder.gradebook.store import Gradebook, GradebookWriteError, StudentInfo, checks_key, stale_note
+from autograder.judge.results import TIMEOUT
+from autograder.states import State
 
-LABELS = {"graded": "graded", NOT_GRADABLE: "not gradable", TIMEOUT_VERDICT: "timed out", ERROR_VERDICT: "failed"}
+STYLES = {State.GRADED: "green", State.NOT_GRADABLE: "red", State.TIMEOUT: "yellow", State.MISSING: "dim",
+          State.TOOL_FAILURE: "bold magenta"}
 
 
 @dataclass
 class BatchSummary:
-    rows: list[dict] = field(default_factory=list)  # per graded submission: student, verdict, score, ...
+    # Per submission answered in this run: student, verdict (a State), score (None: a tool failure), ...
+    rows: list[dict] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -48,6 +59,11 @@ class BatchSummary:
     @property
     def counts(self) -> Counter:
         return Counter(row["verdict"] for row in self.rows)
+
+    @property
+    def tool_failures(self) -> list[dict]:
+        """The rows of submissions dlgrade failed on: nothing recorded, graded again next run."""
+        return [row for row in self.rows if not row["verdict"].records_score]
 
 
 def job_for(submission: Submission) -> dict:
@@ -89,31 +105,58 @@ def run_batch(root: Path, settings: GradingSettings, gradebook: Gradebook, *, ou
 
         with _progress(console) as progress:
             task = progress.add_task("grading", total=len(jobs), counts=_counts_text(Counter()))
+            answered: set[str] = set()
+
+            def tool_failure(submission: Submission, reason: str) -> None:
+                summary.rows.append({"student": submission.student, "name": submission.name,
+                                     "verdict": State.TOOL_FAILURE, "score": None,
+                                     "max_score": None, "reason": reason, "notes": submission.notes, "worker": ""})
 
             def on_result(job: dict, answer: dict) -> None:
                 submission = by_student[job["student"]]
-                document = answer.get("document")
-                if document is None:  # the worker itself was lost: a verdict built here
-                    outcome = TIMEOUT if answer["verdict"] == TIMEOUT_VERDICT else ERROR
-                    document = failure_result(plan, submission.student, answer.get("reason", ""), outcome).to_json()
-                verdict = answer["verdict"]
-                gradebook.record(StudentInfo(submission.student, submission.name, submission.lms_id),
-                                 submission.sha256, submission.origin, submission.notes, verdict, document,
-                                 reason="--regrade" if regrade else "")
-                if out is not None:
-                    _write_outputs(out, submission.student, document, submission.name)
-                summary.rows.append({"student": submission.student, "name": submission.name,
-                                     "verdict": verdict, "score": document["score"],
-                                     "max_score": document["max_score"], "reason": document.get("reason", ""),
-                                     "notes": submission.notes, "worker": answer.get("worker", "")})
+                answered.add(submission.student)
+                verdict = State(answer["verdict"])
+                if verdict.records_score:
+                    _record(submission, verdict, answer)
+                else:
+                    tool_failure(submission, answer.get("reason") or "dlgrade could not grade this submission")
                 progress.update(task, advance=1, counts=_counts_text(summary.counts))
 
-            if scheduler:
-                from autograder.batch.dask_backend import DaskPool
+            def _record(submission: Submission, verdict: State, answer: dict) -> None:
+                document = answer.get("document")
+                if document is None:  # the worker was stuck past the time limit: a verdict built here
+                    document = failure_result(plan, submission.student, answer.get("reason", ""), TIMEOUT).to_json()
+                try:  # the files first: a grading is recorded only once its outputs are written
+                    stale = gradebook.stale_overrides(submission.student, {a["assignment"]: submission.sha256
+                                                                           for a in document["assignments"]})
+                    document["stale_overrides"] = stale
+                    if out is not None:
+                        _write_outputs(out, submission.student, document, submission.name)
+                    gradebook.record(StudentInfo(submission.student, submission.name, submission.lms_id),
+                                     submission.sha256, submission.origin, submission.notes, verdict, document,
+                                     reason="--regrade" if regrade else "")
+                except (OSError, GradebookWriteError, DBAPIError) as error:  # a full disk, a lost database
+                    what = (f"{error.strerror} ({error.filename})" if isinstance(error, OSError)
+                            else str(error).splitlines()[0])
+                    tool_failure(submission, f"dlgrade could not save this grading: {what}")
+                    return
+                summary.rows.append({"student": submission.student, "name": submission.name, "verdict": verdict,
+                                     "score": document["score"],
+                                     "max_score": document["max_score"], "reason": document.get("reason", ""),
+                                     "notes": submission.notes + [stale_note(e) for e in stale],
+                                     "worker": answer.get("worker", "")})
 
-                DaskPool(settings, scheduler).run(jobs, on_result)
-            else:
-                pool.run(jobs, on_result)
+            try:
+                if scheduler:
+                    from autograder.batch.dask_backend import DaskPool
+
+                    DaskPool(settings, scheduler).run(jobs, on_result)
+                else:
+                    pool.run(jobs, on_result)
+            except PoolError as error:  # no worker can grade: every submission not answered is a tool failure
+                for student, submission in by_student.items():
+                    if student not in answered:
+                        tool_failure(submission, f"dlgrade could not grade this submission: {error}")
     finally:
         if pool is not None:
             pool.close()
@@ -157,9 +200,11 @@ def _progress(console: Console) -> Progress:
                     TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=False)
 
 
+COUNTED = (State.GRADED, State.NOT_GRADABLE, State.TIMEOUT, State.TOOL_FAILURE)
+
+
 def _counts_text(counts: Counter) -> str:
-    return (f"graded {counts.get('graded', 0)} · not gradable {counts.get(NOT_GRADABLE, 0)} · "
-            f"timed out {counts.get(TIMEOUT_VERDICT, 0)} · failed {counts.get(ERROR_VERDICT, 0)}")
+    return " · ".join(f"{state.label} {counts.get(state, 0)}" for state in COUNTED)
 
 
 def print_summary(summary: BatchSummary, console: Console | None = None) -> None:
@@ -172,20 +217,22 @@ def print_summary(summary: BatchSummary, console: Console | None = None) -> None
     table.add_column("score", justify="right")
     table.add_column("verdict")
     table.add_column("reason / notes", overflow="fold")
-    styles = {"graded": "green", NOT_GRADABLE: "red", TIMEOUT_VERDICT: "yellow", ERROR_VERDICT: "magenta"}
     for row in sorted(summary.rows, key=lambda r: r["student"]):
         detail = "; ".join(filter(None, [row["reason"]] + list(row["notes"])))
         who = f"{row['name']} ({row['student']})" if row.get("name") and row["name"] != row["student"] else row["student"]
-        table.add_row(shown(who), f"{row['score']:g}/{row['max_score']:g}",
-                      Text(LABELS.get(row["verdict"], row["verdict"]), style=styles.get(row["verdict"], "")),
+        score = "—" if row["score"] is None else f"{row['score']:g}/{row['max_score']:g}"
+        table.add_row(shown(who), score, Text(row["verdict"].label, style=STYLES[row["verdict"]]),
                       shown(detail[:300]))
     if summary.rows:
         console.print(table)
+    for row in summary.tool_failures:
+        console.print(shown(f"tool failure: {row['student']}: {row['reason']} (nothing recorded: the next run "
+                            "grades it again)", STYLES[State.TOOL_FAILURE]))
     counts = summary.counts
     console.print(Text(
-        f"{len(summary.rows)} graded in {summary.seconds:.1f} s: {counts.get('graded', 0)} graded, "
-        f"{counts.get(NOT_GRADABLE, 0)} not gradable, {counts.get(TIMEOUT_VERDICT, 0)} timed out, "
-        f"{counts.get(ERROR_VERDICT, 0)} failed; {len(summary.skipped)} already graded (skipped)", style="bold"))
+        f"{len(summary.rows)} answered in {summary.seconds:.1f} s: "
+        + ", ".join(f"{counts.get(state, 0)} {state.label}" for state in COUNTED)
+        + f"; {len(summary.skipped)} already graded (skipped)", style="bold"))
     if summary.missing:
         console.print(shown(f"missing: {len(summary.missing)} on the roster without a submission: "
                             + ", ".join(s.label for s in summary.missing[:50])

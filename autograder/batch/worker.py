@@ -8,8 +8,13 @@ grades submission after submission with it. A job is plain data (a dict)::
 
 and so is the answer (:func:`GradingWorker.grade`)::
 
-    {"student", "sha256", "verdict": "graded" | "not_gradable" | "timeout" | "error",
-     "document": <the native result JSON>, "worker": "<host>:<pid>"}
+    {"student", "sha256", "verdict": a states.State value, "document": <the native result JSON>,
+     "reason": str, "worker": "<host>:<pid>"}
+
+``verdict`` is ``tool_failure`` when dlgrade itself failed on the submission (its files could not
+be staged, the sandbox could not start a child, the judge raised): that is no grade, and the
+coordinator records nothing for it. A worker that cannot grade at all (its sandbox does not
+start, the device it was asked for is missing) fails to start instead.
 
 Nothing built from student data crosses back as an object. The submission's files are written
 into a fresh private folder for its grading and removed after it.
@@ -27,13 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import untrusted
+from autograder.sandbox.forkserver import SandboxError
 from autograder.states import State
 from autograder.judge.grader import Plan, grade
 from autograder.judge.results import (
-    ERROR, NOT_ATTEMPTED, NOT_GRADABLE, TIMEOUT, AssignmentResult, SubmissionResult, TestResult,
+    NOT_ATTEMPTED, NOT_GRADABLE, TIMEOUT, AssignmentResult, SubmissionResult, TestResult,
 )
-
-TIMEOUT_VERDICT, ERROR_VERDICT = State.TIMEOUT, State.TOOL_FAILURE
 
 
 @dataclass(frozen=True)
@@ -110,19 +114,37 @@ class GradingWorker:
         """``cpu``: pin the worker, its sandbox server and every child to this CPU (a local pool
         gives each worker a core of its own; with every core grading, a server that prepared the
         next child on another core would only take time from that core's worker)."""
-        from autograder.sandbox import heap, open_sandbox, placement
+        from autograder.sandbox import heap, placement
 
         heap.retain_freed_memory()  # this process grades submission after submission
         self.settings = settings
+        if settings.device != "cpu":  # before any grading: a missing GPU fails every submission alike
+            from autograder.tensors import resolve_device
+
+            resolve_device(settings.device)
         self.plan = build_plan(settings)
         if cpu is not None:
             placement.pin(cpu)  # before the sandbox starts: its server inherits the CPU
-        self.sandbox = open_sandbox(insecure=settings.insecure, hidden=_course(settings).hidden_paths())
+        self.sandbox = self._open_sandbox()
+        self._sandbox_failed = False  # set when the sandbox failed a submission: reopened before the next
         self.where = f"{socket.gethostname()}:{os.getpid()}"
         self._lock = threading.Lock()  # one submission at a time per sandbox, whatever the thread
 
+    def _open_sandbox(self):
+        from autograder.sandbox import open_sandbox
+
+        return open_sandbox(insecure=self.settings.insecure, hidden=_course(self.settings).hidden_paths())
+
     def close(self) -> None:
         self.sandbox.close()
+
+    def _fresh_sandbox(self) -> None:
+        """After the sandbox failed a submission (its server died), a new one for the next: one
+        failure costs that submission alone. A sandbox that cannot be reopened fails the next too."""
+        if self._sandbox_failed:
+            self.sandbox.close()
+            self.sandbox = self._open_sandbox()
+            self._sandbox_failed = False
 
     def grade(self, job: dict) -> dict:
         with self._lock:
@@ -130,25 +152,34 @@ class GradingWorker:
 
     def _grade(self, job: dict) -> dict:
         started = time.perf_counter()
+        try:
+            self._fresh_sandbox()
+        except SandboxError as error:
+            return self._tool_failure(job, f"the sandbox could not be restarted: {error}", started)
         if job.get("error"):
             result = failure_result(self.plan, job["student"], job["error"], NOT_ATTEMPTED)
             return self._answer(job, NOT_GRADABLE, result, started)
-        folder = Path(tempfile.mkdtemp(prefix="dlgrade-submission-"))
         try:
-            for name, data in job["files"].items():
-                (folder / Path(name).name).write_bytes(data)
+            folder = Path(tempfile.mkdtemp(prefix="dlgrade-submission-"))
+        except OSError as error:  # a full or unwritable /tmp: the tool's failure, not the student's
+            return self._tool_failure(job, f"its files could not be staged ({error.strerror or error})", started)
+        try:
+            try:
+                for name, data in job["files"].items():
+                    (folder / Path(name).name).write_bytes(data)
+            except OSError as error:
+                return self._tool_failure(job, f"its files could not be staged ({error.strerror or error})", started)
             with _Deadline(self.sandbox.start_child, self.settings.time_limit) as deadline:
                 try:
                     result = grade(folder, self.plan, start_child=deadline.start_child, student=job["student"])
                 except Exception as error:  # noqa: BLE001 - one submission's failure stays its own
                     if not deadline.expired:
-                        reason = ("dlgrade could not grade this submission: "
-                                  f"{type(error).__name__}: {untrusted.Budget().take(str(error), untrusted.MESSAGE)}")
-                        return self._answer(job, ERROR_VERDICT, failure_result(self.plan, job["student"], reason, ERROR),
-                                            started)
+                        self._sandbox_failed = isinstance(error, SandboxError)
+                        return self._tool_failure(job, f"{type(error).__name__}: "
+                                                  f"{untrusted.Budget().take(str(error), untrusted.MESSAGE)}", started)
             if deadline.expired:
                 reason = f"grading took longer than the limit of {self.settings.time_limit:g} s for one submission"
-                return self._answer(job, TIMEOUT_VERDICT, failure_result(self.plan, job["student"], reason, TIMEOUT),
+                return self._answer(job, State.TIMEOUT, failure_result(self.plan, job["student"], reason, TIMEOUT),
                                     started)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -157,10 +188,16 @@ class GradingWorker:
         result.insecure = bool(self.settings.insecure or getattr(self.sandbox, "insecure", False))
         return self._answer(job, result.status, result, started)
 
-    def _answer(self, job: dict, verdict: str, result: SubmissionResult, started: float) -> dict:
+    def _answer(self, job: dict, verdict: State, result: SubmissionResult, started: float) -> dict:
         result.duration_s = time.perf_counter() - started
-        return {"student": job["student"], "sha256": job["sha256"], "verdict": verdict,
-                "document": result.to_json(), "worker": self.where}
+        return {"student": job["student"], "sha256": job["sha256"], "verdict": State(verdict).value,
+                "document": result.to_json(), "reason": result.reason, "worker": self.where}
+
+    def _tool_failure(self, job: dict, what: str, started: float) -> dict:
+        """dlgrade failed on this submission: no grade, no document; the reason says what failed."""
+        return {"student": job["student"], "sha256": job["sha256"], "verdict": State.TOOL_FAILURE.value,
+                "document": None, "reason": f"dlgrade could not grade this submission: {what}",
+                "worker": self.where, "seconds": round(time.perf_counter() - started, 3)}
 
 
 def apply_problems(result: SubmissionResult, problems: dict[str, str]) -> None:

@@ -28,7 +28,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from autograder.gradebook.feedback import curve_figures, feedback_html, feedback_markdown
-from autograder.gradebook.store import Gradebook
+from autograder.gradebook.store import Gradebook, describe_adjustment, stale_note
 from autograder.identity import is_safe_component, student_folder, student_key
 from autograder.judge.results import AssignmentResult, SubmissionResult, TestResult
 
@@ -114,9 +114,8 @@ def write_grades_csv(gradebook: Gradebook, out: Path, assignment: str | None = N
             entry = grade.assignments.get(a)
             row += [_number(entry.exercises.get(e, 0.0)) if entry else "" for e in exercises[a]]
             row.append("" if entry is None else _number(entry.score))
-        row += [_number(grade.total),
-                "; ".join(f"{j['kind']} {j['target']}: {j['old']:g} -> {j['new']:g} ({j['reason']})"
-                          for j in grade.adjustments)]
+        row += [_number(grade.total), "; ".join([describe_adjustment(j, "->") for j in grade.adjustments]
+                                                + [f"not applied: {stale_note(e)}" for e in grade.stale_overrides])]
         rows.append(row)
     return _write_csv(out, rows)
 
@@ -163,10 +162,10 @@ def document_result(document: dict) -> SubmissionResult:
 def gradescope_document(document: dict) -> dict:
     result = document_result(document).to_gradescope()
     result["score"] = document["score"]  # overrides and penalties included
-    if document.get("adjustments"):
-        result["output"] += "\n" + "\n".join(f"{j['kind'].replace('_', ' ')} on {j['target']}: "
-                                             f"{j['old']:g} -> {j['new']:g} ({j['reason']})"
-                                             for j in document["adjustments"])
+    lines = [describe_adjustment(j) for j in document.get("adjustments", [])]
+    lines += [f"Note: {stale_note(e)}" for e in document.get("stale_overrides", [])]
+    if lines:
+        result["output"] += "\n" + "\n".join(lines)
     return result
 
 

@@ -24,7 +24,9 @@ from html import escape
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from autograder.gradebook.store import describe_adjustment, stale_note
 from autograder.judge.learning_curves import clean_curves, describe_run, read_run
+from autograder.states import Outcome, State
 from autograder.untrusted import LINE, cap, inert
 
 if TYPE_CHECKING:
@@ -117,26 +119,23 @@ def _blocks(document: dict, student: str, figures: Sequence[CurveFigure] = ()) -
     """The feedback as a list of blocks (kind, content), rendered by both formats below."""
     blocks: list[tuple] = [("h1", f"Feedback for {student}"),
                            ("strong", f"Total: {document['score']:g} / {document['max_score']:g}")]
-    adjustments = []
-    for adjustment in document.get("adjustments", []):
-        what = "late penalty" if adjustment["kind"] == "late_penalty" else "score set by hand"
-        adjustments.append(f"{what} on {adjustment['target']}: {adjustment['old']:g} → {adjustment['new']:g} "
-                           f"({adjustment['reason']})")
+    adjustments = [describe_adjustment(a) for a in document.get("adjustments", [])]
+    adjustments += [f"Note: {stale_note(entry)}" for entry in document.get("stale_overrides", [])]
     if adjustments:
         blocks.append(("items", adjustments))
     for entry in document["assignments"]:
         blocks.append(("h2", f"{entry['assignment']}: {entry['score']:g} / {entry['max_score']:g}"))
-        if entry["status"] == "not_gradable":
+        if entry["status"] == State.NOT_GRADABLE:
             blocks += [("p", "Not gradable:"), ("code", entry.get("reason", ""))]
             continue
         if entry.get("reason"):
             blocks.append(("p", entry["reason"]))
         tests = [t for t in document["tests"] if t["assignment"] == entry["assignment"]]
         blocks.append(("table", [(f"{t['name']}{' (hidden)' if t['visibility'] != 'public' else ''}",
-                                  f"{t['score']:g}/{t['max_score']:g}", t["outcome"].replace("_", " "))
+                                  f"{t['score']:g}/{t['max_score']:g}", Outcome(t["outcome"]).label)
                                  for t in tests]))
         for test in tests:
-            if test["outcome"] != "passed":
+            if test["outcome"] != Outcome.PASSED:
                 blocks += [("h3", test["name"]), ("code", _test_text(test))]
         for figure in figures:
             if figure.assignment == entry["assignment"]:
@@ -174,7 +173,7 @@ def feedback_markdown(document: dict, student: str, figures: list[CurveFigure] |
 
 
 def _test_text(test: dict) -> str:
-    parts = [test.get("message") or test["outcome"].replace("_", " ")]
+    parts = [test.get("message") or Outcome(test["outcome"]).label]
     if test["visibility"] == "public":
         if test.get("mistake_title"):
             parts.append(f"Likely mistake: {test['mistake_title']}.")

@@ -8,6 +8,7 @@ table is append-only: an ORM guard and a database trigger both refuse UPDATE and
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timezone
 
 from sqlalchemy import (
@@ -23,6 +24,14 @@ def now() -> datetime:
 
 class Base(DeclarativeBase):
     pass
+
+
+class Mode(enum.StrEnum):
+    """How a hand adjustment combines with the earlier ones on the same target."""
+
+    REPLACE = "replace"  # it takes the place of every earlier one (the default)
+    ADD = "add"  # it comes on top of the earlier ones (an override adds points; a penalty stacks)
+    DROP = "drop"  # it ends every earlier one (an override only)
 
 
 class Student(Base):
@@ -63,7 +72,7 @@ class Grading(Base):
     device: Mapped[str] = mapped_column(String(20))
     dlgrade_version: Mapped[str] = mapped_column(String(40))
     insecure: Mapped[bool] = mapped_column(Boolean, default=False)
-    verdict: Mapped[str] = mapped_column(String(20))  # graded | not_gradable | timeout | error
+    verdict: Mapped[str] = mapped_column(String(20))  # a states.State that records a score (never tool_failure)
     score: Mapped[float] = mapped_column(Float)
     max_score: Mapped[float] = mapped_column(Float)
     duration_s: Mapped[float] = mapped_column(Float)
@@ -92,7 +101,8 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     actor: Mapped[str] = mapped_column(String(200))  # a person, or "dlgrade grade-batch"
-    action: Mapped[str] = mapped_column(String(40))  # graded | regraded | override | late_penalty
+    # graded | regraded | override | override_dropped | override_not_applied | late_penalty
+    action: Mapped[str] = mapped_column(String(40))
     student_id: Mapped[str] = mapped_column(String(200), index=True)
     target: Mapped[str] = mapped_column(Text, default="")
     old: Mapped[str] = mapped_column(Text, default="")
@@ -101,7 +111,13 @@ class AuditEntry(Base):
 
 
 class Override(Base):
-    """A TA's score for one test or a whole assignment; the latest per target wins."""
+    """A TA's score for one test or a whole assignment, made on one submission (``sha256``).
+
+    It applies to that submission only: when a newer one is graded it is shown as not applied
+    until a person makes a new override (or drops it). ``mode``: a :class:`Mode`; ``score`` is the
+    score (replace), the points added (add, negative to deduct) or unused (drop). ``sha256`` is
+    None on rows made before overrides were tied to a submission: those apply to any.
+    """
 
     __tablename__ = "overrides"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -109,13 +125,19 @@ class Override(Base):
     assignment: Mapped[str] = mapped_column(String(40))
     test: Mapped[str | None] = mapped_column(Text, nullable=True)  # None: the assignment's score
     score: Mapped[float] = mapped_column(Float)
+    mode: Mapped[str | None] = mapped_column(String(10), nullable=True)  # a Mode; None (older rows): replace
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the submission it was made on
     reason: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
 class LatePenalty(Base):
-    """A deduction from an assignment's score: ``percent`` of it, or ``points``; the latest wins."""
+    """A deduction from an assignment's score: ``percent`` of it, or ``points``.
+
+    ``mode`` (a :class:`Mode`, None on older rows: replace): a replace ends the earlier penalties of
+    the assignment, an add stacks on them (each taken from the score left by the ones before it).
+    """
 
     __tablename__ = "late_penalties"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -123,6 +145,7 @@ class LatePenalty(Base):
     assignment: Mapped[str] = mapped_column(String(40))
     percent: Mapped[float | None] = mapped_column(Float, nullable=True)
     points: Mapped[float | None] = mapped_column(Float, nullable=True)
+    mode: Mapped[str | None] = mapped_column(String(10), nullable=True)
     reason: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)

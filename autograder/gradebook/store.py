@@ -12,6 +12,16 @@ assignment, with overrides and late penalties applied and listed under ``"adjust
 The roster (:meth:`Gradebook.import_roster`, from :mod:`autograder.roster`) fills in students'
 names, logins, emails and sections; :meth:`Gradebook.find_student` resolves what a TA types to
 one student; :meth:`Gradebook.missing_students` lists the roster's students without a submission.
+A failure of dlgrade itself (``State.TOOL_FAILURE``: a sandbox that does not start, a missing
+device, a lost worker, a full disk) is never a grade: :meth:`Gradebook.record` refuses it, and
+:meth:`Gradebook.is_graded` and the documents ignore the rows older versions wrote for one
+(verdict ``"error"``), so the next run grades those submissions again.
+
+Hand adjustments say how they combine (:class:`Mode`): an override replaces the earlier ones of
+its target (or adds points to them, or drops them) and applies to the submission it was made on
+only: a newer submission is graded without it, and its documents list it under
+``"stale_overrides"`` until a person makes a new one or drops it. A late penalty replaces the
+earlier ones of its assignment or stacks on them.
 """
 
 from __future__ import annotations
@@ -23,21 +33,39 @@ import random
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect, insert, select, text
 from sqlalchemy.schema import CreateColumn
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
 from autograder.gradebook.models import (
-    AuditEntry, Base, Grading, LatePenalty, Override, Setting, Student, Submission, TestRow,
+    AuditEntry, Base, Grading, LatePenalty, Mode, Override, Setting, Student, Submission, TestRow,
 )
 from autograder.errors import DlgradeError
 from autograder.roster import Roster, RosterIndex, find_student
+from autograder.states import State
 
 
 class GradebookError(DlgradeError):
     """A request the gradebook cannot carry out; the message says why."""
+
+
+class GradebookWriteError(GradebookError):
+    """A grading could not be written (a full disk, a lost connection): nothing of it was recorded."""
+
+
+# Verdicts older versions recorded for a failure of dlgrade itself (a crashed worker, an exception
+# in the judge), before the states had one vocabulary: tool failures, never grades.
+_LEGACY_TOOL_FAILURES = ("error",)
+_NOT_GRADES = tuple(s.value for s in State if not s.records_score) + _LEGACY_TOOL_FAILURES
+
+
+def verdict_state(verdict: str) -> State:
+    """The :class:`State` of a stored verdict (an older ``"error"`` is a tool failure)."""
+    return State.TOOL_FAILURE if verdict in _LEGACY_TOOL_FAILURES else State(verdict)
 
 
 def checks_key(checks_version: dict) -> str:
@@ -90,6 +118,7 @@ class StudentGrades:
     student: StudentInfo
     assignments: dict[str, AssignmentGrade]
     adjustments: list[dict]
+    stale_overrides: list[dict] = field(default_factory=list)  # made on another submission: not applied
 
     @property
     def total(self) -> float:
@@ -102,25 +131,42 @@ class Gradebook:
         self._session = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str) -> "Gradebook":
-        """Open (and create the tables of) the gradebook at ``url`` or at a SQLite file path."""
-        text = str(url)
-        if "://" not in text:
-            text = f"sqlite:///{text}"
+    def open(cls, url: str, *, create: bool = True) -> "Gradebook":
+        """Open the gradebook at ``url`` or at a SQLite file path.
+
+        ``create``: make it (file and tables) when it does not exist, as a grading run does.
+        Without it (every command that only reads or adjusts grades), a gradebook that does not
+        exist is a :class:`GradebookError` rather than a new empty one.
+        """
+        address = str(url)
+        if "://" not in address:
+            address = f"sqlite:///{address}"
         try:
-            parsed = make_url(text)
+            parsed = make_url(address)
         except Exception as error:
             raise GradebookError(f"not a database URL: {url} ({error})") from None
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, the declared driver
+        shown = parsed.render_as_string(hide_password=True)
+        sqlite = parsed.get_backend_name() == "sqlite"
+        if not create and sqlite and parsed.database not in (None, "", ":memory:") \
+                and not Path(parsed.database).is_file():
+            raise GradebookError(f"no gradebook at {parsed.database}: check --db (a grading run with "
+                                 "`dlgrade grade-batch` makes one)")
         engine = create_engine(parsed)
-        if parsed.get_backend_name() == "sqlite":
+        if sqlite:
             event.listen(engine, "connect", _sqlite_pragmas)
         try:
-            _create_tables(engine)
+            if not create and not inspect(engine).has_table(Grading.__tablename__):
+                raise GradebookError(f"{shown} holds no dlgrade gradebook: check --db (a grading run with "
+                                     "`dlgrade grade-batch` makes one)")
+            _create_tables(engine)  # and the columns a newer dlgrade added
+        except GradebookError:
+            engine.dispose()
+            raise
         except Exception as error:
-            raise GradebookError(f"cannot open the gradebook {parsed.render_as_string(hide_password=True)}: "
-                                 f"{str(error).splitlines()[0]}") from None
+            engine.dispose()
+            raise GradebookError(f"cannot open the gradebook {shown}: {str(error).splitlines()[0]}") from None
         return cls(engine)
 
     def close(self) -> None:
@@ -143,17 +189,36 @@ class Gradebook:
             return int(row.value)
 
     def is_graded(self, student: str, sha256: str, key: str, seed: int) -> bool:
-        """Whether this content was graded with these checks and this seed already."""
+        """Whether this content was graded with these checks and this seed already (a row an older
+        version wrote for a failure of the tool is no grading: that content is graded again)."""
         with self._session() as session:
             found = session.execute(
                 select(Grading.id).join(Submission, Grading.submission_id == Submission.id)
                 .where(Submission.student_id == student, Submission.sha256 == sha256,
-                       Grading.checks_key == key, Grading.seed == seed).limit(1)).first()
+                       Grading.checks_key == key, Grading.seed == seed,
+                       Grading.verdict.not_in(_NOT_GRADES)).limit(1)).first()
             return found is not None
 
     def record(self, student: StudentInfo, sha256: str, path: str, notes: list[str], verdict: str,
                document: dict, actor: str = "dlgrade grade-batch", reason: str = "") -> int:
-        """Store one grading (student, submission, grading, tests, audit) in one transaction."""
+        """Store one grading (student, submission, grading, tests, audit) in one transaction.
+
+        ``verdict`` must be a :class:`State` that records a score: a failure of the tool is never
+        recorded (:class:`GradebookError`). A write that fails (a full disk, a lost connection)
+        records nothing and is a :class:`GradebookWriteError`.
+        """
+        state = verdict_state(verdict)
+        if not state.records_score:
+            raise GradebookError(f"{student.id}: a {state.label} is not a grade, so it is never recorded")
+        try:
+            return self._record(student, sha256, path, notes, state, document, actor, reason)
+        except (DBAPIError, OSError) as error:
+            first = (str(getattr(error, "orig", None) or error).splitlines() or [type(error).__name__])[0]
+            raise GradebookWriteError(f"the gradebook could not record the grading of {student.id} ({first}): "
+                                      "nothing was recorded for it") from None
+
+    def _record(self, student: StudentInfo, sha256: str, path: str, notes: list[str], verdict: State,
+                document: dict, actor: str, reason: str) -> int:
         with self._session.begin() as session:
             row = session.get(Student, student.id)
             if row is None:
@@ -168,15 +233,17 @@ class Gradebook:
                 submission = Submission(student_id=student.id, sha256=sha256, path=path, notes=list(notes))
                 session.add(submission)
                 session.flush()
-            previous = session.execute(select(Grading).where(Grading.student_id == student.id)
+            previous = session.execute(select(Grading).where(Grading.student_id == student.id,
+                                                             Grading.verdict.not_in(_NOT_GRADES))
                                        .order_by(Grading.id.desc()).limit(1)).scalar_one_or_none()
+            shown_before = self._current_submissions(session, student.id)
             regrade = previous is not None and previous.submission_id == submission.id
             grading = Grading(
                 submission_id=submission.id, student_id=student.id,
                 checks_key=checks_key(document.get("checks_version", {})),
                 checks_version=document.get("checks_version", {}), seed=int(document["seed"]),
                 device=document.get("device", "cpu"), dlgrade_version=document.get("dlgrade_version", ""),
-                insecure=bool(document.get("insecure", False)), verdict=verdict,
+                insecure=bool(document.get("insecure", False)), verdict=verdict.value,
                 score=float(document["score"]), max_score=float(document["max_score"]),
                 duration_s=float(document.get("duration_s", 0.0)), document=document,
             )
@@ -193,10 +260,12 @@ class Gradebook:
                 actor=actor, action="regraded" if regrade else "graded", student_id=student.id,
                 target=",".join(sorted(document.get("checks_version", {}))),
                 old="" if previous is None else f"{previous.score:g}/{previous.max_score:g}",
-                new=f"{grading.score:g}/{grading.max_score:g} ({verdict})",
+                new=f"{grading.score:g}/{grading.max_score:g} ({verdict.label})",
                 reason=reason or ("the same content graded again" if regrade else
                                   "new submission" if previous is None else "new content or new checks"),
             ))
+            self._audit_overrides_left_behind(session, student.id, shown_before, sha256,
+                                              [a["assignment"] for a in document.get("assignments", [])])
             session.flush()
             return grading.id
 
@@ -255,6 +324,37 @@ class Gradebook:
         :func:`autograder.roster.find_student`); a :class:`~autograder.roster.StudentNotFound`
         with the closest matches otherwise."""
         return find_student(query, list(self.students().values()))
+    @staticmethod
+    def _current_submissions(session, student: str) -> dict[str, str]:
+        """{assignment: sha256 of the submission its latest grading graded} for ``student``."""
+        current: dict[str, str] = {}
+        for document, sha in session.execute(
+                select(Grading.document, Submission.sha256).join(Submission, Grading.submission_id == Submission.id)
+                .where(Grading.student_id == student, Grading.verdict.not_in(_NOT_GRADES)).order_by(Grading.id)):
+            for entry in document.get("assignments", []):
+                current[entry["assignment"]] = sha
+        return current
+
+    @staticmethod
+    def _audit_overrides_left_behind(session, student: str, before: dict[str, str], sha256: str,
+                                     assignments: list[str]) -> None:
+        """An audit entry for each override that applied to the submission shown before and does
+        not apply to the one just graded (made on another submission)."""
+        rows = list(session.scalars(select(Override).where(Override.student_id == student).order_by(Override.id)))
+        for (assignment, test), target_rows in _by_target(rows).items():
+            if assignment not in assignments or before.get(assignment) in (None, sha256):
+                continue
+            _, was_stale = resolve_overrides(target_rows, before[assignment])
+            _, stale = resolve_overrides(target_rows, sha256)
+            for row in stale:
+                if row in was_stale:
+                    continue
+                session.add(AuditEntry(
+                    actor="dlgrade", action="override_not_applied", student_id=student,
+                    target=_target_label(assignment, test), old=describe_override(row),
+                    new=f"not applied to submission {sha256[:12]}",
+                    reason=f"made on submission {(row.sha256 or '')[:12]}: make a new override or drop it "
+                           f"(dlgrade override --drop)"))
 
     # ------------------------------------------------------------ reading
     def students(self) -> dict[str, StudentInfo]:
@@ -279,31 +379,56 @@ class Gradebook:
                 query = query.where(AuditEntry.student_id == student)
             return list(session.scalars(query))
 
-    def result_documents(self, assignment: str | None = None) -> list[dict]:
+    def result_documents(self, assignment: str | None = None, student: str | None = None, *,
+                         adjusted: bool = True) -> list[dict]:
         """Per student, the native result JSON of the latest grading of each assignment.
 
-        Overrides and late penalties are applied (listed under ``"adjustments"``); each document
-        gets a ``"student"`` key, ``"verdict"`` (graded, not_gradable, timeout or error) and the
-        ``"gradings"`` it comes from. With ``assignment``, only that assignment's entries and tests.
+        Overrides and late penalties are applied (listed under ``"adjustments"``; overrides made
+        on another submission under ``"stale_overrides"``); each document gets a ``"student"``
+        key, ``"verdict"`` (a :class:`State` that records a score), ``"submissions"``
+        ({assignment: sha256 of the submission graded}) and the ``"gradings"`` it comes from.
+        With ``assignment`` or ``student``, only theirs; ``adjusted=False``: as graded.
         """
         latest: dict[str, dict[str, Grading]] = {}
-        for grading in self.gradings():  # in id order: later gradings replace earlier ones
-            for entry in grading.document.get("assignments", []):
-                latest.setdefault(grading.student_id, {})[entry["assignment"]] = grading
+        shas: dict[str, dict[str, str]] = {}
         with self._session() as session:
+            query = (select(Grading, Submission.sha256).join(Submission, Grading.submission_id == Submission.id)
+                     .where(Grading.verdict.not_in(_NOT_GRADES)).order_by(Grading.id))
+            if student is not None:
+                query = query.where(Grading.student_id == student)
+            for grading, sha in session.execute(query):  # in id order: later gradings replace earlier ones
+                for entry in grading.document.get("assignments", []):
+                    latest.setdefault(grading.student_id, {})[entry["assignment"]] = grading
+                    shas.setdefault(grading.student_id, {})[entry["assignment"]] = sha
             overrides = list(session.scalars(select(Override).order_by(Override.id)))
             penalties = list(session.scalars(select(LatePenalty).order_by(LatePenalty.id)))
         documents = []
-        for student, per_assignment in sorted(latest.items()):
+        for who, per_assignment in sorted(latest.items()):
             wanted = {a: g for a, g in per_assignment.items() if assignment in (None, a)}
             if not wanted:
                 continue
             document = _merge(wanted)
-            document["student"] = student
-            _adjust(document, [o for o in overrides if o.student_id == student],
-                    [p for p in penalties if p.student_id == student])
+            document["student"] = who
+            document["submissions"] = {a: shas[who][a] for a in wanted}
+            if adjusted:
+                _adjust(document, [o for o in overrides if o.student_id == who],
+                        [p for p in penalties if p.student_id == who])
             documents.append(document)
         return documents
+
+    def stale_overrides(self, student: str, submissions: dict[str, str]) -> list[dict]:
+        """The overrides of ``student`` that would not apply to a grading of ``submissions``
+        ({assignment: sha256}) because they were made on another submission (see
+        :func:`stale_note`); empty when there are none."""
+        with self._session() as session:
+            rows = list(session.scalars(select(Override).where(Override.student_id == student)
+                                        .order_by(Override.id)))
+        found = []
+        for (assignment, test), target_rows in _by_target(rows).items():
+            if assignment in submissions:
+                found += [_stale_entry(assignment, test, row) for row in
+                          resolve_overrides(target_rows, submissions[assignment])[1]]
+        return found
 
     def grades(self, assignment: str | None = None) -> list[StudentGrades]:
         """Final scores per student, assignment and exercise (what the exports write)."""
@@ -318,57 +443,108 @@ class Gradebook:
                         exercises[test["exercise"]] = round(exercises.get(test["exercise"], 0.0) + test["score"], 6)
                 per_assignment[entry["assignment"]] = AssignmentGrade(
                     entry["assignment"], entry["score"], entry["max_score"], entry["status"], exercises)
-            table.append(StudentGrades(students[document["student"]], per_assignment, document["adjustments"]))
+            table.append(StudentGrades(students[document["student"]], per_assignment, document["adjustments"],
+                                       document["stale_overrides"]))
         return table
 
     # ------------------------------------------------------------ adjustments by hand
-    def override(self, student: str, target: str, score: float, reason: str, actor: str,
-                 assignment: str | None = None) -> str:
-        """Set the score of a test (by name) or of a whole assignment; return what was changed."""
-        _require(reason, actor)
-        documents = {d["student"]: d for d in self.result_documents()}
-        document = documents.get(student)
-        if document is None:
+    def _graded_document(self, student: str) -> dict:
+        found = self.result_documents(student=student, adjusted=False)
+        if not found:
             raise GradebookError(f"no graded submission for student {student!r}")
+        return found[0]
+
+    def _rows(self, table, student: str) -> list:
+        with self._session() as session:
+            return list(session.scalars(select(table).where(table.student_id == student).order_by(table.id)))
+
+    def override(self, student: str, target: str, score: float | None, reason: str, actor: str,
+                 assignment: str | None = None, mode: Mode | str = Mode.REPLACE) -> str:
+        """Change the score of a test (by name) or of a whole assignment; return what was changed.
+
+        ``mode``: ``replace`` sets it to ``score`` in place of earlier overrides, ``add`` adds
+        ``score`` points (negative: deducts) to it as it stands, ``drop`` ends every override of
+        the target. The override is tied to the submission graded now for that assignment.
+        """
+        _require(reason, actor)
+        mode = Mode(mode)
+        document = self._graded_document(student)
         entries = {a["assignment"]: a for a in document["assignments"]}
         if target in entries:
-            assignment, test, old, maximum = target, None, entries[target]["score"], entries[target]["max_score"]
+            assignment, test, base, maximum = target, None, entries[target]["score"], entries[target]["max_score"]
         else:
             matches = [t for t in document["tests"] if t["name"] == target and assignment in (None, t["assignment"])]
             if not matches:
                 raise GradebookError(f"{student} has no assignment or test named {target!r}")
             if len(matches) > 1:
                 raise GradebookError(f"several tests are named {target!r}: name the assignment too")
-            assignment, test, old, maximum = matches[0]["assignment"], target, matches[0]["score"], matches[0]["max_score"]
-        if not 0 <= score <= maximum:
-            raise GradebookError(f"the score must be between 0 and {maximum:g}")
-        label = f"{assignment}: {test}" if test else assignment
+            assignment, test, base, maximum = matches[0]["assignment"], target, matches[0]["score"], matches[0]["max_score"]
+        label = _target_label(assignment, test)
+        sha = document["submissions"][assignment]
+        rows = self._rows(Override, student)
+        if test is None:  # an assignment's overrides come on top of its tests' overrides
+            base = _score_of(document, assignment, [r for r in rows if r.test is not None], [])
+        earlier = _by_target(rows).get((assignment, test), [])
+        applied, stale = resolve_overrides(earlier, sha)
+        old = overridden(base, applied)
+        shaping = effective(applied)
+        row = Override(student_id=student, assignment=assignment, test=test, mode=mode.value, sha256=sha,
+                       score=0.0 if mode is Mode.DROP else float(score), reason=reason, actor=actor)
+        if mode is Mode.DROP:
+            if not applied and not stale:
+                raise GradebookError(f"{student} has no override of {label} to drop")
+            new = f"dropped ({'; '.join(describe_override(r) for r in shaping + stale)}); back to {base:g}"
+        else:
+            if score is None:
+                raise GradebookError("give the score (or the points to add, with --add)")
+            value = overridden(base, applied + [row], clamp=None)
+            if not 0 <= value <= maximum:
+                raise GradebookError(f"the score must be between 0 and {maximum:g}"
+                                     + (f" (it would be {value:g})" if mode is Mode.ADD else ""))
+            new = f"{value:g} ({describe_override(row)}" + (
+                f"; replaces {', '.join(describe_override(r) for r in shaping + stale)})" if mode is Mode.REPLACE
+                and (shaping or stale) else f"; on top of {', '.join(describe_override(r) for r in shaping)})"
+                if shaping else ")")
         with self._session.begin() as session:
-            session.add(Override(student_id=student, assignment=assignment, test=test, score=score,
-                                 reason=reason, actor=actor))
-            session.add(AuditEntry(actor=actor, action="override", student_id=student, target=label,
-                                   old=f"{old:g}", new=f"{score:g}", reason=reason))
+            session.add(row)
+            session.add(AuditEntry(actor=actor, action="override_dropped" if mode is Mode.DROP else "override",
+                                   student_id=student, target=label, old=f"{old:g}", new=new, reason=reason))
         return label
 
-    def late_penalty(self, student: str, assignment: str, penalty: str, reason: str, actor: str) -> None:
-        """Deduct ``penalty`` ("10%" of the score, or "5" points) from an assignment."""
+    def late_penalty(self, student: str, assignment: str, penalty: str, reason: str, actor: str,
+                     mode: Mode | str = Mode.REPLACE) -> str:
+        """Deduct ``penalty`` ("10%" of the score, or "5" points) from an assignment.
+
+        ``mode``: ``replace`` ends the assignment's earlier penalties, ``add`` stacks on them (the
+        percentage is taken from the score the earlier ones left). Returns what the audit says.
+        """
         _require(reason, actor)
+        mode = Mode(mode)
+        if mode is Mode.DROP:
+            raise GradebookError("a late penalty is replaced (a penalty of 0 waives it) or added, not dropped")
         match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(%?)\s*", str(penalty))
         if not match:
             raise GradebookError(f"a penalty is a percentage (10%) or points (5), not {penalty!r}")
         value, percent = float(match[1]), bool(match[2])
         if percent and value > 100:
             raise GradebookError("a percentage penalty is at most 100%")
-        documents = {d["student"]: d for d in self.result_documents()}
-        entries = {a["assignment"]: a for a in documents.get(student, {}).get("assignments", [])}
-        if assignment not in entries:
+        document = self._graded_document(student)
+        if assignment not in {a["assignment"] for a in document["assignments"]}:
             raise GradebookError(f"no graded {assignment} for student {student!r}")
-        before = entries[assignment]["score"]
+        overrides, penalties = self._rows(Override, student), self._rows(LatePenalty, student)
+        row = LatePenalty(student_id=student, assignment=assignment, percent=value if percent else None,
+                          points=None if percent else value, mode=mode.value, reason=reason, actor=actor)
+        before = _score_of(document, assignment, overrides, penalties)
+        after = _score_of(document, assignment, overrides, penalties + [row])
+        earlier = active_penalties([p for p in penalties if p.assignment == assignment])
+        relation = (f"; replaces {', '.join(map(describe_penalty, earlier))}" if mode is Mode.REPLACE and earlier
+                    else f"; stacks on {', '.join(map(describe_penalty, earlier))}" if earlier else "")
+        new = f"{after:g} ({describe_penalty(row)}{relation})"
         with self._session.begin() as session:
-            session.add(LatePenalty(student_id=student, assignment=assignment, percent=value if percent else None,
-                                    points=None if percent else value, reason=reason, actor=actor))
+            session.add(row)
             session.add(AuditEntry(actor=actor, action="late_penalty", student_id=student, target=assignment,
-                                   old=f"{before:g}", new=f"-{value:g}{'%' if percent else ' points'}", reason=reason))
+                                   old=f"{before:g}", new=new, reason=reason))
+        return new
 
 
 def _require(reason: str, actor: str) -> None:
@@ -428,39 +604,154 @@ def _merge(latest: dict[str, Grading]) -> dict:
         document["score"] = round(sum(a["score"] for a in document["assignments"]), 6)
         document["max_score"] = round(sum(a["max_score"] for a in document["assignments"]), 6)
     document["gradings"] = sorted(gradings)
-    # graded | not_gradable | timeout | error: a timeout's document says not_gradable with timeout tests
-    document["verdict"] = newest.verdict if len(gradings) == 1 else _worst({g.verdict for g in gradings.values()})
+    # a timeout's document says not_gradable with timeout tests; the verdict says timeout
+    document["verdict"] = (verdict_state(newest.verdict) if len(gradings) == 1
+                           else _worst({verdict_state(g.verdict) for g in gradings.values()}))
     document["adjustments"] = []
+    document["stale_overrides"] = []
     return document
 
 
-def _worst(verdicts: set[str]) -> str:
-    return next(v for v in ("error", "timeout", "not_gradable", "graded") if v in verdicts or v == "graded")
+_SEVERITY = (State.TIMEOUT, State.NOT_GRADABLE, State.MISSING, State.GRADED)
+
+
+def _worst(verdicts: set[State]) -> State:
+    return next((v for v in _SEVERITY if v in verdicts), State.GRADED)
+
+
+# ------------------------------------------------------------ how adjustments combine (pure functions)
+def _mode(row) -> Mode:
+    return Mode(row.mode) if row.mode else Mode.REPLACE  # rows made before modes existed replaced
+
+
+def _by_target(overrides: list[Override]) -> dict[tuple[str, str | None], list[Override]]:
+    """Overrides grouped by (assignment, test), each group in the order they were made."""
+    groups: dict[tuple[str, str | None], list[Override]] = {}
+    for row in overrides:
+        groups.setdefault((row.assignment, row.test), []).append(row)
+    return groups
+
+
+def resolve_overrides(rows: list[Override], sha256: str) -> tuple[list[Override], list[Override]]:
+    """(applied, stale) for the overrides of one target, in the order made, when the submission
+    ``sha256`` is the one graded.
+
+    A drop ends every override before it. Of the rest, those made on ``sha256`` (or before
+    overrides were tied to a submission) apply, in order; those made on another submission after
+    the last one that applies are stale: shown, never applied, until a new override or a drop.
+    """
+    drops = [i for i, row in enumerate(rows) if _mode(row) is Mode.DROP]
+    live = rows[drops[-1] + 1:] if drops else list(rows)
+    applied = [row for row in live if row.sha256 in (None, sha256)]
+    after = live.index(applied[-1]) + 1 if applied else 0
+    stale = [row for row in live[after:] if row.sha256 not in (None, sha256)]
+    return applied, stale
+
+
+def effective(applied: list[Override]) -> list[Override]:
+    """The overrides that still shape the score: the last replace and the adds after it."""
+    replaces = [i for i, row in enumerate(applied) if _mode(row) is Mode.REPLACE]
+    return applied[replaces[-1]:] if replaces else list(applied)
+
+
+def overridden(score: float, applied: list[Override], clamp: float | None = None) -> float:
+    """``score`` after the overrides that apply (a replace sets it, an add adds to it); with
+    ``clamp``, kept within [0, clamp]."""
+    for row in applied:
+        score = row.score if _mode(row) is Mode.REPLACE else score + row.score
+    score = round(score, 6)
+    return score if clamp is None else min(max(score, 0.0), clamp)
+
+
+def active_penalties(rows: list[LatePenalty]) -> list[LatePenalty]:
+    """The late penalties of one assignment that count: the last replace and the adds after it."""
+    replaces = [i for i, row in enumerate(rows) if _mode(row) is not Mode.ADD]
+    return rows[replaces[-1]:] if replaces else list(rows)
+
+
+def describe_override(row: Override) -> str:
+    mode = _mode(row)
+    if mode is Mode.ADD:
+        return f"{row.score:+g} points added by {row.actor}"
+    return f"set to {row.score:g} by {row.actor}" if mode is Mode.REPLACE else f"dropped by {row.actor}"
+
+
+def describe_penalty(row: LatePenalty) -> str:
+    return f"-{row.percent:g}%" if row.percent is not None else f"-{row.points:g} points"
+
+
+def _target_label(assignment: str, test: str | None) -> str:
+    return f"{assignment}: {test}" if test else assignment
+
+
+def _stale_entry(assignment: str, test: str | None, row: Override) -> dict:
+    return {"target": _target_label(assignment, test), "mode": _mode(row).value, "score": row.score,
+            "by": row.actor, "reason": row.reason, "submission": (row.sha256 or "")[:12]}
+
+
+def describe_adjustment(adjustment: dict, arrow: str = "→") -> str:
+    """One line on an adjustment applied (an entry of a document's ``"adjustments"``)."""
+    what = "late penalty" if adjustment["kind"] == "late_penalty" else "score set by hand"
+    if adjustment.get("mode") == Mode.ADD:
+        what = "late penalty (stacked)" if adjustment["kind"] == "late_penalty" else "points added by hand"
+    return f"{what} on {adjustment['target']}: {adjustment['old']:g} {arrow} {adjustment['new']:g} ({adjustment['reason']})"
+
+
+def stale_note(entry: dict) -> str:
+    """One line on an override that a newer submission is graded without."""
+    what = (f"{entry['score']:+g} points" if entry["mode"] == Mode.ADD else f"a score of {entry['score']:g}")
+    return (f"an override of {entry['target']} ({what}, by {entry['by']}: {entry['reason']}) was made on an earlier "
+            f"submission ({entry['submission']}) and is not applied to this one until it is made again or dropped")
+
+
+def _score_of(document: dict, assignment: str, overrides: list[Override], penalties: list[LatePenalty]) -> float:
+    """The score of ``assignment`` in an unadjusted ``document`` once these adjustments apply."""
+    adjusted = copy.deepcopy(document)
+    adjusted["adjustments"], adjusted["stale_overrides"] = [], []
+    _adjust(adjusted, overrides, penalties)
+    return next(a["score"] for a in adjusted["assignments"] if a["assignment"] == assignment)
 
 
 def _adjust(document: dict, overrides: list[Override], penalties: list[LatePenalty]) -> None:
-    """Apply the latest override per target, then the latest late penalty per assignment."""
+    """Apply the overrides that apply to the submissions graded (tests first, then whole
+    assignments), then the late penalties that count, in the order made; list overrides made on
+    another submission under ``"stale_overrides"``."""
     entries = {a["assignment"]: a for a in document["assignments"]}
-    latest_override = {(o.assignment, o.test): o for o in overrides if o.assignment in entries}
-    for (assignment, test), override in sorted(latest_override.items(), key=lambda kv: kv[1].test is None):
+    shas = document.get("submissions", {})
+    groups = {key: rows for key, rows in _by_target(overrides).items() if key[0] in entries}
+    for (assignment, test), rows in sorted(groups.items(), key=lambda kv: kv[0][1] is None):
+        applied, stale = resolve_overrides(rows, shas.get(assignment, ""))
+        document["stale_overrides"] += [_stale_entry(assignment, test, row) for row in stale]
+        if not applied:
+            continue
         entry = entries[assignment]
         if test is None:
-            old, entry["score"] = entry["score"], override.score
+            old = entry["score"]
+            entry["score"] = overridden(old, applied, clamp=entry["max_score"])
+            new = entry["score"]
         else:
-            rows = [t for t in document["tests"] if t["assignment"] == assignment and t["name"] == test]
-            if not rows:
+            found = [t for t in document["tests"] if t["assignment"] == assignment and t["name"] == test]
+            if not found:
                 continue
-            old, rows[0]["score"] = rows[0]["score"], override.score
+            old = found[0]["score"]
+            found[0]["score"] = new = overridden(old, applied, clamp=found[0]["max_score"])
             entry["score"] = round(sum(t["score"] for t in document["tests"] if t["assignment"] == assignment), 6)
-        document["adjustments"].append({"kind": "override", "target": f"{assignment}: {test}" if test else assignment,
-                                        "old": old, "new": override.score, "reason": override.reason,
-                                        "by": override.actor})
-    latest_penalty = {p.assignment: p for p in penalties if p.assignment in entries}
-    for assignment, penalty in latest_penalty.items():
+        shaping = effective(applied)
+        document["adjustments"].append({"kind": "override", "target": _target_label(assignment, test),
+                                        "mode": _mode(shaping[-1]).value, "old": old, "new": new,
+                                        "reason": "; ".join(r.reason for r in shaping),
+                                        "by": ", ".join(dict.fromkeys(r.actor for r in shaping))})
+    by_assignment: dict[str, list[LatePenalty]] = {}
+    for row in penalties:
+        if row.assignment in entries:
+            by_assignment.setdefault(row.assignment, []).append(row)
+    for assignment, rows in by_assignment.items():
         entry = entries[assignment]
-        old = entry["score"]
-        deduction = old * penalty.percent / 100 if penalty.percent is not None else penalty.points
-        entry["score"] = round(max(0.0, old - deduction), 6)
-        document["adjustments"].append({"kind": "late_penalty", "target": assignment, "old": old,
-                                        "new": entry["score"], "reason": penalty.reason, "by": penalty.actor})
+        for penalty in active_penalties(rows):
+            old = entry["score"]
+            deduction = old * penalty.percent / 100 if penalty.percent is not None else penalty.points
+            entry["score"] = round(max(0.0, old - deduction), 6)
+            document["adjustments"].append({"kind": "late_penalty", "target": assignment, "mode": _mode(penalty).value,
+                                            "old": old, "new": entry["score"], "reason": penalty.reason,
+                                            "by": penalty.actor})
     document["score"] = round(sum(a["score"] for a in document["assignments"]), 6)

@@ -69,7 +69,7 @@ class TestResult:
 @dataclass
 class AssignmentResult:
     assignment: str
-    status: str  # graded | not_gradable
+    status: str  # a State: graded | not_gradable
     score: float
     max_score: float
     file: str | None = None
@@ -144,7 +144,7 @@ class SubmissionResult:
                 "extra_data": {"outcome": test.outcome, "mistake": test.mistake, "visibility": test.visibility},
             })
         output = "\n".join(
-            f"{a.assignment}: {a.score:g}/{a.max_score:g}" + (f" (not gradable: {a.reason})" if a.status == NOT_GRADABLE else "")
+            f"{a.assignment}: {a.score:g}/{a.max_score:g}" + (f" ({NOT_GRADABLE.label}: {a.reason})" if a.status == NOT_GRADABLE else "")
             for a in self.assignments)
         return {
             "score": self.score,
@@ -169,7 +169,8 @@ def _test_json(test: TestResult) -> dict:
 
 def test_feedback(test: TestResult) -> str:
     """The full feedback text of one test, as a student reads it."""
-    parts = [f"{test.outcome.replace('_', ' ')}: {test.message}" if test.message else test.outcome.replace("_", " ")]
+    label = Outcome(test.outcome).label
+    parts = [f"{label}: {test.message}" if test.message else label]
     if test.mistake:
         parts.append(f"Likely mistake: {test.mistake_title}.")
         if test.hint:

@@ -113,7 +113,7 @@ class Problem:
 
     student: str
     assignment: str
-    kind: str  # "not gradable" | "timed out"
+    kind: str  # State.NOT_GRADABLE.label | State.TIMEOUT.label
     reason: str
 
 
@@ -132,18 +132,18 @@ def problems(documents: list[dict]) -> list[Problem]:
         for entry in document.get("assignments", []):
             if entry.get("file") is not None and entry["status"] == NOT_GRADABLE:
                 # The batch's own per-submission limit marks every test a timeout: say so.
-                kind = "timed out" if outcomes[entry["assignment"]] == {TIMEOUT} else "not gradable"
+                kind = State.TIMEOUT.label if outcomes[entry["assignment"]] == {TIMEOUT} else NOT_GRADABLE.label
                 rows.append(Problem(student, entry["assignment"], kind, entry.get("reason") or ""))
                 flagged.add(entry["assignment"])
         if document.get("status") == NOT_GRADABLE and not flagged:
             # A whole submission refused before any assignment was looked at: the document says why.
-            rows.append(Problem(student, "(all)", "not gradable", document.get("reason") or ""))
+            rows.append(Problem(student, "(all)", NOT_GRADABLE.label, document.get("reason") or ""))
         for assignment, tests in timed_out.items():
             if assignment in flagged:
                 continue
             first = tests[0]
             more = f" (and {len(tests) - 1} more tests)" if len(tests) > 1 else ""
-            rows.append(Problem(student, assignment, "timed out",
+            rows.append(Problem(student, assignment, State.TIMEOUT.label,
                                 f"{first['exercise']}: {first.get('message') or 'time limit'}{more}"))
     order = teaching_order(documents)
     return sorted(rows, key=lambda p: (p.student, order.get(p.assignment, len(order)), p.assignment, p.kind))
