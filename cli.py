@@ -333,7 +333,8 @@ db_option = click.option("--db", "db_url", default="gradebook.db", show_default=
 
 
 def _open_gradebook(db_url, *, create: bool = False):
-    """The gradebook at ``db_url``; only a grading run (``create``) makes one that does not exist."""
+    """The gradebook at ``db_url``; only a grading run or a roster import (``create``) makes one
+    that does not exist."""
     from autograder.gradebook import Gradebook
 
     return Gradebook.open(db_url, create=create)
@@ -503,7 +504,7 @@ def roster_import(file, db_url):
     from autograder.roster import read_roster
 
     roster = read_roster(file)  # a file that is no roster fails before the gradebook is opened
-    with _open_gradebook(db_url) as gradebook:
+    with _open_gradebook(db_url, create=True) as gradebook:  # a course's first step: it may make the gradebook
         changes = gradebook.import_roster(roster)
     print_roster_import(file, roster, changes)
 

@@ -214,10 +214,10 @@ def test_outputs_that_cannot_be_written_record_nothing(monkeypatch, tmp_path, se
     thread_pool(monkeypatch, graded_document)
     write_outputs = batch_run._write_outputs
 
-    def disk_full_for_bob(where, student, document):
+    def disk_full_for_bob(where, student, document, name=""):
         if student == "bob":
             raise OSError(errno.ENOSPC, "No space left on device", str(where / student / "feedback.html"))
-        write_outputs(where, student, document)
+        write_outputs(where, student, document, name)
 
     monkeypatch.setattr(batch_run, "_write_outputs", disk_full_for_bob)
     with Gradebook.open(tmp_path / "g.db") as gradebook:
