@@ -121,6 +121,8 @@ def _dx_statistics_constant(dx_hat, x_hat, inv_std):
 
 answer = load_sibling(__file__, "normalization")
 _floating = answer._floating
+minmax_fit, minmax_transform = answer.minmax_fit, answer.minmax_transform
+zscore_fit, zscore_transform = answer.zscore_fit, answer.zscore_transform
 
 
 # normalization.minmax_fit.global_extremes: the minimum and maximum of the whole array, not of each feature

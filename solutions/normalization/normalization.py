@@ -350,7 +350,7 @@ if __name__ == "__main__":
     D = 3
     gamma, beta = np.ones(D), np.zeros(D)
     running_mean, running_var = np.zeros(D), np.ones(D)
-    for step in range(200):
+    for _ in range(200):
         batch = rng.normal([5.0, -2.0, 0.0], [3.0, 0.5, 10.0], size=(32, D))
         out, running_mean, running_var, cache = batchnorm_forward_train(
             batch, gamma, beta, running_mean, running_var, momentum=0.1)
