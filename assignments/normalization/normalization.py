@@ -108,8 +108,8 @@ import numpy as np
 # %%
 def _floating(X):
     """X as a floating array: float32 and float64 stay as they are, anything else becomes float64 (given)."""
-    X = np.asarray(X)
-    return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
+    array = np.asarray(X)
+    return array if array.dtype in (np.float32, np.float64) else array.astype(np.float64)
 
 
 # %%
