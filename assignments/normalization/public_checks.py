@@ -97,8 +97,14 @@ CHECKS = [
                inputs=fixed_inputs(X_train=X_TRAIN, X_val=X_VAL, X_test=X_TEST, method="zscore")),
     ValueCheck(name="batchnorm_forward_train: out of a (4, 3) batch", exercise="batchnorm_forward_train",
                points=3, inputs=fixed_inputs(**BATCH), call=train_output),
-    ValueCheck(name="batchnorm_forward_train: running statistics after a (4, 3) batch at momentum 0.3",
-               exercise="batchnorm_forward_train", points=2, inputs=fixed_inputs(**BATCH), call=running_statistics),
+    # The two running statistics apart: a mistake seen in both (the momentum's weights swapped) is
+    # seen on two inputs, enough for `dlgrade check` to name it.
+    ValueCheck(name="batchnorm_forward_train: running mean after a (4, 3) batch at momentum 0.3",
+               exercise="batchnorm_forward_train", points=1, inputs=fixed_inputs(**BATCH),
+               call=lambda ns, **inputs: running_statistics(ns, **inputs)[0]),
+    ValueCheck(name="batchnorm_forward_train: running var after a (4, 3) batch at momentum 0.3",
+               exercise="batchnorm_forward_train", points=1, inputs=fixed_inputs(**BATCH),
+               call=lambda ns, **inputs: running_statistics(ns, **inputs)[1]),
     ValueCheck(name="batchnorm_forward_eval of a (4, 3) batch", exercise="batchnorm_forward_eval", points=2,
                inputs=fixed_inputs(**{k: v for k, v in BATCH.items() if k != "momentum"})),
     gradient_check("batchnorm_backward: dx of a (4, 3) batch", "x", 0, 2, fixed_inputs(**BATCH, dout=DOUT)),
