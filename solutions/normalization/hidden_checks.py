@@ -1,7 +1,8 @@
 """Hidden checks of the normalization assignment: seeded random inputs on which every known mistake
 differs from the right answer (never released).
 
-- Scalers: N != D, features on scales from 0.01 to 1000 with their own offsets, a small training
+- Scalers: N != D, features on scales from 0.01 to 1000 with their own offsets (at most twice the
+  spread, so that a float32 computation stays within float32's tolerances), a small training
   set (N = 5: ddof 0 and 1 differ by 12 %), a constant feature (a dyadic value, so that its mean
   is exact and its std exactly 0), and validation and test parts drawn wider and shifted, so that
   they leave the training range in every feature.
@@ -19,7 +20,10 @@ from autograder.judge.checks import ValueCheck
 public = load_sibling(__file__, "public_checks")
 
 SCALES = np.array([0.01, 1.0, 30.0, 1000.0])   # per-feature spread of the scaler data
-OFFSETS = np.array([0.5, -3.0, 100.0, 5e4])
+# Offsets at most twice the spread: a student who computes in float32 rounds each input by 6e-8
+# of its size, which moves the std by about that times offset / spread; at 50x (an offset of 5e4
+# for a spread of 1000) a correct float32 std was off by 3e-6, beyond float32's rtol of 1.3e-6.
+OFFSETS = np.array([0.02, -2.0, 40.0, 1500.0])
 BN_SCALES = np.array([0.1, 1.0, 5.0, 20.0])    # per-feature spread of a batch-norm batch
 CONSTANT = 2.5                                  # a constant feature's value: exact in float32 and float64
 
@@ -63,7 +67,7 @@ def _batch(rng, n=6, eps=0.01):
     from the batch's, momentum in {0.2, 0.3, 0.7}, eps."""
     d = BN_SCALES.size
     return {
-        "x": rng.normal(size=d) + BN_SCALES * rng.standard_normal((n, d)),
+        "x": BN_SCALES * (rng.normal(size=d) + rng.standard_normal((n, d))),  # offsets ~ spread (float32)
         "gamma": rng.uniform(0.5, 2.0, d) * rng.choice([-1.0, 1.0], d),
         "beta": rng.normal(size=d),
         "running_mean": rng.normal(3.0, 1.0, d),
