@@ -73,8 +73,10 @@ work with `dlgrade check normalization`.
 # layer keeps **running** estimates of the mean and variance for later, updated after every batch
 # with PyTorch's convention for `momentum` (0.1 by default):
 #
-# $$\text{running\_mean} \leftarrow (1 - m)\,\text{running\_mean} + m\,\mu_B, \qquad
-#   \text{running\_var} \leftarrow (1 - m)\,\text{running\_var} + m\,\frac{N}{N - 1}\,\sigma_B^2 .$$
+# $$\mu_{\text{run}} \leftarrow (1 - m)\,\mu_{\text{run}} + m\,\mu_B, \qquad
+#   \sigma^2_{\text{run}} \leftarrow (1 - m)\,\sigma^2_{\text{run}} + m\,\frac{N}{N - 1}\,\sigma_B^2$$
+#
+# ($\mu_{\text{run}}$ and $\sigma^2_{\text{run}}$ are `running_mean` and `running_var`, $m$ is `momentum`.)
 #
 # The running variance stores the **unbiased** batch variance ($\frac{N}{N-1}\sigma_B^2$, an
 # estimate of the population's variance), while the normalization itself uses the biased one.
