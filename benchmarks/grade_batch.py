@@ -223,7 +223,7 @@ def main(argv=None) -> None:
     parser.add_argument("--n", type=int, default=None, help="synthetic submissions (default 200; 20 with --quick)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local workers for (a) and (c)")
     parser.add_argument("-a", "--assignment", dest="assignments", action="append", choices=ASSIGNMENTS,
-                        help="assignments each student submits (repeatable; default: all seven)")
+                        help="assignments each student submits (repeatable; default: every assignment of the course)")
     parser.add_argument("--nbgrader-sample", type=int, default=8, help="students nbgrader grades (default 8)")
     parser.add_argument("--no-nbgrader", action="store_true", help="skip (b)")
     parser.add_argument("--rounds", type=int, default=None,

@@ -1,4 +1,4 @@
-"""How long dlgrade takes to grade one full submission (all seven assignments).
+"""How long dlgrade takes to grade one full submission (every assignment of the course).
 
 Prints the one-time start-up of the grader (importing torch, loading the rubrics), then, for
 each of several gradings of the model answers: wall time, CPU time of the judge and of the child
@@ -62,7 +62,7 @@ def main() -> None:
     def median(key):
         return statistics.median(row[key] for row in rows)
 
-    print(f"\none full submission (7 assignments, {checks} checks), median of {len(rows)} runs:")
+    print(f"\none full submission ({len(ASSIGNMENTS)} assignments, {checks} checks), median of {len(rows)} runs:")
     print(f"  wall time            {median('wall'):6.3f} s")
     print(f"  CPU, judge           {median('judge_cpu'):6.3f} s")
     print(f"  CPU, student child   {median('child_cpu'):6.3f} s")
@@ -73,7 +73,7 @@ def main() -> None:
     print(f"    loading the code   {median('loading_s'):6.3f} s")
     print(f"    running checks     {median('checks_s'):6.3f} s")
     nbgrader = len(ASSIGNMENTS) * NBGRADER_SECONDS_PER_NOTEBOOK
-    print(f"\nnbgrader anchor: ~{nbgrader:.0f} s for 7 notebooks before torch imports "
+    print(f"\nnbgrader anchor: ~{nbgrader:.0f} s for {len(ASSIGNMENTS)} notebooks before torch imports "
           f"(ratio {nbgrader / median('wall'):.1f}x dlgrade's wall time)")
 
 

@@ -2,7 +2,7 @@
 in-process (no isolation at all, the lower bound) and against a fresh sandboxed interpreter per
 submission (bubblewrap + a new Python that imports numpy each time).
 
-Each mode grades the full model-answer submission (7 assignments, every check) in the same judge
+Each mode grades the full model-answer submission (every assignment, every check) in the same judge
 process with the same plan, pinned to one CPU as ``dlgrade`` pins a grading thread
 (:mod:`autograder.sandbox.placement`), keeping freed memory as its workers do
 (:mod:`autograder.sandbox.heap`). The modes take turns, round after round (``--repeat``
@@ -94,7 +94,7 @@ def main() -> None:
         cpus = sorted(os.sched_getaffinity(0))
 
     base_name = "in-process, no isolation (lower bound)"
-    print(f"one full submission (7 assignments, {sum(len(r.checks) for r, _ in plan.rubrics.values())} checks), "
+    print(f"one full submission ({len(plan.rubrics)} assignments, {sum(len(r.checks) for r, _ in plan.rubrics.values())} checks), "
           f"{args.repeat} rounds, judge pinned to CPU {cpus}:\n")
     print(f"  {'mode':<46} {'median wall':>12} {'vs in-process':>14} {'one child':>10}")
     ratios = {}

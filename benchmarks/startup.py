@@ -6,8 +6,8 @@ time. This times three commands, each as a fresh process (wall time and the CPU 
 and the children it waited for), alternating a BEFORE tree and an AFTER tree run after run so that
 the load of a shared machine falls on both alike, and prints the medians:
 
-- ``grade`` of the bundled full submission (seven assignments, 159 checks);
-- ``grade`` of one of its files (one assignment: the other six are not attempted);
+- ``grade`` of the bundled full submission (every assignment);
+- ``grade`` of one of its files (one assignment: the others are not attempted);
 - ``check losses``, the student's self-check against the release's frozen public values.
 
 Then, once per tree and command, where the time goes: a timeline of the phases (the CLI's imports,

@@ -27,8 +27,11 @@ def copy_course(tmp_path, *assignments) -> Course:
 # ---------------------------------------------------------------- the declaration
 
 def test_the_bundled_course_is_discovered_in_teaching_order(course):
-    assert course.assignments == ("perceptron", "mlp", "initializers", "optimizers", "dropout", "losses",
-                                  "activations")
+    # The bundled assignments in teaching order (any added later come after them), orders distinct.
+    assert course.assignments[:8] == ("perceptron", "mlp", "initializers", "optimizers", "dropout", "losses",
+                                      "activations", "normalization")
+    orders = [course.spec(a).order for a in course.assignments]
+    assert orders == sorted(orders) and len(set(orders)) == len(orders)
     assert course.spec("optimizers").exercise("SGD").kind == "class"
     assert all(course.spec(a).total == 100 for a in course.assignments)
     assert course.spec("losses").allowed_imports == ("numpy", "scipy", "math")

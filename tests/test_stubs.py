@@ -76,6 +76,18 @@ def sample_calls(rng):
             "leaky_relu": lambda m: m.leaky_relu(X),
             "leaky_relu_backward": lambda m: m.leaky_relu_backward(X, X),
         },
+        "normalization": {
+            "minmax_fit": lambda m: m.minmax_fit(X),
+            "minmax_transform": lambda m: m.minmax_transform(X, X.min(axis=0), X.max(axis=0)),
+            "zscore_fit": lambda m: m.zscore_fit(X),
+            "zscore_transform": lambda m: m.zscore_transform(X, X.mean(axis=0), X.std(axis=0)),
+            "scale_splits": lambda m: m.scale_splits(X, X[:2], X[2:], "minmax"),
+            "batchnorm_forward_train": lambda m: m.batchnorm_forward_train(X, np.ones(3), np.zeros(3), np.zeros(3),
+                                                                           np.ones(3), 0.3, 1e-5),
+            "batchnorm_forward_eval": lambda m: m.batchnorm_forward_eval(X, np.ones(3), np.zeros(3), np.zeros(3),
+                                                                         np.ones(3), 1e-5),
+            "batchnorm_backward": lambda m: m.batchnorm_backward(X, (X - X.mean(axis=0), np.ones(3), np.ones(3))),
+        },
     }
 
 
