@@ -8,9 +8,9 @@ are turned into Python by IPython's own input transformer (:func:`ipython_to_pyt
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
-
 
 from autograder.errors import DlgradeError
 
@@ -35,18 +35,42 @@ class SubmissionCode:
 
     @property
     def notebook(self) -> bool:
-        return self.path.suffix == ".ipynb"
+        return self.path.suffix.lower() == ".ipynb"
+
+
+# A copy of a file as browsers and LMSs name it: "losses (1).py" (a browser's second download),
+# "losses-1.py" (Canvas's resubmission), "losses_1.py" (Moodle, or a copy made by hand).
+_COPY_SUFFIX = re.compile(r"(?: \(\d+\)|[-_]\d+)$")
+
+
+def assignment_of(filename: str | Path, course) -> str | None:
+    """The assignment a file is for, by its name, or None: ``Losses (1).py`` is ``losses``.
+
+    ``course``: a :class:`~autograder.course.Course` or the assignment names themselves. The stem
+    is compared case-insensitively, after dropping a copy suffix (`` (1)``, ``-1``, ``_1``) when
+    the whole stem is not an assignment already; the suffix must be ``.py`` or ``.ipynb``.
+    """
+    names = getattr(course, "assignments", course)
+    name = Path(filename).name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or f".{suffix.lower()}" not in SUFFIXES:
+        return None
+    lower = {a.lower(): a for a in names}
+    stem = stem.strip().lower()
+    return lower.get(stem) or lower.get(_COPY_SUFFIX.sub("", stem))
 
 
 def find_files(path: Path, assignments) -> dict[str, Path]:
-    """Map each assignment to its file in ``path`` (a folder, or one file named after an assignment).
+    """Map each assignment to its file in ``path`` (a folder, or one file named after an assignment,
+    as :func:`assignment_of` reads file names).
 
     When a folder holds both ``<a>.py`` and ``<a>.ipynb``, the notebook wins only if it is newer.
     """
     path = Path(path)
     if path.is_file():
-        if path.stem in assignments and path.suffix in SUFFIXES:
-            return {path.stem: path}
+        assignment = assignment_of(path.name, assignments)
+        if assignment is not None:
+            return {assignment: path}
         raise SubmissionError(f"{path.name} is not an assignment file: expected one of "
                               + ", ".join(f"{a}.py/.ipynb" for a in assignments))
     if not path.is_dir():
@@ -71,7 +95,7 @@ def read_code(assignment: str, path: Path) -> SubmissionCode:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise SubmissionError(f"{path.name} is not UTF-8 text (byte {error.start}): save it as UTF-8") from None
-    if path.suffix == ".ipynb":
+    if path.suffix.lower() == ".ipynb":
         cells = notebook_cells(text, path.name)
         return SubmissionCode(assignment, path, tuple(c.source for c in cells), tuple(c.number for c in cells))
     return SubmissionCode(assignment, path, (text,))

@@ -52,14 +52,16 @@ def record(book, student, document, sha="a" * 64, verdict="graded", name=""):
 def test_record_and_skip_key(gradebook, documents):
     good = documents["good"]
     key = checks_key(good["checks_version"])
-    assert not gradebook.is_graded("alice", "a" * 64, key, SEED)
+    assert not gradebook.is_graded("alice", "perceptron", "a" * 64, key, SEED)
     record(gradebook, "alice", good, name="Alice, A.")
-    assert gradebook.is_graded("alice", "a" * 64, key, SEED)
-    assert not gradebook.is_graded("alice", "b" * 64, key, SEED)  # new content
-    assert not gradebook.is_graded("alice", "a" * 64, key, SEED + 1)  # another seed
-    assert not gradebook.is_graded("alice", "a" * 64, checks_key({"perceptron": "changed"}), SEED)
+    assert gradebook.is_graded("alice", "perceptron", "a" * 64, key, SEED)
+    assert not gradebook.is_graded("alice", "perceptron", "b" * 64, key, SEED)  # new content
+    assert not gradebook.is_graded("alice", "perceptron", "a" * 64, key, SEED + 1)  # another seed
+    assert not gradebook.is_graded("alice", "perceptron", "a" * 64, checks_key({"perceptron": "changed"}), SEED)
+    assert not gradebook.is_graded("alice", "mlp", "a" * 64, key, SEED)  # another assignment
     (grading,) = gradebook.gradings("alice")
-    assert grading.document == good and grading.seed == SEED and grading.dlgrade_version
+    assert grading.document["tests"] == good["tests"] and grading.document["assignments"] == good["assignments"]
+    assert grading.assignment == "perceptron" and grading.seed == SEED and grading.dlgrade_version
     rows = gradebook.test_rows(grading.id)
     assert [r.name for r in rows] == [t["name"] for t in good["tests"]]
     assert gradebook.students()["alice"].name == "Alice, A."

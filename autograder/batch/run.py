@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -22,14 +22,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from autograder.batch.intake import Submission, discover
-from autograder.console import shown
-from autograder.batch.worker import ERROR_VERDICT, TIMEOUT_VERDICT, GradingSettings, failure_result, outline_plan
+from autograder.batch.intake import IntakeError, Submission, discover
+from autograder.console import count_states, make_console, shown
+from autograder.batch.worker import TIMEOUT_VERDICT, GradingSettings, failure_result, outline_plan
 from autograder.gradebook.export import safe_name, write_new_file, write_student_files
 from autograder.gradebook.store import Gradebook, StudentInfo, checks_key
-from autograder.judge.results import ERROR, NOT_GRADABLE, TIMEOUT
-
-LABELS = {"graded": "graded", NOT_GRADABLE: "not gradable", TIMEOUT_VERDICT: "timed out", ERROR_VERDICT: "failed"}
+from autograder.judge.results import ERROR, TIMEOUT
+from autograder.states import State
 
 
 @dataclass
@@ -38,25 +37,53 @@ class BatchSummary:
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    assignments: tuple[str, ...] = ()  # the assignments this run graded, in the course's order
 
     @property
     def counts(self) -> Counter:
-        return Counter(row["verdict"] for row in self.rows)
+        return Counter(State(row["verdict"]) for row in self.rows)
 
 
-def job_for(submission: Submission) -> dict:
-    """The plain-data job of a staged submission (its files travel with it, for remote workers)."""
+def graded_assignments(requested: tuple[str, ...], course_order: tuple[str, ...],
+                       submissions: list[Submission]) -> tuple[str, ...]:
+    """What a batch grades: the ``requested`` ones (``-a``), else every assignment that at least one
+    submission has a file for, in the course's order. An assignment nobody handed in is left
+    blank everywhere: it was not collected."""
+    if requested:
+        return tuple(requested)
+    present = set().union(*(s.assignments for s in submissions)) if submissions else set()
+    return tuple(a for a in course_order if a in present)
+
+
+def content_hash(submission: Submission, assignment: str) -> str:
+    """What the gradebook's skip compares for (student, assignment): the hash of that file, or of
+    why there is none (no file: "missing"; nothing usable in the submission: its error)."""
+    if submission.error:
+        return hashlib.sha256(f"error\0{submission.error}".encode()).hexdigest()
+    return submission.hashes.get(assignment) or hashlib.sha256(f"missing\0{assignment}".encode()).hexdigest()
+
+
+def job_for(submission: Submission, assignments: tuple[str, ...] | None = None) -> dict:
+    """The plain-data job of a staged submission: the files of ``assignments`` (None: all) travel
+    with it, for remote workers."""
     files = {}
     if submission.path is not None:
-        files = {p.name: p.read_bytes() for p in sorted(submission.path.iterdir()) if p.is_file()}
-    return {"student": submission.student, "sha256": submission.sha256, "files": files,
-            "problems": dict(submission.problems), "error": submission.error}
+        files = {p.name: p.read_bytes() for p in sorted(submission.path.iterdir())
+                 if p.is_file() and (assignments is None or p.stem in assignments)}
+    problems = {a: why for a, why in submission.problems.items() if assignments is None or a in assignments}
+    job = {"student": submission.student, "sha256": submission.sha256, "files": files,
+           "problems": problems, "error": submission.error}
+    if assignments is not None:
+        job["assignments"] = list(assignments)
+    return job
 
 
 def run_batch(root: Path, settings: GradingSettings, gradebook: Gradebook, *, out: Path | None = None,
               workers: int | None = None, scheduler: str | None = None, regrade: bool = False,
               console: Console | None = None) -> BatchSummary:
-    console = console or Console(stderr=True)
+    """Grade the submissions under ``root`` for ``settings.assignments`` (empty: those collected,
+    :func:`graded_assignments`), recording each (student, assignment) not already graded."""
+    console = console or make_console(stderr=True)
     started = time.perf_counter()
     summary = BatchSummary()
     staging = Path(tempfile.mkdtemp(prefix="dlgrade-batch-"))
@@ -66,39 +93,52 @@ def run_batch(root: Path, settings: GradingSettings, gradebook: Gradebook, *, ou
 
         pool = LocalPool(settings, workers).start()  # the workers warm up while intake runs here
     try:
-        plan = outline_plan(settings)  # no torch here: the workers import it, side by side
-        intake = discover(root, staging, tuple(plan.rubrics))
+        course = outline_plan(replace(settings, assignments=()))  # no torch here: the workers import it
+        intake = discover(root, staging, tuple(course.rubrics))  # every file of the course is recognised
         summary.notes += intake.notes
-        key = checks_key({a: r.version for a, (r, _) in plan.rubrics.items()})
-        by_student = {}
+        graded = graded_assignments(settings.assignments, tuple(course.rubrics), intake.submissions)
+        if not graded and intake.submissions:
+            raise IntakeError(f"no assignment file in {root} (expected files such as "
+                              f"{', '.join(f'{a}.py' for a in tuple(course.rubrics)[:3])}): nothing to grade; "
+                              "name the assignments with -a to record them as missing")
+        summary.assignments = graded
+        plan = replace(course, rubrics={a: course.rubrics[a] for a in graded})
+        keys = {a: checks_key({a: plan.rubrics[a][0].version}) for a in graded}
+        by_student, todo = {}, {}
         for submission in intake.submissions:
+            hashes = {a: content_hash(submission, a) for a in graded}
             if submission.error:  # nothing to grade: its hash is the error's, so an unchanged one is skipped
                 submission.sha256 = hashlib.sha256(f"error\0{submission.error}".encode()).hexdigest()
-            if not regrade and gradebook.is_graded(submission.student, submission.sha256, key, settings.seed):
+            pending = tuple(a for a in graded if regrade or not gradebook.is_graded(
+                submission.student, a, hashes[a], keys[a], settings.seed))
+            if not pending:
                 summary.skipped.append(submission.student)
                 continue
-            by_student[submission.student] = submission
-        jobs = [job_for(s) for s in by_student.values()]
+            by_student[submission.student], todo[submission.student] = submission, (pending, hashes)
+        jobs = [job_for(s, todo[s.student][0]) for s in by_student.values()]
 
         with _progress(console) as progress:
-            task = progress.add_task("grading", total=len(jobs), counts=_counts_text(Counter()))
+            task = progress.add_task("grading", total=len(jobs), counts=count_states(()))
 
             def on_result(job: dict, answer: dict) -> None:
                 submission = by_student[job["student"]]
+                pending, hashes = todo[submission.student]
                 document = answer.get("document")
                 if document is None:  # the worker itself was lost: a verdict built here
                     outcome = TIMEOUT if answer["verdict"] == TIMEOUT_VERDICT else ERROR
-                    document = failure_result(plan, submission.student, answer.get("reason", ""), outcome).to_json()
+                    document = failure_result(replace(plan, rubrics={a: plan.rubrics[a] for a in pending}),
+                                              submission.student, answer.get("reason", ""), outcome).to_json()
                 verdict = answer["verdict"]
                 gradebook.record(StudentInfo(submission.student, submission.name, submission.lms_id),
                                  submission.sha256, submission.origin, submission.notes, verdict, document,
-                                 reason="--regrade" if regrade else "")
+                                 reason="--regrade" if regrade else "", hashes=hashes)
                 if out is not None:
                     _write_outputs(out, submission.student, document)
                 summary.rows.append({"student": submission.student, "verdict": verdict, "score": document["score"],
                                      "max_score": document["max_score"], "reason": document.get("reason", ""),
-                                     "notes": submission.notes, "worker": answer.get("worker", "")})
-                progress.update(task, advance=1, counts=_counts_text(summary.counts))
+                                     "notes": submission.notes, "worker": answer.get("worker", ""),
+                                     "assignments": [a["assignment"] for a in document["assignments"]]})
+                progress.update(task, advance=1, counts=count_states(r["verdict"] for r in summary.rows))
 
             if scheduler:
                 from autograder.batch.dask_backend import DaskPool
@@ -120,35 +160,42 @@ def _write_outputs(out: Path, student: str, document: dict) -> None:
 
 
 def _progress(console: Console) -> Progress:
+    """A bar with the counts so far and an ETA: the total (the submissions to grade) is known before
+    the first one starts, so rich's TimeRemainingColumn estimates from the rate of those done."""
     return Progress(TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
                     TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=False)
 
 
-def _counts_text(counts: Counter) -> str:
-    return (f"graded {counts.get('graded', 0)} · not gradable {counts.get(NOT_GRADABLE, 0)} · "
-            f"timed out {counts.get(TIMEOUT_VERDICT, 0)} · failed {counts.get(ERROR_VERDICT, 0)}")
+STYLES = {State.GRADED: "green", State.NOT_GRADABLE: "red", State.MISSING: "yellow", State.TIMEOUT: "yellow",
+          State.TOOL_FAILURE: "magenta"}
+
+
+def summary_line(summary: BatchSummary) -> str:
+    """"8 submissions: 4 graded, 4 not gradable" (each state once), then what was skipped."""
+    count = len(summary.rows)
+    line = f"{count} submission{'s' if count != 1 else ''}: {count_states(r['verdict'] for r in summary.rows)}"
+    if summary.skipped:
+        line += f"; {len(summary.skipped)} already graded (skipped)"
+    return line
 
 
 def print_summary(summary: BatchSummary, console: Console | None = None) -> None:
     """The final table: one row per submission graded in this run, then the counts."""
-    console = console or Console()
+    console = console or make_console()
     for note in summary.notes:
         console.print(shown(f"note: {note}", "yellow"))
     table = Table(title="grade-batch", title_justify="left")
     table.add_column("student")
     table.add_column("score", justify="right")
-    table.add_column("verdict")
+    table.add_column("state")
     table.add_column("reason / notes", overflow="fold")
-    styles = {"graded": "green", NOT_GRADABLE: "red", TIMEOUT_VERDICT: "yellow", ERROR_VERDICT: "magenta"}
     for row in sorted(summary.rows, key=lambda r: r["student"]):
         detail = "; ".join(filter(None, [row["reason"]] + list(row["notes"])))
+        state = State(row["verdict"])
         table.add_row(shown(row["student"]), f"{row['score']:g}/{row['max_score']:g}",
-                      Text(LABELS.get(row["verdict"], row["verdict"]), style=styles.get(row["verdict"], "")),
-                      shown(detail[:300]))
+                      Text(state.label, style=STYLES.get(state, "")), shown(detail[:300]))
     if summary.rows:
         console.print(table)
-    counts = summary.counts
-    console.print(Text(
-        f"{len(summary.rows)} graded in {summary.seconds:.1f} s: {counts.get('graded', 0)} graded, "
-        f"{counts.get(NOT_GRADABLE, 0)} not gradable, {counts.get(TIMEOUT_VERDICT, 0)} timed out, "
-        f"{counts.get(ERROR_VERDICT, 0)} failed; {len(summary.skipped)} already graded (skipped)", style="bold"))
+    if summary.assignments:
+        console.print(shown(f"graded: {', '.join(summary.assignments)}"))
+    console.print(Text(f"{summary_line(summary)} in {summary.seconds:.1f} s", style="bold"))

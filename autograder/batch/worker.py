@@ -4,7 +4,10 @@ A worker builds its :class:`Plan` once (rubrics, torch references), opens ONE sa
 grades submission after submission with it. A job is plain data (a dict)::
 
     {"student": str, "sha256": str, "files": {"<assignment>.py": bytes, ...},
-     "problems": {assignment: reason}, "error": str}
+     "problems": {assignment: reason}, "error": str, "assignments": [assignment, ...]}
+
+``assignments`` are the ones to grade (and the only ones the answer holds); a worker's plan may
+cover more. A job without it is graded for every assignment of the plan.
 
 and so is the answer (:func:`GradingWorker.grade`)::
 
@@ -23,7 +26,7 @@ import socket
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from autograder import untrusted
@@ -130,8 +133,9 @@ class GradingWorker:
 
     def _grade(self, job: dict) -> dict:
         started = time.perf_counter()
+        plan = plan_of(self.plan, job.get("assignments"))
         if job.get("error"):
-            result = failure_result(self.plan, job["student"], job["error"], NOT_ATTEMPTED)
+            result = failure_result(plan, job["student"], job["error"], NOT_ATTEMPTED)
             return self._answer(job, NOT_GRADABLE, result, started)
         folder = Path(tempfile.mkdtemp(prefix="dlgrade-submission-"))
         try:
@@ -139,16 +143,16 @@ class GradingWorker:
                 (folder / Path(name).name).write_bytes(data)
             with _Deadline(self.sandbox.start_child, self.settings.time_limit) as deadline:
                 try:
-                    result = grade(folder, self.plan, start_child=deadline.start_child, student=job["student"])
+                    result = grade(folder, plan, start_child=deadline.start_child, student=job["student"])
                 except Exception as error:  # noqa: BLE001 - one submission's failure stays its own
                     if not deadline.expired:
                         reason = ("dlgrade could not grade this submission: "
                                   f"{type(error).__name__}: {untrusted.Budget().take(str(error), untrusted.MESSAGE)}")
-                        return self._answer(job, ERROR_VERDICT, failure_result(self.plan, job["student"], reason, ERROR),
+                        return self._answer(job, ERROR_VERDICT, failure_result(plan, job["student"], reason, ERROR),
                                             started)
             if deadline.expired:
                 reason = f"grading took longer than the limit of {self.settings.time_limit:g} s for one submission"
-                return self._answer(job, TIMEOUT_VERDICT, failure_result(self.plan, job["student"], reason, TIMEOUT),
+                return self._answer(job, TIMEOUT_VERDICT, failure_result(plan, job["student"], reason, TIMEOUT),
                                     started)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -161,6 +165,17 @@ class GradingWorker:
         result.duration_s = time.perf_counter() - started
         return {"student": job["student"], "sha256": job["sha256"], "verdict": verdict,
                 "document": result.to_json(), "worker": self.where}
+
+
+def plan_of(plan: Plan, assignments) -> Plan:
+    """``plan`` restricted to ``assignments`` (None: all of it), in the plan's order."""
+    if assignments is None:
+        return plan
+    unknown = set(assignments) - set(plan.rubrics)
+    if unknown:
+        raise ValueError(f"this worker cannot grade {', '.join(sorted(unknown))}: its plan has "
+                         f"{', '.join(plan.rubrics)}")
+    return replace(plan, rubrics={a: r for a, r in plan.rubrics.items() if a in assignments})
 
 
 def apply_problems(result: SubmissionResult, problems: dict[str, str]) -> None:

@@ -5,6 +5,8 @@ mistake, hint, inputs and values). Hidden tests show their name, points, outcome
 only: never their inputs, expected values or code. Student-controlled text (exception
 messages) goes into code blocks in the Markdown, and every piece of text is escaped in the HTML,
 so nothing a student wrote becomes markup. Both formats render the same blocks (:func:`_blocks`).
+Only the assignments of the document appear (those graded); one the student did not hand in is a
+single line saying so.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ def _blocks(document: dict, student: str) -> list[tuple]:
         blocks.append(("h2", f"{entry['assignment']}: {entry['score']:g} / {entry['max_score']:g}"))
         if entry["status"] == "not_gradable":
             blocks += [("p", "Not gradable:"), ("code", entry.get("reason", ""))]
+            continue
+        if entry["status"] == "missing":  # one line, not a table of tests never attempted
+            blocks.append(("p", f"Missing: {entry.get('reason') or 'not handed in'}"))
             continue
         if entry.get("reason"):
             blocks.append(("p", entry["reason"]))

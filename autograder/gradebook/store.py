@@ -1,13 +1,16 @@
 """The gradebook: record gradings (one transaction each), skip what is already graded, adjust by hand.
 
 ``Gradebook.open(url)`` takes a SQLAlchemy URL (``sqlite:///grades.db``,
-``postgresql+psycopg://user@host/db``) or a plain file path (a SQLite file). Every grading is
-written with its student, submission and per-test rows and an audit entry in ONE transaction,
-so a run killed at any instant leaves each submission either fully recorded or absent; the
-next run grades exactly the absent ones (:meth:`Gradebook.is_graded`).
+``postgresql+psycopg://user@host/db``) or a plain file path (a SQLite file). The unit is
+(student, assignment): a submission's result is stored as one grading per assignment it was
+graded for, each with its per-test rows and audit entry, all in ONE transaction, so a run killed
+at any instant leaves each submission either fully recorded or absent; the next run grades
+exactly the absent ones (:meth:`Gradebook.is_graded`, per student and assignment). A batch of
+one assignment never touches the gradings of another.
 
 Scores people see come from :meth:`result_documents`: per student, the latest grading of each
-assignment, with overrides and late penalties applied and listed under ``"adjustments"``.
+assignment ever graded for them (an assignment never collected has none, so it appears nowhere),
+with overrides and late penalties applied and listed under ``"adjustments"``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import create_engine, event, insert, select
+from sqlalchemy import create_engine, event, insert, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -28,6 +31,7 @@ from autograder.gradebook.models import (
     AuditEntry, Base, Grading, LatePenalty, Override, Setting, Student, Submission, TestRow,
 )
 from autograder.errors import DlgradeError
+from autograder.states import State
 
 
 class GradebookError(DlgradeError):
@@ -53,8 +57,9 @@ class AssignmentGrade:
     assignment: str
     score: float  # after overrides and penalties
     max_score: float
-    status: str
+    status: str  # a State
     exercises: dict[str, float] = field(default_factory=dict)  # "<assignment>.<function>" -> points
+    reason: str = ""  # why it is not graded (not gradable, missing), else ""
 
 
 @dataclass
@@ -88,11 +93,18 @@ class Gradebook:
         engine = create_engine(parsed)
         if parsed.get_backend_name() == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+        where = parsed.render_as_string(hide_password=True)
         try:
-            _create_tables(engine)
+            outdated = _outdated_schema(engine)
+            if not outdated:
+                _create_tables(engine)
         except Exception as error:
-            raise GradebookError(f"cannot open the gradebook {parsed.render_as_string(hide_password=True)}: "
-                                 f"{str(error).splitlines()[0]}") from None
+            raise GradebookError(f"cannot open the gradebook {where}: {str(error).splitlines()[0]}") from None
+        if outdated:
+            engine.dispose()
+            raise GradebookError(
+                f"the gradebook {where} was written by an older dlgrade ({outdated}): this one records grades per "
+                "student and assignment; export it with the older version, then grade into a new gradebook (--db)")
         return cls(engine)
 
     def close(self) -> None:
@@ -114,18 +126,24 @@ class Gradebook:
                 session.add(row)
             return int(row.value)
 
-    def is_graded(self, student: str, sha256: str, key: str, seed: int) -> bool:
-        """Whether this content was graded with these checks and this seed already."""
+    def is_graded(self, student: str, assignment: str, content_sha256: str, key: str, seed: int) -> bool:
+        """Whether this student's ``assignment`` was graded already from this content, with these
+        checks (``key``: :func:`checks_key` of ``{assignment: version}``) and this seed."""
         with self._session() as session:
             found = session.execute(
-                select(Grading.id).join(Submission, Grading.submission_id == Submission.id)
-                .where(Submission.student_id == student, Submission.sha256 == sha256,
-                       Grading.checks_key == key, Grading.seed == seed).limit(1)).first()
+                select(Grading.id).where(Grading.student_id == student, Grading.assignment == assignment,
+                                         Grading.content_sha256 == content_sha256, Grading.checks_key == key,
+                                         Grading.seed == seed).limit(1)).first()
             return found is not None
 
     def record(self, student: StudentInfo, sha256: str, path: str, notes: list[str], verdict: str,
-               document: dict, actor: str = "dlgrade grade-batch", reason: str = "") -> int:
-        """Store one grading (student, submission, grading, tests, audit) in one transaction."""
+               document: dict, actor: str = "dlgrade grade-batch", reason: str = "",
+               hashes: dict[str, str] | None = None) -> list[int]:
+        """Store one submission's result in one transaction: its student and submission, and per
+        assignment of ``document`` a grading with its tests and an audit entry. ``hashes``: the
+        content hash of each assignment's file (default: ``sha256``, the whole submission's), what
+        :meth:`is_graded` compares. Returns the new gradings' ids, in the document's order."""
+        hashes = hashes or {}
         with self._session.begin() as session:
             row = session.get(Student, student.id)
             if row is None:
@@ -140,37 +158,45 @@ class Gradebook:
                 submission = Submission(student_id=student.id, sha256=sha256, path=path, notes=list(notes))
                 session.add(submission)
                 session.flush()
-            previous = session.execute(select(Grading).where(Grading.student_id == student.id)
-                                       .order_by(Grading.id.desc()).limit(1)).scalar_one_or_none()
-            regrade = previous is not None and previous.submission_id == submission.id
-            grading = Grading(
-                submission_id=submission.id, student_id=student.id,
-                checks_key=checks_key(document.get("checks_version", {})),
-                checks_version=document.get("checks_version", {}), seed=int(document["seed"]),
-                device=document.get("device", "cpu"), dlgrade_version=document.get("dlgrade_version", ""),
-                insecure=bool(document.get("insecure", False)), verdict=verdict,
-                score=float(document["score"]), max_score=float(document["max_score"]),
-                duration_s=float(document.get("duration_s", 0.0)), document=document,
-            )
-            session.add(grading)
-            session.flush()
-            # One multi-row INSERT for the ~160 test rows (the ORM would add them one by one).
-            if document["tests"]:
-                session.execute(insert(TestRow), [
-                    {"grading_id": grading.id, "name": t["name"], "assignment": t["assignment"],
-                     "exercise": t["exercise"], "outcome": t["outcome"], "score": float(t["score"]),
-                     "max_score": float(t["max_score"]), "mistake": t.get("mistake"), "message": t.get("message", "")}
-                    for t in document["tests"]])
-            session.add(AuditEntry(
-                actor=actor, action="regraded" if regrade else "graded", student_id=student.id,
-                target=",".join(sorted(document.get("checks_version", {}))),
-                old="" if previous is None else f"{previous.score:g}/{previous.max_score:g}",
-                new=f"{grading.score:g}/{grading.max_score:g} ({verdict})",
-                reason=reason or ("the same content graded again" if regrade else
-                                  "new submission" if previous is None else "new content or new checks"),
-            ))
-            session.flush()
-            return grading.id
+            return [self._record_one(session, student.id, submission.id, hashes.get(assignment, sha256),
+                                     assignment_verdict(verdict, part), part, actor, reason)
+                    for assignment, part in split_document(document).items()]
+
+    @staticmethod
+    def _record_one(session, student: str, submission_id: int, content: str, verdict: str, document: dict,
+                    actor: str, reason: str) -> int:
+        """One (student, assignment) grading with its test rows and audit entry."""
+        assignment = document["assignments"][0]["assignment"]
+        previous = session.execute(select(Grading).where(Grading.student_id == student, Grading.assignment == assignment)
+                                   .order_by(Grading.id.desc()).limit(1)).scalar_one_or_none()
+        regrade = previous is not None and previous.content_sha256 == content
+        grading = Grading(
+            submission_id=submission_id, student_id=student, assignment=assignment, content_sha256=content,
+            checks_key=checks_key(document.get("checks_version", {})),
+            checks_version=document.get("checks_version", {}), seed=int(document["seed"]),
+            device=document.get("device", "cpu"), dlgrade_version=document.get("dlgrade_version", ""),
+            insecure=bool(document.get("insecure", False)), verdict=verdict,
+            score=float(document["score"]), max_score=float(document["max_score"]),
+            duration_s=float(document.get("duration_s", 0.0)), document=document,
+        )
+        session.add(grading)
+        session.flush()
+        # One multi-row INSERT for the test rows (the ORM would add them one by one).
+        if document["tests"]:
+            session.execute(insert(TestRow), [
+                {"grading_id": grading.id, "name": t["name"], "assignment": t["assignment"],
+                 "exercise": t["exercise"], "outcome": t["outcome"], "score": float(t["score"]),
+                 "max_score": float(t["max_score"]), "mistake": t.get("mistake"), "message": t.get("message", "")}
+                for t in document["tests"]])
+        session.add(AuditEntry(
+            actor=actor, action="regraded" if regrade else "graded", student_id=student, target=assignment,
+            old="" if previous is None else f"{previous.score:g}/{previous.max_score:g}",
+            new=f"{grading.score:g}/{grading.max_score:g} ({verdict})",
+            reason=reason or ("the same content graded again" if regrade else
+                              "new submission" if previous is None else "new content or new checks"),
+        ))
+        session.flush()
+        return grading.id
 
     # ------------------------------------------------------------ reading
     def students(self) -> dict[str, StudentInfo]:
@@ -197,25 +223,23 @@ class Gradebook:
             return list(session.scalars(query))
 
     def result_documents(self, assignment: str | None = None) -> list[dict]:
-        """Per student, the native result JSON of the latest grading of each assignment.
+        """Per student, one native result JSON of the latest grading of each assignment graded for them.
 
-        Overrides and late penalties are applied (listed under ``"adjustments"``); each document
-        gets a ``"student"`` key, ``"verdict"`` (graded, not_gradable, timeout or error) and the
-        ``"gradings"`` it comes from. With ``assignment``, only that assignment's entries and tests.
+        An assignment no grading holds (never collected) is in no document. Overrides and late
+        penalties are applied (listed under ``"adjustments"``); each document gets a ``"student"``
+        key, ``"verdict"`` (a :class:`State`) and the ``"gradings"`` it comes from. With
+        ``assignment``, only that assignment's entries and tests.
         """
         latest: dict[str, dict[str, Grading]] = {}
         for grading in self.gradings():  # in id order: later gradings replace earlier ones
-            for entry in grading.document.get("assignments", []):
-                latest.setdefault(grading.student_id, {})[entry["assignment"]] = grading
+            if assignment in (None, grading.assignment):
+                latest.setdefault(grading.student_id, {})[grading.assignment] = grading
         with self._session() as session:
             overrides = list(session.scalars(select(Override).order_by(Override.id)))
             penalties = list(session.scalars(select(LatePenalty).order_by(LatePenalty.id)))
         documents = []
         for student, per_assignment in sorted(latest.items()):
-            wanted = {a: g for a, g in per_assignment.items() if assignment in (None, a)}
-            if not wanted:
-                continue
-            document = _merge(wanted)
+            document = _merge(per_assignment)
             document["student"] = student
             _adjust(document, [o for o in overrides if o.student_id == student],
                     [p for p in penalties if p.student_id == student])
@@ -234,7 +258,8 @@ class Gradebook:
                     if test["assignment"] == entry["assignment"]:
                         exercises[test["exercise"]] = round(exercises.get(test["exercise"], 0.0) + test["score"], 6)
                 per_assignment[entry["assignment"]] = AssignmentGrade(
-                    entry["assignment"], entry["score"], entry["max_score"], entry["status"], exercises)
+                    entry["assignment"], entry["score"], entry["max_score"], entry["status"], exercises,
+                    entry.get("reason", "") if entry["status"] != State.GRADED else "")
             table.append(StudentGrades(students[document["student"]], per_assignment, document["adjustments"]))
         return table
 
@@ -309,30 +334,79 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.close()
 
 
+def split_document(document: dict) -> dict[str, dict]:
+    """A submission's native result as one document per assignment: that entry, its tests and
+    checks version; the rest (seed, device, versions) shared. The submission's grading time is
+    shared evenly among its assignments (one child graded them in one go), so the parts add up."""
+    entries = document["assignments"]
+    parts = {}
+    for entry in entries:
+        name = entry["assignment"]
+        part = {k: copy.deepcopy(v) for k, v in document.items() if k not in ("assignments", "tests", "checks_version")}
+        part.update(
+            assignments=[copy.deepcopy(entry)],
+            tests=[copy.deepcopy(t) for t in document["tests"] if t["assignment"] == name],
+            checks_version={name: document["checks_version"][name]} if name in document.get("checks_version", {})
+            else {},
+            score=entry["score"], max_score=entry["max_score"],
+            status=entry["status"] if entry["status"] in (State.NOT_GRADABLE, State.MISSING) else State.GRADED,
+            reason=entry.get("reason", "") if entry["status"] == State.NOT_GRADABLE else "",
+            duration_s=round(float(document.get("duration_s", 0.0)) / len(entries), 3),
+        )
+        parts[name] = part
+    return parts
+
+
+def assignment_verdict(verdict: str, part: dict) -> State:
+    """The state of one assignment of a submission whose run ended in ``verdict``: a timeout or a
+    tool failure is the whole submission's; otherwise the assignment's own status."""
+    if verdict in (State.GRADED, State.NOT_GRADABLE):
+        return State(part["assignments"][0]["status"])
+    return State(verdict) if verdict in State.__members__.values() else State.TOOL_FAILURE
+
+
+# From the most to the least telling: the state of a student's document as a whole.
+_SEVERITY = (State.TOOL_FAILURE, State.TIMEOUT)
+
+
 def _merge(latest: dict[str, Grading]) -> dict:
-    """One document from the latest grading of each assignment (usually all the same grading)."""
-    gradings = {g.id: g for g in latest.values()}
-    newest = gradings[max(gradings)]
-    document = copy.deepcopy(newest.document)
-    if len(gradings) > 1 or set(latest) != {a["assignment"] for a in newest.document["assignments"]}:
-        document["assignments"], document["tests"], document["checks_version"] = [], [], {}
-        for assignment, grading in latest.items():
-            source = grading.document
-            document["assignments"] += [copy.deepcopy(a) for a in source["assignments"] if a["assignment"] == assignment]
-            document["tests"] += [copy.deepcopy(t) for t in source["tests"] if t["assignment"] == assignment]
-            if assignment in source.get("checks_version", {}):
-                document["checks_version"][assignment] = source["checks_version"][assignment]
-        document["score"] = round(sum(a["score"] for a in document["assignments"]), 6)
-        document["max_score"] = round(sum(a["max_score"] for a in document["assignments"]), 6)
-    document["gradings"] = sorted(gradings)
-    # graded | not_gradable | timeout | error: a timeout's document says not_gradable with timeout tests
-    document["verdict"] = newest.verdict if len(gradings) == 1 else _worst({g.verdict for g in gradings.values()})
+    """One document from the latest grading of each assignment (each grading holds one assignment)."""
+    gradings = sorted(latest.values(), key=lambda g: g.id)
+    document = copy.deepcopy(gradings[-1].document)
+    document["assignments"], document["tests"], document["checks_version"] = [], [], {}
+    for grading in gradings:
+        source = grading.document
+        document["assignments"] += copy.deepcopy(source["assignments"])
+        document["tests"] += copy.deepcopy(source["tests"])
+        document["checks_version"].update(source.get("checks_version", {}))
+    entries = document["assignments"]
+    document["score"] = round(sum(a["score"] for a in entries), 6)
+    document["max_score"] = round(sum(a["max_score"] for a in entries), 6)
+    document["duration_s"] = round(sum(float(g.document.get("duration_s", 0.0)) for g in gradings), 3)
+    present = [a for a in entries if a.get("file") is not None]
+    if present and all(a["status"] == State.NOT_GRADABLE for a in present):
+        document["status"] = State.NOT_GRADABLE
+    elif all(a["status"] == State.MISSING for a in entries):
+        document["status"] = State.MISSING
+    else:
+        document["status"] = State.GRADED
+    document["reason"] = "; ".join(f"{a['assignment']}: {a['reason']}" for a in entries
+                                   if a["status"] == State.NOT_GRADABLE)
+    document["gradings"] = [g.id for g in gradings]
+    verdicts = {g.verdict for g in gradings}
+    document["verdict"] = next((v for v in _SEVERITY if v in verdicts), document["status"])
     document["adjustments"] = []
     return document
 
 
-def _worst(verdicts: set[str]) -> str:
-    return next(v for v in ("error", "timeout", "not_gradable", "graded") if v in verdicts or v == "graded")
+def _outdated_schema(engine) -> str:
+    """Why the database at ``engine`` holds gradebook tables of an older layout ("" when it does not)."""
+    inspector = inspect(engine)
+    if not inspector.has_table(Grading.__tablename__):
+        return ""
+    columns = {column["name"] for column in inspector.get_columns(Grading.__tablename__)}
+    missing = sorted(column.name for column in Grading.__table__.columns if column.name not in columns)
+    return f"one grading per whole submission; no column {', '.join(missing)}" if missing else ""
 
 
 def _adjust(document: dict, overrides: list[Override], penalties: list[LatePenalty]) -> None:
