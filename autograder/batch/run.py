@@ -173,7 +173,8 @@ STYLES = {State.GRADED: "green", State.NOT_GRADABLE: "red", State.MISSING: "yell
 def summary_line(summary: BatchSummary) -> str:
     """"8 submissions: 4 graded, 4 not gradable" (each state once), then what was skipped."""
     count = len(summary.rows)
-    line = f"{count} submission{'s' if count != 1 else ''}: {count_states(r['verdict'] for r in summary.rows)}"
+    line = (f"{count} submission{'s' if count != 1 else ''}: {count_states(r['verdict'] for r in summary.rows)}"
+            if count else "0 submissions graded")
     if summary.skipped:
         line += f"; {len(summary.skipped)} already graded (skipped)"
     return line
