@@ -130,6 +130,21 @@ def test_regrading_one_assignment_touches_only_it(weeks, course):
     assert trail == [("graded", "perceptron"), ("graded", "activations"), ("regraded", "activations")]
 
 
+def test_a_resubmission_regrades_only_the_files_that_changed(weeks, course):
+    """Alice sends both files again: perceptron unchanged (skipped), activations changed (graded)."""
+    gradebook = weeks["gradebook"]
+    before = {(g.student_id, g.assignment): g.id for g in gradebook.gradings()}
+    week3 = canvas_download(weeks["root"] / "week3", {
+        f"alice_{ALICE}_9201_perceptron.py": (weeks["week1"] / f"alice_{ALICE}_9001_perceptron.py").read_text(),
+        f"alice_{ALICE}_9202_activations.py": (FIXTURES / "vectorized" / "activations.py").read_text() + "\n# v2\n",
+    })
+    summary = run_batch(week3, settings(course), gradebook, workers=1)
+    assert summary.assignments == ("perceptron", "activations")
+    assert [row["assignments"] for row in summary.rows] == [["activations"]]
+    after = {(g.student_id, g.assignment): g.id for g in gradebook.gradings()}
+    assert {key for key in after if after[key] != before.get(key)} == {(ALICE, "activations")}
+
+
 def read_csv(path):
     with path.open(newline="", encoding="utf-8") as stream:
         return list(csv.reader(stream))
