@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from autograder.batch.run import BatchSummary, summary_line
 from autograder.console import count_states, make_console
+from autograder.gradebook import Gradebook
 from autograder.submission import assignment_of
 from cli import main
 from support import ASSIGNMENTS
@@ -97,3 +98,29 @@ def test_summaries_count_each_state_once_with_its_label():
     assert summary_line(BatchSummary(rows=rows)) == "8 submissions: 4 graded, 4 not gradable"
     assert count_states(["timeout", "graded", "missing", "tool_failure", "graded"]) == \
         "2 graded, 1 timed out, 1 missing, 1 tool failure"
+
+
+def test_grade_batch_of_folders_without_assignment_files_is_one_line_and_exit_1(tmp_path):
+    for student in ("alice", "bob"):
+        (tmp_path / "subs" / student).mkdir(parents=True)
+        (tmp_path / "subs" / student / "notes.txt").write_text("x\n")
+    result = CliRunner().invoke(main, ["grade-batch", str(tmp_path / "subs"), "--db", str(tmp_path / "g.db"),
+                                       "--workers", "1"])
+    assert result.exit_code == 1
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(f"Error: no assignment file in {tmp_path / 'subs'}") and "-a" in line
+
+
+def test_grade_batch_grades_and_records_the_assignments_collected(tmp_path):
+    (tmp_path / "subs" / "alice").mkdir(parents=True)
+    (tmp_path / "subs" / "alice" / "activations.py").write_text((FIXTURES / "vectorized" / "activations.py").read_text())
+    (tmp_path / "subs" / "bob").mkdir()
+    (tmp_path / "subs" / "bob" / "notes.txt").write_text("x\n")
+    db = tmp_path / "g.db"
+    result = CliRunner().invoke(main, ["grade-batch", str(tmp_path / "subs"), "--db", str(db), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "graded: activations\n" in result.output
+    assert "2 submissions: 1 graded, 1 not gradable" in result.output
+    with Gradebook.open(db) as gradebook:
+        assert sorted((g.student_id, g.assignment) for g in gradebook.gradings()) == [
+            ("alice", "activations"), ("bob", "activations")]

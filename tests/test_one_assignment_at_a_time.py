@@ -10,6 +10,7 @@ import csv
 import io
 
 import pytest
+from click.testing import CliRunner
 
 from autograder.batch.run import run_batch, summary_line
 from autograder.batch.worker import GradingSettings
@@ -18,6 +19,7 @@ from autograder.gradebook import Gradebook, GradebookError
 from autograder.gradebook.export import export
 from autograder.judge.rubric import load_rubric
 from autograder.report.stats import assignment_scores
+from cli import main
 from pg_cluster import cluster, postgres_bin
 from test_batch_run import FIXTURES
 
@@ -201,12 +203,18 @@ def test_summary_and_progress(weeks):
     assert "4/4" in progress and "ETA 0:00:00" in progress  # the total was known: a real estimate, done
 
 
-def test_an_old_gradebook_is_refused_with_what_to_do(tmp_path):
-    import sqlite3
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_an_old_gradebook_is_refused_with_what_to_do(backend, tmp_path, request):
+    from sqlalchemy import create_engine, text
 
-    path = tmp_path / "old.db"
-    with sqlite3.connect(path) as connection:  # the layout before (student, assignment): one grading per submission
-        connection.execute("CREATE TABLE gradings (id INTEGER PRIMARY KEY, submission_id INTEGER, "
-                           "student_id VARCHAR(200), checks_key VARCHAR(64), document JSON)")
+    url = f"sqlite:///{tmp_path / 'old.db'}" if backend == "sqlite" else request.getfixturevalue("postgres")()
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:  # the layout before (student, assignment): one grading per submission
+        connection.execute(text("CREATE TABLE gradings (id INTEGER PRIMARY KEY, submission_id INTEGER, "
+                                "student_id VARCHAR(200), checks_key VARCHAR(64), document TEXT)"))
+    engine.dispose()
     with pytest.raises(GradebookError, match="older dlgrade .*no column assignment.* new gradebook"):
-        Gradebook.open(path)
+        Gradebook.open(url)
+    result = CliRunner().invoke(main, ["export", "--db", url, "--format", "csv", "--out", str(tmp_path / "g.csv")])
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert "older dlgrade" in result.output and not (tmp_path / "g.csv").exists()
