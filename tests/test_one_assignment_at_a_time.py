@@ -213,7 +213,7 @@ def test_an_old_gradebook_is_refused_with_what_to_do(backend, tmp_path, request)
         connection.execute(text("CREATE TABLE gradings (id INTEGER PRIMARY KEY, submission_id INTEGER, "
                                 "student_id VARCHAR(200), checks_key VARCHAR(64), document TEXT)"))
     engine.dispose()
-    with pytest.raises(GradebookError, match="older dlgrade .*no column assignment.* new gradebook"):
+    with pytest.raises(GradebookError, match="older dlgrade .*one grading per whole submission; no column gradings.assignment.* new gradebook"):
         Gradebook.open(url)
     result = CliRunner().invoke(main, ["export", "--db", url, "--format", "csv", "--out", str(tmp_path / "g.csv")])
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1

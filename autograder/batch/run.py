@@ -1,9 +1,13 @@
-"""One batch run: intake -> skip what the gradebook has -> grade on a pool -> record each answer.
+"""One batch run: intake -> the assignments to grade -> skip what the gradebook has -> grade on a
+pool -> record each answer.
 
-Every answer is recorded as it arrives (one transaction per submission, in this process), and
-with ``out`` also written as ``OUT/<student>/result.json``, ``feedback.md`` and
-``feedback.html``. A run that is killed loses at most the submissions in flight; the next run
-skips everything recorded with the same content, checks and seed (``regrade`` forces them).
+The assignments graded are those named (``-a``), else those collected: a file of that assignment
+in at least one submission (:func:`graded_assignments`). Only those are graded and recorded; a
+student without one of them gets it *missing*. Every answer is recorded as it arrives (one
+transaction per submission, in this process), and with ``out`` also written as
+``OUT/<student>/result.json``, ``feedback.md`` and ``feedback.html`` (this run's assignments). A
+run that is killed loses at most the submissions in flight; the next run skips every (student,
+assignment) recorded with the same file, checks and seed (``regrade`` forces them).
 """
 
 from __future__ import annotations

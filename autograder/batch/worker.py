@@ -44,7 +44,7 @@ class GradingSettings:
     """Everything a worker needs to build the same plan as the coordinator (picklable)."""
 
     solutions: str
-    assignments: tuple[str, ...] = ()  # empty: every assignment of the course
+    assignments: tuple[str, ...] = ()  # empty: a worker plans every assignment; a batch grades those collected
     seed: int = 0
     device: str = "cpu"
     insecure: bool = False

@@ -400,13 +400,18 @@ def _merge(latest: dict[str, Grading]) -> dict:
 
 
 def _outdated_schema(engine) -> str:
-    """Why the database at ``engine`` holds gradebook tables of an older layout ("" when it does not)."""
+    """Why the database at ``engine`` holds gradebook tables of an older layout ("" when it does not):
+    the columns this dlgrade's tables have and the database's lack."""
     inspector = inspect(engine)
-    if not inspector.has_table(Grading.__tablename__):
+    missing = []
+    for table in Base.metadata.sorted_tables:
+        if inspector.has_table(table.name):
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            missing += [f"{table.name}.{column.name}" for column in table.columns if column.name not in present]
+    if not missing:
         return ""
-    columns = {column["name"] for column in inspector.get_columns(Grading.__tablename__)}
-    missing = sorted(column.name for column in Grading.__table__.columns if column.name not in columns)
-    return f"one grading per whole submission; no column {', '.join(missing)}" if missing else ""
+    layout = "one grading per whole submission; " if f"{Grading.__tablename__}.assignment" in missing else ""
+    return f"{layout}no column {', '.join(missing)}"
 
 
 def _adjust(document: dict, overrides: list[Override], penalties: list[LatePenalty]) -> None:
