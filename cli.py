@@ -385,7 +385,7 @@ def grade_batch(submissions, workers, db_url, out, scheduler, regrade, assignmen
     from autograder.batch.worker import GradingSettings
 
     course = open_course(solutions)
-    chosen = course.select(assignments)
+    chosen = course.select(assignments) if assignments else ()  # (): the assignments collected in SUBMISSIONS
     gradebook = _open_gradebook(db_url)
     if seed is None:
         seed = configured_seed()
