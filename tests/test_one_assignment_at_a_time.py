@@ -8,6 +8,7 @@ feedback and the report; a second week keeps the first week's grades.
 
 import csv
 import io
+import json
 
 import pytest
 from click.testing import CliRunner
@@ -86,7 +87,7 @@ def test_only_the_named_assignment_is_graded_and_stored(weeks):
     first = weeks["first"]
     assert first.assignments == ("perceptron",)
     assert states(first) == {ALICE: "graded", BOB: "graded", CAROL: "missing", DAVE: "not_gradable"}
-    assert all(row["assignments"] == ["perceptron"] for row in first.rows)
+    assert all(row["assignments"] == ["perceptron"] and row["max_score"] == 100 for row in first.rows)
     # carol's losses.py was not graded, and nothing of losses was stored
     assert set(weeks["after_week1"]) == {(s, "perceptron") for s in (ALICE, BOB, CAROL, DAVE)}
     scores = {student: score for (student, _), (_, score, _) in weeks["after_week1"].items()}
@@ -187,6 +188,15 @@ def test_feedback_shows_graded_assignments_only_and_a_missing_one_in_a_line(week
     headings = [line for line in alice.splitlines() if line.startswith("## ")]
     assert headings == ["## perceptron: 100 / 100", "## activations: 100 / 100"]
     assert "not attempted" not in alice
+
+
+def test_gradescope_export_holds_graded_assignments_only(weeks, tmp_path):
+    export(weeks["gradebook"], "gradescope", tmp_path / "gs")
+    carol = json.loads((tmp_path / "gs" / CAROL / "results.json").read_text())
+    assert carol["output"].startswith("perceptron: 0/100 (missing: not handed in")
+    assert {test["tags"][0] for test in carol["tests"]} == {"perceptron"}
+    alice = json.loads((tmp_path / "gs" / ALICE / "results.json").read_text())
+    assert alice["output"].splitlines() == ["perceptron: 100/100", "activations: 100/100"] and alice["score"] == 200
 
 
 def test_report_means_cover_graded_assignments_only(weeks):
