@@ -213,6 +213,21 @@ def test_summary_and_progress(weeks):
     assert "4/4" in progress and "ETA 0:00:00" in progress  # the total was known: a real estimate, done
 
 
+def test_a_download_without_a_file_never_zeroes_an_earlier_grade(weeks, course):
+    """Week 2's download named with -a perceptron too: alice and erin have no perceptron file in it.
+    Alice's week-1 perceptron grade stands; erin, who never handed perceptron in, is missing."""
+    gradebook = weeks["gradebook"]
+    before = {(g.student_id, g.assignment): g.id for g in gradebook.gradings()}
+    summary = run_batch(weeks["week2"], settings(course, "perceptron", "activations"), gradebook, workers=1,
+                        regrade=True)
+    assert {row["student"]: row["assignments"] for row in summary.rows} == {
+        ALICE: ["activations"], ERIN: ["perceptron", "activations"]}
+    after = {(g.student_id, g.assignment): g.id for g in gradebook.gradings()}
+    assert after[(ALICE, "perceptron")] == before[(ALICE, "perceptron")]
+    documents = {d["student"]: d for d in gradebook.result_documents("perceptron")}
+    assert documents[ALICE]["score"] == 100 and documents[ERIN]["assignments"][0]["status"] == "missing"
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_an_old_gradebook_is_refused_with_what_to_do(backend, tmp_path, request):
     from sqlalchemy import create_engine, text

@@ -67,6 +67,18 @@ def content_hash(submission: Submission, assignment: str) -> str:
     return submission.hashes.get(assignment) or hashlib.sha256(f"missing\0{assignment}".encode()).hexdigest()
 
 
+def pending_assignments(gradebook: Gradebook, submission: Submission, graded: tuple[str, ...],
+                        hashes: dict[str, str], keys: dict[str, str], seed: int, regrade: bool) -> tuple[str, ...]:
+    """The assignments of ``graded`` to grade for this submission now. Not those graded already
+    from the same file, checks and seed (unless ``regrade``); and never one the submission has no
+    file for when the gradebook holds a grading of it: a download without that file (a later week's,
+    or the late submissions only) says nothing about it, so it may not zero the earlier grade."""
+    earlier = gradebook.recorded_assignments(submission.student)
+    return tuple(a for a in graded
+                 if (a in submission.hashes or a not in earlier)
+                 and (regrade or not gradebook.is_graded(submission.student, a, hashes[a], keys[a], seed)))
+
+
 def job_for(submission: Submission, assignments: tuple[str, ...] | None = None) -> dict:
     """The plain-data job of a staged submission: the files of ``assignments`` (None: all) travel
     with it, for remote workers."""
@@ -113,8 +125,7 @@ def run_batch(root: Path, settings: GradingSettings, gradebook: Gradebook, *, ou
             hashes = {a: content_hash(submission, a) for a in graded}
             if submission.error:  # nothing to grade: its hash is the error's, so an unchanged one is skipped
                 submission.sha256 = hashlib.sha256(f"error\0{submission.error}".encode()).hexdigest()
-            pending = tuple(a for a in graded if regrade or not gradebook.is_graded(
-                submission.student, a, hashes[a], keys[a], settings.seed))
+            pending = pending_assignments(gradebook, submission, graded, hashes, keys, settings.seed, regrade)
             if not pending:
                 summary.skipped.append(submission.student)
                 continue

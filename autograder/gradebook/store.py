@@ -136,6 +136,11 @@ class Gradebook:
                                          Grading.seed == seed).limit(1)).first()
             return found is not None
 
+    def recorded_assignments(self, student: str) -> set[str]:
+        """The assignments the gradebook holds a grading of for ``student``."""
+        with self._session() as session:
+            return set(session.scalars(select(Grading.assignment).where(Grading.student_id == student).distinct()))
+
     def record(self, student: StudentInfo, sha256: str, path: str, notes: list[str], verdict: str,
                document: dict, actor: str = "dlgrade grade-batch", reason: str = "",
                hashes: dict[str, str] | None = None) -> list[int]:
