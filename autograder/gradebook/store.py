@@ -236,7 +236,8 @@ class Gradebook:
         ``assignment``, only that assignment's entries and tests.
         """
         latest: dict[str, dict[str, Grading]] = {}
-        for grading in self.gradings():  # in id order: later gradings replace earlier ones
+        # In id order: a later grading replaces an earlier one, in the place the first one took.
+        for grading in self.gradings():
             if assignment in (None, grading.assignment):
                 latest.setdefault(grading.student_id, {})[grading.assignment] = grading
         with self._session() as session:
@@ -375,9 +376,10 @@ _SEVERITY = (State.TOOL_FAILURE, State.TIMEOUT)
 
 
 def _merge(latest: dict[str, Grading]) -> dict:
-    """One document from the latest grading of each assignment (each grading holds one assignment)."""
-    gradings = sorted(latest.values(), key=lambda g: g.id)
-    document = copy.deepcopy(gradings[-1].document)
+    """One document from the latest grading of each assignment (each grading holds one assignment),
+    the assignments in the order ``latest`` lists them (the order they were first graded in)."""
+    gradings = list(latest.values())
+    document = copy.deepcopy(max(gradings, key=lambda g: g.id).document)
     document["assignments"], document["tests"], document["checks_version"] = [], [], {}
     for grading in gradings:
         source = grading.document
