@@ -416,6 +416,17 @@ def export_command(db_url, kind, out, assignment):
     click.echo(f"wrote {len(written)} file{'s' if len(written) != 1 else ''} ({kind}) to {out}")
 
 
+@main.command("upgrade-gradebook")
+@db_option
+def upgrade_gradebook(db_url):
+    """Convert a gradebook of an older dlgrade (a grading per whole submission) to one grading per
+    student and assignment. One transaction: a failure changes nothing."""
+    from autograder.gradebook.upgrade import upgrade
+
+    count = upgrade(db_url)
+    click.echo(f"{db_url}: {count} gradings, one per student and assignment")
+
+
 @main.command()
 @click.argument("student")
 @click.argument("target")

@@ -81,21 +81,9 @@ class Gradebook:
     @classmethod
     def open(cls, url: str) -> "Gradebook":
         """Open (and create the tables of) the gradebook at ``url`` or at a SQLite file path."""
-        text = str(url)
-        if "://" not in text:
-            text = f"sqlite:///{text}"
+        engine, where = engine_for(url)
         try:
-            parsed = make_url(text)
-        except Exception as error:
-            raise GradebookError(f"not a database URL: {url} ({error})") from None
-        if parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, the declared driver
-        engine = create_engine(parsed)
-        if parsed.get_backend_name() == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
-        where = parsed.render_as_string(hide_password=True)
-        try:
-            outdated = _outdated_schema(engine)
+            outdated = outdated_schema(engine)
             if not outdated:
                 _create_tables(engine)
         except Exception as error:
@@ -104,7 +92,8 @@ class Gradebook:
             engine.dispose()
             raise GradebookError(
                 f"the gradebook {where} was written by an older dlgrade ({outdated}): this one records grades per "
-                "student and assignment; export it with the older version, then grade into a new gradebook (--db)")
+                f"student and assignment; run `dlgrade upgrade-gradebook --db {url}` to convert it (or grade into "
+                "a new gradebook with --db)")
         return cls(engine)
 
     def close(self) -> None:
@@ -319,6 +308,23 @@ class Gradebook:
                                    old=f"{before:g}", new=f"-{value:g}{'%' if percent else ' points'}", reason=reason))
 
 
+def engine_for(url: str):
+    """The SQLAlchemy engine of ``url`` (a URL, or a SQLite file path) and how to name it to people."""
+    text = str(url)
+    if "://" not in text:
+        text = f"sqlite:///{text}"
+    try:
+        parsed = make_url(text)
+    except Exception as error:
+        raise GradebookError(f"not a database URL: {url} ({error})") from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, the declared driver
+    engine = create_engine(parsed)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine, parsed.render_as_string(hide_password=True)
+
+
 def _require(reason: str, actor: str) -> None:
     if not (reason or "").strip() or not (actor or "").strip():
         raise GradebookError("say why (--reason) and who (--by): both go into the audit trail")
@@ -406,7 +412,7 @@ def _merge(latest: dict[str, Grading]) -> dict:
     return document
 
 
-def _outdated_schema(engine) -> str:
+def outdated_schema(engine) -> str:
     """Why the database at ``engine`` holds gradebook tables of an older layout ("" when it does not):
     the columns this dlgrade's tables have and the database's lack."""
     inspector = inspect(engine)
