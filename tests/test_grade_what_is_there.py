@@ -11,7 +11,7 @@ from autograder.console import count_states, make_console
 from autograder.gradebook import Gradebook
 from autograder.submission import assignment_of
 from cli import main
-from support import ASSIGNMENTS
+from support import ASSIGNMENTS, BUNDLED
 from test_batch_run import FIXTURES
 
 
@@ -21,7 +21,9 @@ from test_batch_run import FIXTURES
     ("lossesx.py", None), ("losses (1) (2).py", None), ("", None),
 ])
 def test_assignment_of_reads_names_as_browsers_and_lmss_write_them(name, assignment):
-    assert assignment_of(name, ASSIGNMENTS) == assignment
+    for course in (ASSIGNMENTS, BUNDLED):  # the names, or the Course itself
+        match = assignment_of(name, course)
+        assert (match and match.assignment) == assignment
 
 
 def grade(*args):

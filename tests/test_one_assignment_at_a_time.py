@@ -18,6 +18,7 @@ from autograder.batch.worker import GradingSettings
 from autograder.console import make_console
 from autograder.gradebook import Gradebook, GradebookError
 from autograder.gradebook.export import export
+from autograder.identity import student_folder
 from autograder.judge.rubric import load_rubric
 from autograder.report.stats import assignment_scores
 from cli import main
@@ -156,7 +157,7 @@ def read_csv(path):
 def test_csv_export_has_columns_for_graded_assignments_only(weeks, tmp_path):
     (path,) = export(weeks["gradebook"], "csv", tmp_path / "grades.csv")
     header, *rows = read_csv(path)
-    assignments = [c for c in header if "." not in c and c not in ("student", "name", "total", "adjustments")
+    assignments = [c for c in header if "." not in c and c not in ("student", "name", "login", "email", "section", "total", "adjustments")
                    and not c.endswith(" state")]
     assert assignments == ["perceptron", "activations"]
     assert not any(c.split(".")[0].split(" ")[0] in ("losses", "mlp", "dropout", "optimizers", "initializers")
@@ -179,12 +180,17 @@ def test_canvas_export_has_columns_for_graded_assignments_only(weeks, tmp_path):
     assert by_id[ERIN][5:] == ["", "100"]
 
 
+def folder(weeks, student: str) -> str:
+    """The student's output folder: ``<name>_<id>`` once the name is known (from the LMS's file names)."""
+    return student_folder(student, weeks["gradebook"].students()[student].name)
+
+
 def test_feedback_shows_graded_assignments_only_and_a_missing_one_in_a_line(weeks, tmp_path):
     export(weeks["gradebook"], "feedback", tmp_path / "fb")
-    carol = (tmp_path / "fb" / CAROL / "feedback.md").read_text()
+    carol = (tmp_path / "fb" / folder(weeks, CAROL) / "feedback.md").read_text()
     assert "Missing: not handed in" in carol and "| test |" not in carol
     assert len(carol.splitlines()) < 12
-    alice = (tmp_path / "fb" / ALICE / "feedback.md").read_text()
+    alice = (tmp_path / "fb" / folder(weeks, ALICE) / "feedback.md").read_text()
     headings = [line for line in alice.splitlines() if line.startswith("## ")]
     assert headings == ["## perceptron: 100 / 100", "## activations: 100 / 100"]
     assert "not attempted" not in alice
@@ -192,10 +198,10 @@ def test_feedback_shows_graded_assignments_only_and_a_missing_one_in_a_line(week
 
 def test_gradescope_export_holds_graded_assignments_only(weeks, tmp_path):
     export(weeks["gradebook"], "gradescope", tmp_path / "gs")
-    carol = json.loads((tmp_path / "gs" / CAROL / "results.json").read_text())
+    carol = json.loads((tmp_path / "gs" / folder(weeks, CAROL) / "results.json").read_text())
     assert carol["output"].startswith("perceptron: 0/100 (missing: not handed in")
     assert {test["tags"][0] for test in carol["tests"]} == {"perceptron"}
-    alice = json.loads((tmp_path / "gs" / ALICE / "results.json").read_text())
+    alice = json.loads((tmp_path / "gs" / folder(weeks, ALICE) / "results.json").read_text())
     assert alice["output"].splitlines() == ["perceptron: 100/100", "activations: 100/100"] and alice["score"] == 200
 
 
