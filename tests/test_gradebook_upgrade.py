@@ -2,6 +2,7 @@
 assignment of the course in it) becomes one grading per (student, assignment), SQLite and PostgreSQL."""
 
 import copy
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -16,6 +17,10 @@ from pg_cluster import cluster, postgres_bin
 from test_export import read_csv
 
 NEW_COLUMNS = {("gradings", "assignment"), ("gradings", "content_sha256")}
+# Columns added later that need no data converted (nullable, or with a server default): opening a
+# gradebook adds them in place; upgrade-gradebook adds them too.
+SIMPLE_COLUMNS = {("students", "login"), ("students", "email"), ("students", "on_roster"), ("overrides", "mode"),
+                  ("overrides", "sha256"), ("late_penalties", "mode")}
 FIXTURES = "tests/fixtures/submissions"
 
 
@@ -28,11 +33,12 @@ def postgres():
         yield new_database
 
 
-def old_layout() -> MetaData:
-    """Today's tables without the columns of (student, assignment), and the old lookup index."""
+def old_layout(without=frozenset(NEW_COLUMNS)) -> MetaData:
+    """Today's tables without the columns of (student, assignment) (and any others ``without``
+    names), and the old lookup index."""
     metadata = MetaData()
     for table in Base.metadata.sorted_tables:
-        columns = [column._copy() for column in table.columns if (table.name, column.name) not in NEW_COLUMNS]
+        columns = [column._copy() for column in table.columns if (table.name, column.name) not in without]
         unique = [UniqueConstraint(*[c.name for c in constraint.columns]) for constraint in table.constraints
                   if isinstance(constraint, UniqueConstraint)]
         Table(table.name, metadata, *columns, *unique)
@@ -68,9 +74,19 @@ def old_documents(course, tmp_path_factory):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def old_gradebook(request, tmp_path, old_documents):
+    return make_old_gradebook(request, tmp_path, old_documents, NEW_COLUMNS)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def oldest_gradebook(request, tmp_path, old_documents):
+    """The old layout, also from before the roster and the adjustments' modes."""
+    return make_old_gradebook(request, tmp_path, old_documents, NEW_COLUMNS | SIMPLE_COLUMNS)
+
+
+def make_old_gradebook(request, tmp_path, old_documents, without) -> str:
     url = f"sqlite:///{tmp_path / 'old.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres")()
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    metadata = old_layout()
+    metadata = old_layout(without)
     metadata.create_all(engine)
     tables = metadata.tables
     with engine.begin() as connection:
@@ -100,6 +116,42 @@ def test_the_old_layout_is_refused_until_upgraded(old_gradebook):
     assert result.output.strip().endswith(": 4 gradings, one per student and assignment")
     again = CliRunner().invoke(main, ["upgrade-gradebook", "--db", old_gradebook])  # already done: unchanged
     assert again.exit_code == 0 and again.output == result.output
+
+
+def test_the_simple_columns_are_no_reason_to_refuse_and_the_upgrade_adds_them_too(oldest_gradebook):
+    with pytest.raises(GradebookError) as refused:
+        Gradebook.open(oldest_gradebook)
+    message = str(refused.value)  # what needs converting, not what opening adds in place
+    assert "no column gradings.assignment, gradings.content_sha256)" in message and "students." not in message
+    result = CliRunner().invoke(main, ["upgrade-gradebook", "--db", oldest_gradebook])
+    assert result.exit_code == 0, result.output
+    engine = create_engine(oldest_gradebook.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as connection:
+        inspector = inspect(connection)
+        present = {(t, c["name"]) for t in ("students", "overrides", "late_penalties") for c in inspector.get_columns(t)}
+    engine.dispose()
+    assert SIMPLE_COLUMNS <= present
+    with Gradebook.open(oldest_gradebook) as gradebook:
+        assert gradebook.students()["alice"].login == "" and not gradebook.students()["alice"].on_roster
+        gradebook.override("alice", "perceptron", 90, "oral exam", "prof")
+        (alice,) = [d for d in gradebook.result_documents() if d["student"] == "alice"]
+        assert next(a["score"] for a in alice["assignments"] if a["assignment"] == "perceptron") == 90
+
+
+def test_upgrade_of_a_gradebook_of_todays_layout_adds_the_simple_columns_it_lacks(tmp_path):
+    if sqlite3.sqlite_version_info < (3, 35):
+        pytest.skip("SQLite before 3.35 cannot drop a column to make the older gradebook")
+    path = tmp_path / "g.db"
+    Gradebook.open(path).close()
+    with sqlite3.connect(path) as connection:  # as dlgrade made it before the roster and the modes
+        for table, column in sorted(SIMPLE_COLUMNS):
+            connection.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    result = CliRunner().invoke(main, ["upgrade-gradebook", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(path) as connection:  # read as it is, not through Gradebook.open (which adds them too)
+        present = {(t, row[1]) for t in ("students", "overrides", "late_penalties")
+                   for row in connection.execute(f"PRAGMA table_info({t})")}
+    assert SIMPLE_COLUMNS <= present
 
 
 def test_each_grading_becomes_one_per_assignment_collected(old_gradebook, old_documents):
