@@ -126,3 +126,17 @@ def test_grade_batch_grades_and_records_the_assignments_collected(tmp_path):
     with Gradebook.open(db) as gradebook:
         assert sorted((g.student_id, g.assignment) for g in gradebook.gradings()) == [
             ("alice", "activations"), ("bob", "activations")]
+
+
+def test_a_batch_collects_the_assignments_of_files_named_as_browsers_and_lmss_write_them(tmp_path):
+    """grade-batch grades what was collected: `Losses (1).py` and `PERCEPTRON.PY` count as losses and perceptron."""
+    from autograder.batch.intake import discover
+    from autograder.batch.run import graded_assignments
+
+    for student, name in (("alice", "Losses (1).py"), ("bob", "PERCEPTRON.PY"), ("carol", "notes.txt")):
+        (tmp_path / "subs" / student).mkdir(parents=True)
+        (tmp_path / "subs" / student / name).write_text("x = 1\n")
+    submissions = discover(tmp_path / "subs", tmp_path / "stage", ASSIGNMENTS).submissions
+    assert graded_assignments((), ASSIGNMENTS, submissions) == tuple(a for a in ASSIGNMENTS if a in ("perceptron", "losses"))
+    assert {s.student: sorted(s.assignments) for s in submissions} == {"alice": ["losses"], "bob": ["perceptron"],
+                                                                     "carol": []}
