@@ -199,7 +199,8 @@ def start_sandbox(insecure: bool, course: Course | None = None):
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--assignment", "-a", "assignments", multiple=True, type=ASSIGNMENT,
-              help="Grade only these assignments (repeatable; default: every assignment file found).")
+              help="Grade these assignments (repeatable; one not in PATH is missing; default: the assignment "
+                   "files PATH holds).")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the results to this file ('-' for stdout).")
 @click.option("--format", "output_format", type=click.Choice(["native", "gradescope"]), default="native",
@@ -213,17 +214,17 @@ def start_sandbox(insecure: bool, course: Course | None = None):
 def grade(path, assignments, json_file, output_format, device, seed, insecure, solutions):
     """Grade a submission: a folder with any of the assignment files (.py or .ipynb), or one file.
 
-    Exit status 0 whenever grading ran, whatever the score; 1 when dlgrade itself could not run.
+    One file is graded for its own assignment alone (known from its name); a folder, for the
+    assignments it holds files for. Exit status 0 whenever grading ran, whatever the score; 1 when
+    dlgrade itself could not run, or PATH holds no assignment file.
     """
     import json
 
     from autograder.console import print_summary
     from autograder.judge.grader import Plan, grade as grade_submission, new_seed
-    from autograder.submission import find_files
 
     course = open_course(solutions)
-    chosen = course.select(assignments)
-    found = find_files(path, chosen)  # a missing or foreign path fails before any work
+    chosen, found = _graded_in(path, course, assignments)  # a missing or foreign path fails before any work
     with start_sandbox(insecure, course) as starting:  # it starts while the references load (a torch import)
         if device != "cpu":
             from autograder.tensors import resolve_device
@@ -243,6 +244,20 @@ def grade(path, assignments, json_file, output_format, device, seed, insecure, s
             return
         _write_new_file(json_file, text)
     print_summary(result)
+
+
+def _graded_in(path: Path, course: Course, assignments) -> tuple[tuple[str, ...], dict[str, Path]]:
+    """The assignments ``dlgrade grade PATH`` grades and their files: those named (``-a``; one
+    without a file in PATH is missing), else those PATH holds a file for (a file: its own)."""
+    from autograder.submission import SubmissionError, find_files
+
+    found = find_files(path, course.select(assignments) if assignments else course.assignments)
+    if not found and not assignments:
+        expected = ", ".join(f"{a}.py" for a in course.assignments[:3])
+        raise SubmissionError(f"no assignment file in {path} (expected files such as {expected}, or .ipynb): "
+                              "nothing to grade")
+    chosen = course.select(assignments) if assignments else tuple(a for a in course.assignments if a in found)
+    return chosen, found
 
 
 def _write_new_file(path: Path, text: str) -> None:
@@ -350,7 +365,8 @@ def _open_gradebook(db_url, *, create: bool = False):
               help="Grade on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786).")
 @click.option("--regrade", is_flag=True, help="Grade again what the gradebook already has.")
 @click.option("--assignment", "-a", "assignments", multiple=True, type=ASSIGNMENT,
-              help="Grade only these assignments (repeatable; default: all of the course's).")
+              help="Grade and record these assignments only (repeatable; a student without its file is missing; "
+                   "default: the assignments that at least one submission has a file for).")
 @click.option("--seed", type=int, default=None, envvar="DLGRADE_SEED",
               help="Seed of the hidden inputs (default: `seed` in ./dlgrade.toml, else the gradebook's own).")
 @click.option("--time-limit", type=click.FloatRange(min=1), default=600.0, show_default=True,
@@ -363,7 +379,9 @@ def grade_batch(submissions, workers, db_url, out, scheduler, regrade, assignmen
     """Grade every student's submission in SUBMISSIONS into the gradebook.
 
     SUBMISSIONS: one folder per student, nbgrader's submitted/, Moodle folders, or Canvas/LMS zip
-    downloads. Already graded submissions (same content, checks and seed) are skipped.
+    downloads. Grades the assignments collected there (or those of -a) and records only those; the
+    others' grades stay as they are. Already graded (student, assignment) pairs (same content,
+    checks and seed) are skipped.
 
     When dlgrade itself fails on a submission (its sandbox or device, a worker that dies, a full
     disk), nothing is recorded for it, the next run grades it, and the exit status is 1.
@@ -372,7 +390,7 @@ def grade_batch(submissions, workers, db_url, out, scheduler, regrade, assignmen
     from autograder.batch.worker import GradingSettings
 
     course = open_course(solutions)
-    chosen = course.select(assignments)
+    chosen = course.select(assignments) if assignments else ()  # (): the assignments collected in SUBMISSIONS
     if device != "cpu" and not scheduler:  # before anything is graded (a cluster's workers check their own)
         from autograder.tensors import resolve_device
 
@@ -410,6 +428,17 @@ def export_command(db_url, kind, out, assignment):
     with _open_gradebook(db_url) as gradebook:
         written = export(gradebook, kind, out, assignment)
     click.echo(f"wrote {len(written)} file{'s' if len(written) != 1 else ''} ({kind}) to {out}")
+
+
+@main.command("upgrade-gradebook")
+@db_option
+def upgrade_gradebook(db_url):
+    """Convert a gradebook of an older dlgrade (a grading per whole submission) to one grading per
+    student and assignment. One transaction: a failure changes nothing."""
+    from autograder.gradebook.upgrade import upgrade
+
+    count = upgrade(db_url)
+    click.echo(f"{db_url}: {count} gradings, one per student and assignment")
 
 
 @main.command(context_settings={"ignore_unknown_options": True})  # SCORE may be negative with --add: -2

@@ -8,11 +8,14 @@ would otherwise clear the TA's screen, retitle the window or write the clipboard
 
 from __future__ import annotations
 
+import sys
+from collections import Counter
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from autograder.states import Outcome
+from autograder.states import Outcome, State
 from autograder.untrusted import inert
 
 from autograder.judge.results import (
@@ -22,7 +25,28 @@ from autograder.judge.results import (
 STYLE = {PASSED: "green", FAILED: "red", ERROR: "magenta", TIMEOUT: "yellow", NOT_ATTEMPTED: "dim"}
 SYMBOL = {PASSED: "✔", FAILED: "✘", ERROR: "!", TIMEOUT: "⏱", NOT_ATTEMPTED: "·"}
 MESSAGE_CHARS = 160
-PIPED_WIDTH = 1000  # the width of a table written to a pipe or file: a row stays on one line
+
+
+# Output into a pipe or a file has no width to fit: rich would wrap it at 80 columns (its default
+# when the stream is no terminal), cutting lines a script or `grep` reads. Wide enough for any line
+# dlgrade prints (messages are capped far below), so nothing wraps.
+PIPE_WIDTH = 100_000
+
+
+def make_console(stderr: bool = False, file=None) -> Console:
+    """A console for ``file`` (default: stdout, or stderr): a terminal's own width, or, for a
+    pipe or a file, no wrapping at all."""
+    stream = file if file is not None else (sys.stderr if stderr else sys.stdout)
+    console = Console(file=stream, stderr=stderr and file is None)
+    if not console.is_terminal:
+        console = Console(file=stream, stderr=stderr and file is None, width=PIPE_WIDTH, soft_wrap=True)
+    return console
+
+
+def count_states(states) -> str:
+    """Each state once, in the vocabulary's order, with its label: "4 graded, 4 not gradable" (empty: "none")."""
+    counts = Counter(State(state) for state in states)
+    return ", ".join(f"{counts[state]} {state.label}" for state in State if counts[state]) or "none"
 
 
 def shown(text: str, style: str = "", *, multiline: bool = False) -> Text:
@@ -37,11 +61,14 @@ def _short(text: str, limit: int = MESSAGE_CHARS) -> str:
 
 def print_summary(result: SubmissionResult, console: Console | None = None) -> None:
     """The TA's view: one table per assignment, then the total."""
-    console = console or Console()
+    console = console or make_console()
     for assignment in result.assignments:
         title = f"{assignment.assignment}: {assignment.score:g} / {assignment.max_score:g}"
         if assignment.status == NOT_GRADABLE:
             console.print(shown(f"{assignment.assignment}: {NOT_GRADABLE.label.upper()}: {assignment.reason}", "bold red"))
+            continue
+        if assignment.status == State.MISSING:
+            console.print(shown(f"{title}: missing, {assignment.reason}", "bold yellow"))
             continue
         table = Table(title=title, title_justify="left", expand=False, show_lines=False)
         table.add_column("exercise")
@@ -65,7 +92,7 @@ def print_summary(result: SubmissionResult, console: Console | None = None) -> N
 
 def print_self_check(result: SubmissionResult, console: Console | None = None) -> None:
     """The student's view of ``dlgrade check``: every public test, details of failures, what next."""
-    console = console or Console()
+    console = console or make_console()
     for assignment in result.assignments:
         if assignment.status == NOT_GRADABLE:
             console.print(shown(f"✘ {assignment.file} could not be loaded:", "bold red"))
@@ -116,7 +143,7 @@ def print_roster_import(path, roster, changes, console: Console | None = None) -
 
     ``roster``: an :class:`autograder.roster.Roster`; ``changes``: the gradebook's ``RosterImport``
     (``added``, ``updated``, ``unchanged`` lists of ids)."""
-    console = console or Console()
+    console = console or make_console()
     # soft_wrap: lines as they are, never folded at the terminal's (or a pipe's 80) columns
     console.print(shown(f"read {path} as {roster.format.label}: {len(roster.entries)} students"), soft_wrap=True)
     for skipped in roster.skipped[:20]:
@@ -130,9 +157,9 @@ def print_roster_import(path, roster, changes, console: Console | None = None) -
 def print_roster(students, missing: set[str], console: Console | None = None) -> None:
     """The gradebook's students (objects with ``id``, ``name``, ``login``, ``email``, ``section``,
     ``on_roster``), and which of the roster's (ids in ``missing``) have no submission."""
-    console = console or Console()
+    console = console or make_console()
     if not console.is_terminal:  # piped: rows whole, not folded into 80 columns
-        console = Console(file=console.file, width=PIPED_WIDTH)
+        console = make_console(file=console.file)
     table = Table(title=f"{len(students)} students", title_justify="left")
     for column in ("id", "name", "login", "email", "section", "submission"):
         table.add_column(column, overflow="fold")

@@ -68,8 +68,10 @@ def _folded(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold()
 
 
-def assignment_of(filename: str, assignments) -> FileMatch | None:
-    """The assignment file ``filename`` (a name, not a path) is, or None when it is none.
+def assignment_of(filename: str | Path, assignments) -> FileMatch | None:
+    """The assignment file ``filename`` (a name; of a path, its last part) is, or None when it is none.
+
+    ``assignments``: the assignment names, or a :class:`~autograder.course.Course` (its names).
 
     The assignment's name matches case-insensitively (``LOSSES.ipynb``, ``Losses.PY``), in
     Unicode NFC; the stem may carry ONE copy marker (``Losses (1).py``, ``losses-1.py``,
@@ -80,7 +82,7 @@ def assignment_of(filename: str, assignments) -> FileMatch | None:
     suffix = suffix.lower()
     if suffix not in SUFFIXES:
         return None
-    names = {_folded(a): a for a in assignments}
+    names = {_folded(a): a for a in getattr(assignments, "assignments", assignments)}
     stem = stem.strip()
     if _folded(stem) in names:
         return FileMatch(names[_folded(stem)], suffix)

@@ -52,14 +52,16 @@ def record(book, student, document, sha="a" * 64, verdict="graded", name=""):
 def test_record_and_skip_key(gradebook, documents):
     good = documents["good"]
     key = checks_key(good["checks_version"])
-    assert not gradebook.is_graded("alice", "a" * 64, key, SEED)
+    assert not gradebook.is_graded("alice", "perceptron", "a" * 64, key, SEED)
     record(gradebook, "alice", good, name="Alice, A.")
-    assert gradebook.is_graded("alice", "a" * 64, key, SEED)
-    assert not gradebook.is_graded("alice", "b" * 64, key, SEED)  # new content
-    assert not gradebook.is_graded("alice", "a" * 64, key, SEED + 1)  # another seed
-    assert not gradebook.is_graded("alice", "a" * 64, checks_key({"perceptron": "changed"}), SEED)
+    assert gradebook.is_graded("alice", "perceptron", "a" * 64, key, SEED)
+    assert not gradebook.is_graded("alice", "perceptron", "b" * 64, key, SEED)  # new content
+    assert not gradebook.is_graded("alice", "perceptron", "a" * 64, key, SEED + 1)  # another seed
+    assert not gradebook.is_graded("alice", "perceptron", "a" * 64, checks_key({"perceptron": "changed"}), SEED)
+    assert not gradebook.is_graded("alice", "mlp", "a" * 64, key, SEED)  # another assignment
     (grading,) = gradebook.gradings("alice")
-    assert grading.document == good and grading.seed == SEED and grading.dlgrade_version
+    assert grading.document["tests"] == good["tests"] and grading.document["assignments"] == good["assignments"]
+    assert grading.assignment == "perceptron" and grading.seed == SEED and grading.dlgrade_version
     rows = gradebook.test_rows(grading.id)
     assert [r.name for r in rows] == [t["name"] for t in good["tests"]]
     assert gradebook.students()["alice"].name == "Alice, A."
@@ -130,3 +132,48 @@ def test_course_seed_is_made_once(gradebook):
 def test_a_bad_url_is_a_clear_error(tmp_path):
     with pytest.raises(GradebookError, match="cannot open the gradebook"):
         Gradebook.open("postgresql://nobody@127.0.0.1:1/none")
+
+
+def as_assignment(document, name):
+    """``document`` (one perceptron result) as if it were the result of assignment ``name``."""
+    renamed = {**document, "checks_version": {name: "v1"}}
+    renamed["assignments"] = [{**a, "assignment": name} for a in document["assignments"]]
+    renamed["tests"] = [{**t, "assignment": name, "exercise": f"{name}.{t['exercise'].split('.')[1]}"}
+                        for t in document["tests"]]
+    return renamed
+
+
+def test_gradings_are_per_student_and_assignment(gradebook, documents):
+    """A second batch of another assignment keeps the first; regrading one replaces it in its place."""
+    record(gradebook, "gus", documents["good"], sha="1" * 64)
+    record(gradebook, "gus", as_assignment(documents["bad"], "mlp"), sha="2" * 64)
+    (doc,) = gradebook.result_documents()
+    assert [(a["assignment"], a["score"]) for a in doc["assignments"]] == [
+        ("perceptron", 100), ("mlp", documents["bad"]["score"])]
+    record(gradebook, "gus", documents["bad"], sha="3" * 64)  # perceptron again, new content
+    (doc,) = gradebook.result_documents()
+    assert [(a["assignment"], a["score"]) for a in doc["assignments"]] == [
+        ("perceptron", documents["bad"]["score"]), ("mlp", documents["bad"]["score"])]
+    assert doc["score"] == pytest.approx(2 * documents["bad"]["score"]) and doc["max_score"] == 200
+    assert {t["assignment"] for t in doc["tests"]} == {"perceptron", "mlp"}
+    assert [(e.action, e.target) for e in gradebook.audit_trail("gus")] == [
+        ("graded", "perceptron"), ("graded", "mlp"), ("graded", "perceptron")]
+    assert [d["student"] for d in gradebook.result_documents("mlp")] == ["gus"]
+    assert {a["assignment"] for d in gradebook.result_documents("mlp") for a in d["assignments"]} == {"mlp"}
+
+
+def test_a_whole_submission_is_split_into_one_grading_per_assignment(gradebook, documents):
+    both = {**documents["good"]}
+    mlp = as_assignment(documents["bad"], "mlp")
+    both["assignments"] = documents["good"]["assignments"] + mlp["assignments"]
+    both["tests"] = documents["good"]["tests"] + mlp["tests"]
+    both["checks_version"] = {**documents["good"]["checks_version"], **mlp["checks_version"]}
+    ids = gradebook.record(StudentInfo("hana"), "9" * 64, "/subs/hana", [], "graded", both,
+                           hashes={"perceptron": "p" * 64, "mlp": "m" * 64})
+    gradings = gradebook.gradings("hana")
+    assert [g.id for g in gradings] == ids
+    assert [(g.assignment, g.content_sha256, g.checks_version) for g in gradings] == [
+        ("perceptron", "p" * 64, documents["good"]["checks_version"]), ("mlp", "m" * 64, {"mlp": "v1"})]
+    assert {r.assignment for r in gradebook.test_rows(gradings[1].id)} == {"mlp"}
+    assert gradebook.is_graded("hana", "mlp", "m" * 64, checks_key({"mlp": "v1"}), SEED)
+    assert not gradebook.is_graded("hana", "mlp", "p" * 64, checks_key({"mlp": "v1"}), SEED)

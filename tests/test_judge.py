@@ -81,10 +81,12 @@ def test_non_utf8_and_unreadable_notebooks_are_not_gradable(tmp_path, plan):
     assert "not a readable Jupyter notebook" in grade(tmp_path / "b", plan).reason
 
 
-def test_a_missing_file_means_every_test_is_not_attempted_and_the_status_stays_graded(tmp_path, plan):
+def test_a_missing_file_means_the_assignment_is_missing_and_its_tests_not_attempted(tmp_path, plan):
     (tmp_path / "empty").mkdir()
     result = grade(tmp_path / "empty", plan)
-    assert result.status == "graded" and result.score == 0
+    assert result.status == "missing" and result.score == 0
+    assert {a.status for a in result.assignments} == {"missing"}
+    assert all(a.reason.startswith("not handed in") for a in result.assignments)
     assert {t.outcome for t in result.tests} == {"not_attempted"}
 
 

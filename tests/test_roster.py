@@ -3,6 +3,7 @@ PostgreSQL), students found by id, login or name with suggestions, and who hande
 
 import sqlite3
 import unicodedata
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -351,3 +352,55 @@ def test_exports_carry_the_roster_and_the_canvas_export_reads_back_as_a_roster(d
     assert back.format is RosterFormat.CANVAS
     assert back.entries == [RosterEntry("4713", "García Márquez, José", login="jgarcia", lms_id="4713",
                                         sis_user_id="S0003", section="DL 2026, Section B")]
+
+
+def canvas_download(root: Path, files: dict[str, str]) -> Path:
+    """A Canvas "Download Submissions" zip of ``files`` (name -> text) in a fresh folder ``root``."""
+    import zipfile
+
+    root.mkdir()
+    with zipfile.ZipFile(root / "submissions.zip", "w") as archive:
+        for name, text in files.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 12, 1, 12, 0, 0)), text)
+    return root
+
+
+def test_a_roster_student_without_a_submission_is_missing_in_exports_and_never_over_a_grade(tmp_path, course):
+    """The roster's students who handed nothing in are recorded missing for the assignment graded:
+    0 with the state "missing" in the CSV, 0 in Canvas, "missing" in `roster list`; a later download
+    without a student's file (late work only) neither replaces their grade with missing nor records
+    missing twice."""
+    import csv
+
+    answer = (Path(__file__).resolve().parent / "fixtures/submissions/vectorized/perceptron.py").read_text()
+    db = tmp_path / "grades.db"
+    assert invoke("roster", "import", CANVAS, "--db", db).exit_code == 0
+    week = canvas_download(tmp_path / "dl", {"lovelaceada_4711_9001_perceptron.py": answer,
+                                             "turingalan_4712_9002_perceptron.py": answer})
+    first = invoke("grade-batch", week, "--db", db, "--workers", 1, "--seed", 7)
+    assert first.exit_code == 0, first.output
+    assert "missing: 4 on the roster without a submission" in first.output
+    assert invoke("export", "--db", db, "--format", "csv", "--out", tmp_path / "grades.csv").exit_code == 0
+    assert invoke("export", "--db", db, "--format", "canvas", "--out", tmp_path / "canvas.csv").exit_code == 0
+    with (tmp_path / "grades.csv").open(newline="", encoding="utf-8") as stream:
+        rows = {row["student"]: row for row in csv.DictReader(stream)}
+    assert sorted(rows) == ["4711", "4712", "4713", "4714", "4715", "4716"]
+    assert rows["4713"]["perceptron"] == "0" and rows["4713"]["perceptron state"].startswith("missing: not handed in")
+    assert rows["4711"]["perceptron"] == "100" and rows["4711"]["perceptron state"] == "graded"
+    with (tmp_path / "canvas.csv").open(newline="", encoding="utf-8") as stream:
+        canvas = {row["ID"]: row for row in csv.DictReader(stream) if row["ID"]}
+    assert canvas["4714"]["perceptron"] == "0" and canvas["4711"]["perceptron"] == "100"
+    listed = invoke("roster", "list", "--db", db).output
+    assert "4 on the roster without a submission" in listed
+    assert [line.split("│")[-2].strip() for line in listed.splitlines() if "4715" in line] == ["missing"]
+
+    late = canvas_download(tmp_path / "late", {"garciamarquezjose_4713_9003_perceptron.py": answer})
+    second = invoke("grade-batch", late, "--db", db, "--workers", 1, "--seed", 7)
+    assert second.exit_code == 0, second.output
+    assert "missing: 3 on the roster without a submission" in second.output
+    with Gradebook.open(db) as book:
+        totals = {g.student.id: g.total for g in book.grades()}
+        assert totals == {"4711": 100, "4712": 100, "4713": 100, "4714": 0, "4715": 0, "4716": 0}
+        per_pair = Counter((g.student_id, g.assignment) for g in book.gradings())
+        assert per_pair[("4714", "perceptron")] == 1 and per_pair[("4711", "perceptron")] == 1
+        assert [s.id for s in book.missing_students("perceptron")] == ["4714", "4715", "4716"]

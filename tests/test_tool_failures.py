@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import errno
 import json
+import re
 import threading
 from multiprocessing import Pipe
 from pathlib import Path
@@ -275,11 +276,12 @@ def test_a_tool_failure_an_older_version_recorded_is_graded_again(gradebook, gra
     gradebook.record(StudentInfo("ann"), "a" * 64, "x", [], State.GRADED, graded_document)
     with gradebook.engine.begin() as connection:  # as the older version wrote it
         connection.execute(Grading.__table__.update().values(verdict="error", score=0.0))
-    key = next(g.checks_key for g in gradebook.gradings())
-    assert not gradebook.is_graded("ann", "a" * 64, key, SEED)
+    (grading,) = gradebook.gradings()  # one assignment, one grading: the unit is (student, assignment)
+    key, assignment = grading.checks_key, grading.assignment
+    assert not gradebook.is_graded("ann", assignment, "a" * 64, key, SEED)
     assert gradebook.result_documents() == []
     gradebook.record(StudentInfo("ann"), "a" * 64, "x", [], State.GRADED, graded_document)
-    assert gradebook.is_graded("ann", "a" * 64, key, SEED)
+    assert gradebook.is_graded("ann", assignment, "a" * 64, key, SEED)
     (document,) = gradebook.result_documents()
     assert document["verdict"] == State.GRADED and document["score"] == graded_document["score"]
     # the new grading is recorded as a first grading, not as a regrade of the tool's failure
@@ -327,7 +329,8 @@ def test_grade_batch_exits_1_and_lists_each_tool_failure(monkeypatch, tmp_path, 
     text_out = " ".join(result.output.split())  # rich wraps at the terminal's width
     assert result.exit_code == 1
     assert "tool failure: bob: dlgrade could not grade this submission: its grading worker died" in text_out
-    assert "2 graded, 0 not gradable, 0 timed out, 1 tool failure" in text_out
+    assert "3 submissions: 2 graded, 1 tool failure in " in text_out  # each state once, tool failures too
+    assert re.search(r"│ bob\s+│\s+—\s+│ tool failure", result.output)  # a tool failure has no score
     assert result.output.strip().splitlines()[-1].startswith("Error: dlgrade failed on 1 submission ")
     with Gradebook.open(db) as gradebook:
         assert set(recorded(gradebook)) == {"ann", "cid"}

@@ -15,7 +15,8 @@ Layouts understood (they may be mixed in one folder):
 
 Nothing is run or imported: files are only read. Each student's chosen files are copied into a
 fresh staging folder ``STAGING/<key>/<assignment>.py|.ipynb`` that the grader reads; the
-content hash (SHA-256) covers exactly what is staged. File names are matched as people and
+content hash (SHA-256) covers exactly what is staged, and each assignment's file has its own
+(what the gradebook's skip compares, per student and assignment). File names are matched as people and
 LMSs write them (:func:`autograder.submission.assignment_of`: any case, ``Losses (1).py``,
 ``losses-1.py``, ``losses_1.py``). When a student has several files for one assignment,
 :func:`autograder.submission.choose_file` picks one (the latest Canvas resubmission, else the
@@ -80,6 +81,12 @@ class Submission:
     problems: dict[str, str] = field(default_factory=dict)
     error: str = ""
     origin: str = ""  # where it came from, for people
+    hashes: dict[str, str] = field(default_factory=dict)  # assignment -> SHA-256 of its staged file (or problem)
+
+    @property
+    def assignments(self) -> set[str]:
+        """The assignments this submission has a file for (staged, or refused with a problem)."""
+        return set(self.hashes)
 
     def __iter__(self):  # (student_id, path, notes), the triple callers unpack
         return iter((self.student, self.path, self.notes))
@@ -351,17 +358,21 @@ def _stage(record: _Student, staging: Path, assignments: tuple[str, ...]) -> Sub
                 f"{candidate.path.name} is {_size(size)}, over the {MAX_SOURCE_BYTES >> 20} MiB limit for a "
                 "source file (are there outputs or data embedded in it?)", untrusted.NOTE)
             digest.update(f"{name}\0too large\0{size}\0".encode())
+            submission.hashes[assignment] = hashlib.sha256(f"{name}\0too large\0{size}".encode()).hexdigest()
             continue
         try:
             data = _read_no_follow(candidate.path, MAX_SOURCE_BYTES)
         except OSError as error:
             submission.problems[assignment] = record.budget.take(
                 f"{candidate.path.name} cannot be read: {error.strerror or error}", untrusted.NOTE)
+            submission.hashes[assignment] = hashlib.sha256(
+                f"{name}\0unreadable\0{submission.problems[assignment]}".encode()).hexdigest()
             continue
         target = folder / name
         target.write_bytes(data)
         os.utime(target, (candidate.mtime, candidate.mtime))
         digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+        submission.hashes[assignment] = hashlib.sha256(name.encode() + b"\0" + data).hexdigest()
     submission.path = folder
     submission.sha256 = digest.hexdigest()
     return submission

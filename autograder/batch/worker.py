@@ -4,7 +4,10 @@ A worker builds its :class:`Plan` once (rubrics, torch references), opens ONE sa
 grades submission after submission with it. A job is plain data (a dict)::
 
     {"student": str, "sha256": str, "files": {"<assignment>.py": bytes, ...},
-     "problems": {assignment: reason}, "error": str}
+     "problems": {assignment: reason}, "error": str, "assignments": [assignment, ...]}
+
+``assignments`` are the ones to grade (and the only ones the answer holds); a worker's plan may
+cover more. A job without it is graded for every assignment of the plan.
 
 and so is the answer (:func:`GradingWorker.grade`)::
 
@@ -28,7 +31,7 @@ import socket
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from autograder import untrusted
@@ -45,7 +48,7 @@ class GradingSettings:
     """Everything a worker needs to build the same plan as the coordinator (picklable)."""
 
     solutions: str
-    assignments: tuple[str, ...] = ()  # empty: every assignment of the course
+    assignments: tuple[str, ...] = ()  # empty: a worker plans every assignment; a batch grades those collected
     seed: int = 0
     device: str = "cpu"
     insecure: bool = False
@@ -156,8 +159,9 @@ class GradingWorker:
             self._fresh_sandbox()
         except SandboxError as error:
             return self._tool_failure(job, f"the sandbox could not be restarted: {error}", started)
+        plan = plan_of(self.plan, job.get("assignments"))
         if job.get("error"):
-            result = failure_result(self.plan, job["student"], job["error"], NOT_ATTEMPTED)
+            result = failure_result(plan, job["student"], job["error"], NOT_ATTEMPTED)
             return self._answer(job, NOT_GRADABLE, result, started)
         try:
             folder = Path(tempfile.mkdtemp(prefix="dlgrade-submission-"))
@@ -171,7 +175,7 @@ class GradingWorker:
                 return self._tool_failure(job, f"its files could not be staged ({error.strerror or error})", started)
             with _Deadline(self.sandbox.start_child, self.settings.time_limit) as deadline:
                 try:
-                    result = grade(folder, self.plan, start_child=deadline.start_child, student=job["student"])
+                    result = grade(folder, plan, start_child=deadline.start_child, student=job["student"])
                 except Exception as error:  # noqa: BLE001 - one submission's failure stays its own
                     if not deadline.expired:
                         self._sandbox_failed = isinstance(error, SandboxError)
@@ -179,7 +183,7 @@ class GradingWorker:
                                                   f"{untrusted.Budget().take(str(error), untrusted.MESSAGE)}", started)
             if deadline.expired:
                 reason = f"grading took longer than the limit of {self.settings.time_limit:g} s for one submission"
-                return self._answer(job, State.TIMEOUT, failure_result(self.plan, job["student"], reason, TIMEOUT),
+                return self._answer(job, State.TIMEOUT, failure_result(plan, job["student"], reason, TIMEOUT),
                                     started)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -198,6 +202,17 @@ class GradingWorker:
         return {"student": job["student"], "sha256": job["sha256"], "verdict": State.TOOL_FAILURE.value,
                 "document": None, "reason": f"dlgrade could not grade this submission: {what}",
                 "worker": self.where, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def plan_of(plan: Plan, assignments) -> Plan:
+    """``plan`` restricted to ``assignments`` (None: all of it), in the plan's order."""
+    if assignments is None:
+        return plan
+    unknown = set(assignments) - set(plan.rubrics)
+    if unknown:
+        raise ValueError(f"this worker cannot grade {', '.join(sorted(unknown))}: its plan has "
+                         f"{', '.join(plan.rubrics)}")
+    return replace(plan, rubrics={a: r for a, r in plan.rubrics.items() if a in assignments})
 
 
 def apply_problems(result: SubmissionResult, problems: dict[str, str]) -> None:

@@ -8,11 +8,18 @@ and starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a le
 example ``=HYPERLINK(...)`` that sends the sheet away). Numbers dlgrade formats itself
 (:class:`Numeral`) are written as they are, so a negative number stays a number.
 
-- ``csv``: ``student, name, login, email, section, <assignment>.<function>... , <assignment>, ...,
-  total`` (the names and logins come from the roster, ``dlgrade roster import``);
+Only the assignments the gradebook graded appear: one never collected has no column (an empty or
+zero column would overwrite, or create, that assignment in the LMS's gradebook). A student who
+did not hand in an assignment that was graded is *missing*: 0, and the reason where the format
+has room for one.
+
+- ``csv``: ``student, name, login, email, section`` (the names and logins come from the roster,
+  ``dlgrade roster import``), then per assignment ``<assignment>.<function>..., <assignment>,
+  <assignment> state`` (``graded``, or ``missing: not handed in ...``, ``not gradable: ...``),
+  then ``total, adjustments``;
 - ``canvas``: Canvas's gradebook import format: ``Student, ID, SIS User ID, SIS Login ID,
   Section``, then one column per assignment (a new column creates the assignment in Canvas),
-  and a ``Points Possible`` row under the header;
+  and a ``Points Possible`` row under the header; a missing assignment is 0;
 - ``gradescope``: ``OUT/<folder>/results.json`` per student (validated against the schema);
 - ``feedback``: ``OUT/<folder>/feedback.md`` and ``feedback.html``, and for each training check
   its curves as ``curves-<assignment>-<n>.svg`` and ``.png`` beside them.
@@ -31,6 +38,7 @@ from autograder.gradebook.feedback import curve_figures, feedback_html, feedback
 from autograder.gradebook.store import Gradebook, describe_adjustment, stale_note
 from autograder.identity import is_safe_component, student_folder, student_key
 from autograder.judge.results import AssignmentResult, SubmissionResult, TestResult
+from autograder.states import State
 
 FORMATS = ("csv", "canvas", "gradescope", "feedback")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -104,7 +112,7 @@ def write_grades_csv(gradebook: Gradebook, out: Path, assignment: str | None = N
     assignments, exercises = _columns(grades)
     header = ["student", "name", "login", "email", "section"]
     for a in assignments:
-        header += exercises[a] + [a]
+        header += exercises[a] + [a, f"{a} state"]
     header += ["total", "adjustments"]
     rows = [header]
     for grade in grades:
@@ -113,11 +121,17 @@ def write_grades_csv(gradebook: Gradebook, out: Path, assignment: str | None = N
         for a in assignments:
             entry = grade.assignments.get(a)
             row += [_number(entry.exercises.get(e, 0.0)) if entry else "" for e in exercises[a]]
-            row.append("" if entry is None else _number(entry.score))
+            row += ["", ""] if entry is None else [_number(entry.score), _state(entry)]
         row += [_number(grade.total), "; ".join([describe_adjustment(j, "->") for j in grade.adjustments]
                                                 + [f"not applied: {stale_note(e)}" for e in grade.stale_overrides])]
         rows.append(row)
     return _write_csv(out, rows)
+
+
+def _state(entry) -> str:
+    """``graded``, or the state's label and why: ``missing: not handed in (no losses.py ...)``."""
+    label = State(entry.status).label
+    return f"{label}: {entry.reason}" if entry.reason and entry.status != State.GRADED else label
 
 
 def write_canvas_csv(gradebook: Gradebook, out: Path, assignment: str | None = None) -> Path:

@@ -12,6 +12,9 @@ student's per-epoch losses against the reference's band, written beside the feed
 embedded in the HTML as an ``<img>`` data URI (an SVG shown through ``<img>`` runs no script, and the
 page's Content-Security-Policy allows images from data URIs only), linked from the Markdown, and
 followed by a paragraph that reads the curves.
+
+Only the assignments of the document appear (those graded); one the student did not hand in is a
+single line saying so.
 """
 
 from __future__ import annotations
@@ -127,6 +130,9 @@ def _blocks(document: dict, student: str, figures: Sequence[CurveFigure] = ()) -
         blocks.append(("h2", f"{entry['assignment']}: {entry['score']:g} / {entry['max_score']:g}"))
         if entry["status"] == State.NOT_GRADABLE:
             blocks += [("p", "Not gradable:"), ("code", entry.get("reason", ""))]
+            continue
+        if entry["status"] == State.MISSING:  # one line, not a table of tests never attempted
+            blocks.append(("p", f"Missing: {entry.get('reason') or 'not handed in'}"))
             continue
         if entry.get("reason"):
             blocks.append(("p", entry["reason"]))

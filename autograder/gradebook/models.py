@@ -1,8 +1,10 @@
 """The gradebook's tables (SQLAlchemy 2 declarative models), for SQLite and PostgreSQL alike.
 
-students 1-n submissions (one row per distinct content) 1-n gradings (one per grading run of
-that content: checks versions, seed, device, the native JSON document) 1-n test_results (one
-row per test). The audit trail, overrides and late penalties hang off students. The audit
+students 1-n submissions (one row per distinct content) 1-n gradings 1-n test_results (one row
+per test). The unit of grading is (student, assignment): a grading is ONE assignment of one
+submission, graded once (its file's content hash, checks version, seed, device, and the native
+JSON document of that assignment alone). A batch of one assignment adds gradings of that
+assignment only, so the others' grades stay as they were. The audit trail, overrides and late penalties hang off students. The audit
 table is append-only: an ORM guard and a database trigger both refuse UPDATE and DELETE.
 """
 
@@ -61,22 +63,26 @@ class Submission(Base):
 
 
 class Grading(Base):
+    """One assignment of one submission, graded once; the latest per (student, assignment) counts."""
+
     __tablename__ = "gradings"
-    __table_args__ = (Index("ix_gradings_lookup", "submission_id", "checks_key", "seed"),)
+    __table_args__ = (Index("ix_gradings_lookup", "student_id", "assignment", "content_sha256", "checks_key", "seed"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
     student_id: Mapped[str] = mapped_column(ForeignKey("students.id"), index=True)
+    assignment: Mapped[str] = mapped_column(String(40))
+    content_sha256: Mapped[str] = mapped_column(String(64))  # of this assignment's file (or why there is none)
     checks_key: Mapped[str] = mapped_column(String(64))  # hash of checks_version: what the skip compares
-    checks_version: Mapped[dict] = mapped_column(JSON)  # {assignment: version}
+    checks_version: Mapped[dict] = mapped_column(JSON)  # {assignment: version}, this assignment only
     seed: Mapped[int] = mapped_column(BigInteger)
     device: Mapped[str] = mapped_column(String(20))
     dlgrade_version: Mapped[str] = mapped_column(String(40))
     insecure: Mapped[bool] = mapped_column(Boolean, default=False)
-    verdict: Mapped[str] = mapped_column(String(20))  # a states.State that records a score (never tool_failure)
+    verdict: Mapped[str] = mapped_column(String(20))  # a State that records a score: graded | not_gradable | missing | timeout (never tool_failure)
     score: Mapped[float] = mapped_column(Float)
     max_score: Mapped[float] = mapped_column(Float)
     duration_s: Mapped[float] = mapped_column(Float)
-    document: Mapped[dict] = mapped_column(JSON)  # the native result JSON
+    document: Mapped[dict] = mapped_column(JSON)  # the native result JSON of this assignment alone
     graded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     tests: Mapped[list["TestRow"]] = relationship(back_populates="grading", cascade="all, delete-orphan")
 

@@ -1,13 +1,22 @@
 """The gradebook: record gradings (one transaction each), skip what is already graded, adjust by hand.
 
 ``Gradebook.open(url)`` takes a SQLAlchemy URL (``sqlite:///grades.db``,
-``postgresql+psycopg://user@host/db``) or a plain file path (a SQLite file). Every grading is
-written with its student, submission and per-test rows and an audit entry in ONE transaction,
-so a run killed at any instant leaves each submission either fully recorded or absent; the
-next run grades exactly the absent ones (:meth:`Gradebook.is_graded`).
+``postgresql+psycopg://user@host/db``) or a plain file path (a SQLite file). The unit is
+(student, assignment): a submission's result is stored as one grading per assignment it was
+graded for, each with its per-test rows and audit entry, all in ONE transaction, so a run killed
+at any instant leaves each submission either fully recorded or absent; the next run grades
+exactly the absent ones (:meth:`Gradebook.is_graded`, per student and assignment). A batch of
+one assignment never touches the gradings of another.
 
 Scores people see come from :meth:`result_documents`: per student, the latest grading of each
-assignment, with overrides and late penalties applied and listed under ``"adjustments"``.
+assignment ever graded for them (an assignment never collected has none, so it appears nowhere),
+with overrides and late penalties applied and listed under ``"adjustments"``.
+
+Opening a gradebook an older dlgrade wrote adds, in place, the columns a newer one declares
+nullable or with a server default (the roster's, the adjustments' modes and submissions); a
+gradebook of the older layout (one grading per whole submission), which needs its data
+converted, is refused with a one-line error naming ``dlgrade upgrade-gradebook``
+(:mod:`autograder.gradebook.upgrade`).
 
 The roster (:meth:`Gradebook.import_roster`, from :mod:`autograder.roster`) fills in students'
 names, logins, emails and sections; :meth:`Gradebook.find_student` resolves what a TA types to
@@ -109,8 +118,9 @@ class AssignmentGrade:
     assignment: str
     score: float  # after overrides and penalties
     max_score: float
-    status: str
+    status: str  # a State
     exercises: dict[str, float] = field(default_factory=dict)  # "<assignment>.<function>" -> points
+    reason: str = ""  # why it is not graded (not gradable, missing), else ""
 
 
 @dataclass
@@ -138,29 +148,22 @@ class Gradebook:
         Without it (every command that only reads or adjusts grades), a gradebook that does not
         exist is a :class:`GradebookError` rather than a new empty one.
         """
-        address = str(url)
-        if "://" not in address:
-            address = f"sqlite:///{address}"
-        try:
-            parsed = make_url(address)
-        except Exception as error:
-            raise GradebookError(f"not a database URL: {url} ({error})") from None
-        if parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, the declared driver
-        shown = parsed.render_as_string(hide_password=True)
-        sqlite = parsed.get_backend_name() == "sqlite"
-        if not create and sqlite and parsed.database not in (None, "", ":memory:") \
-                and not Path(parsed.database).is_file():
-            raise GradebookError(f"no gradebook at {parsed.database}: check --db (a grading run with "
+        engine, shown, database = engine_for(url)
+        if not create and database is not None and not Path(database).is_file():
+            engine.dispose()
+            raise GradebookError(f"no gradebook at {database}: check --db (a grading run with "
                                  "`dlgrade grade-batch` makes one)")
-        engine = create_engine(parsed)
-        if sqlite:
-            event.listen(engine, "connect", _sqlite_pragmas)
         try:
             if not create and not inspect(engine).has_table(Grading.__tablename__):
                 raise GradebookError(f"{shown} holds no dlgrade gradebook: check --db (a grading run with "
                                      "`dlgrade grade-batch` makes one)")
-            _create_tables(engine)  # and the columns a newer dlgrade added
+            outdated = outdated_schema(engine)
+            if outdated:
+                raise GradebookError(
+                    f"the gradebook {shown} was written by an older dlgrade ({outdated}): this one records grades "
+                    f"per student and assignment; run `dlgrade upgrade-gradebook --db {url}` to convert it (or "
+                    "grade into a new gradebook with --db)")
+            _create_tables(engine)  # and the columns a newer dlgrade added that need no conversion
         except GradebookError:
             engine.dispose()
             raise
@@ -188,20 +191,30 @@ class Gradebook:
                 session.add(row)
             return int(row.value)
 
-    def is_graded(self, student: str, sha256: str, key: str, seed: int) -> bool:
-        """Whether this content was graded with these checks and this seed already (a row an older
-        version wrote for a failure of the tool is no grading: that content is graded again)."""
+    def is_graded(self, student: str, assignment: str, content_sha256: str, key: str, seed: int) -> bool:
+        """Whether this student's ``assignment`` was graded already from this content, with these
+        checks (``key``: :func:`checks_key` of ``{assignment: version}``) and this seed (a row an
+        older version wrote for a failure of the tool is no grading: that content is graded again)."""
         with self._session() as session:
             found = session.execute(
-                select(Grading.id).join(Submission, Grading.submission_id == Submission.id)
-                .where(Submission.student_id == student, Submission.sha256 == sha256,
-                       Grading.checks_key == key, Grading.seed == seed,
-                       Grading.verdict.not_in(_NOT_GRADES)).limit(1)).first()
+                select(Grading.id).where(Grading.student_id == student, Grading.assignment == assignment,
+                                         Grading.content_sha256 == content_sha256, Grading.checks_key == key,
+                                         Grading.seed == seed, Grading.verdict.not_in(_NOT_GRADES)).limit(1)).first()
             return found is not None
 
+    def recorded_assignments(self, student: str) -> set[str]:
+        """The assignments the gradebook holds a grading of for ``student``."""
+        with self._session() as session:
+            return set(session.scalars(select(Grading.assignment).where(
+                Grading.student_id == student, Grading.verdict.not_in(_NOT_GRADES)).distinct()))
+
     def record(self, student: StudentInfo, sha256: str, path: str, notes: list[str], verdict: str,
-               document: dict, actor: str = "dlgrade grade-batch", reason: str = "") -> int:
-        """Store one grading (student, submission, grading, tests, audit) in one transaction.
+               document: dict, actor: str = "dlgrade grade-batch", reason: str = "",
+               hashes: dict[str, str] | None = None) -> list[int]:
+        """Store one submission's result in one transaction: its student and submission, and per
+        assignment of ``document`` a grading with its tests and an audit entry. ``hashes``: the
+        content hash of each assignment's file (default: ``sha256``, the whole submission's), what
+        :meth:`is_graded` compares. Returns the new gradings' ids, in the document's order.
 
         ``verdict`` must be a :class:`State` that records a score: a failure of the tool is never
         recorded (:class:`GradebookError`). A write that fails (a full disk, a lost connection)
@@ -211,14 +224,14 @@ class Gradebook:
         if not state.records_score:
             raise GradebookError(f"{student.id}: a {state.label} is not a grade, so it is never recorded")
         try:
-            return self._record(student, sha256, path, notes, state, document, actor, reason)
+            return self._record(student, sha256, path, notes, state, document, actor, reason, hashes or {})
         except (DBAPIError, OSError) as error:
             first = (str(getattr(error, "orig", None) or error).splitlines() or [type(error).__name__])[0]
             raise GradebookWriteError(f"the gradebook could not record the grading of {student.id} ({first}): "
                                       "nothing was recorded for it") from None
 
     def _record(self, student: StudentInfo, sha256: str, path: str, notes: list[str], verdict: State,
-                document: dict, actor: str, reason: str) -> int:
+                document: dict, actor: str, reason: str, hashes: dict[str, str]) -> list[int]:
         with self._session.begin() as session:
             row = session.get(Student, student.id)
             if row is None:
@@ -233,41 +246,50 @@ class Gradebook:
                 submission = Submission(student_id=student.id, sha256=sha256, path=path, notes=list(notes))
                 session.add(submission)
                 session.flush()
-            previous = session.execute(select(Grading).where(Grading.student_id == student.id,
-                                                             Grading.verdict.not_in(_NOT_GRADES))
-                                       .order_by(Grading.id.desc()).limit(1)).scalar_one_or_none()
             shown_before = self._current_submissions(session, student.id)
-            regrade = previous is not None and previous.submission_id == submission.id
-            grading = Grading(
-                submission_id=submission.id, student_id=student.id,
-                checks_key=checks_key(document.get("checks_version", {})),
-                checks_version=document.get("checks_version", {}), seed=int(document["seed"]),
-                device=document.get("device", "cpu"), dlgrade_version=document.get("dlgrade_version", ""),
-                insecure=bool(document.get("insecure", False)), verdict=verdict.value,
-                score=float(document["score"]), max_score=float(document["max_score"]),
-                duration_s=float(document.get("duration_s", 0.0)), document=document,
-            )
-            session.add(grading)
-            session.flush()
-            # One multi-row INSERT for the ~160 test rows (the ORM would add them one by one).
-            if document["tests"]:
-                session.execute(insert(TestRow), [
-                    {"grading_id": grading.id, "name": t["name"], "assignment": t["assignment"],
-                     "exercise": t["exercise"], "outcome": t["outcome"], "score": float(t["score"]),
-                     "max_score": float(t["max_score"]), "mistake": t.get("mistake"), "message": t.get("message", "")}
-                    for t in document["tests"]])
-            session.add(AuditEntry(
-                actor=actor, action="regraded" if regrade else "graded", student_id=student.id,
-                target=",".join(sorted(document.get("checks_version", {}))),
-                old="" if previous is None else f"{previous.score:g}/{previous.max_score:g}",
-                new=f"{grading.score:g}/{grading.max_score:g} ({verdict.label})",
-                reason=reason or ("the same content graded again" if regrade else
-                                  "new submission" if previous is None else "new content or new checks"),
-            ))
+            ids = [self._record_one(session, student.id, submission.id, hashes.get(assignment, sha256),
+                                    assignment_verdict(verdict, part), part, actor, reason)
+                   for assignment, part in split_document(document).items()]
             self._audit_overrides_left_behind(session, student.id, shown_before, sha256,
                                               [a["assignment"] for a in document.get("assignments", [])])
             session.flush()
-            return grading.id
+            return ids
+
+    @staticmethod
+    def _record_one(session, student: str, submission_id: int, content: str, verdict: State, document: dict,
+                    actor: str, reason: str) -> int:
+        """One (student, assignment) grading with its test rows and audit entry."""
+        assignment = document["assignments"][0]["assignment"]
+        previous = session.execute(select(Grading).where(Grading.student_id == student, Grading.assignment == assignment,
+                                                         Grading.verdict.not_in(_NOT_GRADES))
+                                   .order_by(Grading.id.desc()).limit(1)).scalar_one_or_none()
+        regrade = previous is not None and previous.content_sha256 == content
+        grading = Grading(
+            submission_id=submission_id, student_id=student, assignment=assignment, content_sha256=content,
+            checks_key=checks_key(document.get("checks_version", {})),
+            checks_version=document.get("checks_version", {}), seed=int(document["seed"]),
+            device=document.get("device", "cpu"), dlgrade_version=document.get("dlgrade_version", ""),
+            insecure=bool(document.get("insecure", False)), verdict=verdict.value,
+            score=float(document["score"]), max_score=float(document["max_score"]),
+            duration_s=float(document.get("duration_s", 0.0)), document=document,
+        )
+        session.add(grading)
+        session.flush()
+        # One multi-row INSERT for the test rows (the ORM would add them one by one).
+        if document["tests"]:
+            session.execute(insert(TestRow), [
+                {"grading_id": grading.id, "name": t["name"], "assignment": t["assignment"],
+                 "exercise": t["exercise"], "outcome": t["outcome"], "score": float(t["score"]),
+                 "max_score": float(t["max_score"]), "mistake": t.get("mistake"), "message": t.get("message", "")}
+                for t in document["tests"]])
+        session.add(AuditEntry(
+            actor=actor, action="regraded" if regrade else "graded", student_id=student, target=assignment,
+            old="" if previous is None else f"{previous.score:g}/{previous.max_score:g}",
+            new=f"{grading.score:g}/{grading.max_score:g} ({verdict.label})",
+            reason=reason or ("the same content graded again" if regrade else
+                              "new submission" if previous is None else "new content or new checks"),
+        ))
+        return grading.id
 
     # ------------------------------------------------------------ the roster
     def import_roster(self, roster: Roster, actor: str = "dlgrade roster import") -> RosterImport:
@@ -309,10 +331,12 @@ class Gradebook:
         For the batch summary and, per assignment, the "missing" state: a student on the roster
         who handed nothing in is listed here rather than being absent from every table.
         """
-        handed_in = set()
-        for grading in self.gradings():
-            if assignment is None or any(a["assignment"] == assignment for a in grading.document.get("assignments", [])):
-                handed_in.add(grading.student_id)
+        latest: dict[tuple[str, str], str] = {}  # (student, assignment) -> the latest grading's state
+        for grading in self.gradings():  # in id order: a later grading replaces an earlier one
+            if grading.verdict not in _NOT_GRADES and assignment in (None, grading.assignment):
+                latest[grading.student_id, grading.assignment] = grading.verdict
+        # a MISSING grading (recorded for a roster student without a file) is no submission
+        handed_in = {student for (student, _), verdict in latest.items() if verdict != State.MISSING}
         return [s for s in self.roster_students() if s.id not in handed_in]
 
     def roster_index(self) -> RosterIndex:
@@ -442,7 +466,8 @@ class Gradebook:
                     if test["assignment"] == entry["assignment"]:
                         exercises[test["exercise"]] = round(exercises.get(test["exercise"], 0.0) + test["score"], 6)
                 per_assignment[entry["assignment"]] = AssignmentGrade(
-                    entry["assignment"], entry["score"], entry["max_score"], entry["status"], exercises)
+                    entry["assignment"], entry["score"], entry["max_score"], entry["status"], exercises,
+                    entry.get("reason", "") if entry["status"] != State.GRADED else "")
             table.append(StudentGrades(students[document["student"]], per_assignment, document["adjustments"],
                                        document["stale_overrides"]))
         return table
@@ -547,6 +572,26 @@ class Gradebook:
         return new
 
 
+def engine_for(url: str):
+    """The SQLAlchemy engine of ``url`` (a URL, or a SQLite file path), how to name it to people, and
+    the SQLite file it names (None for another database, or SQLite in memory)."""
+    address = str(url)
+    if "://" not in address:
+        address = f"sqlite:///{address}"
+    try:
+        parsed = make_url(address)
+    except Exception as error:
+        raise GradebookError(f"not a database URL: {url} ({error})") from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, the declared driver
+    engine = create_engine(parsed)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    database = parsed.database if sqlite and parsed.database not in (None, "", ":memory:") else None
+    return engine, parsed.render_as_string(hide_password=True), database
+
+
 def _require(reason: str, actor: str) -> None:
     if not (reason or "").strip() or not (actor or "").strip():
         raise GradebookError("say why (--reason) and who (--by): both go into the audit trail")
@@ -562,23 +607,56 @@ def _create_tables(engine) -> None:
     _add_missing_columns(engine)
 
 
-def _add_missing_columns(engine) -> None:
-    """Add the columns a newer dlgrade declares to an older gradebook's tables (``ALTER TABLE ...
-    ADD COLUMN`` with the column's server default): create_all makes missing tables only."""
-    inspector = inspect(engine)
+def _addable(column) -> bool:
+    """Whether ``column`` can be added to an existing table in place: rows already there get NULL
+    or its server default, no data needs converting."""
+    return column.server_default is not None or column.nullable
+
+
+def missing_columns(bind) -> tuple[list, list[str]]:
+    """The columns this dlgrade's tables declare and the database's tables (those that exist) lack:
+    (those :func:`_addable` in place, as ``(table, column)``; the others, as ``"table.column"``)."""
+    inspector = inspect(bind)
+    addable, other = [], []
     for table in Base.metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        missing = [c for c in table.columns if c.name not in present and (c.server_default is not None or c.nullable)]
-        if not missing:
+        if not inspector.has_table(table.name):
             continue
-        for column in missing:
-            spec = CreateColumn(column).compile(dialect=engine.dialect)
-            try:
-                with engine.begin() as connection:
-                    connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {spec}"))
-            except Exception:  # a second process added it at the same instant: fine if it is there now
-                if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
-                    raise
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                if _addable(column):
+                    addable.append((table, column))
+                else:
+                    other.append(f"{table.name}.{column.name}")
+    return addable, other
+
+
+def outdated_schema(bind) -> str:
+    """Why the database holds gradebook tables of a layout that needs converting (``dlgrade
+    upgrade-gradebook``), or "": the columns it lacks that cannot be added in place."""
+    _, other = missing_columns(bind)
+    if not other:
+        return ""
+    layout = "one grading per whole submission; " if f"{Grading.__tablename__}.assignment" in other else ""
+    return f"{layout}no column {', '.join(other)}"
+
+
+def add_column(connection, table, column) -> None:
+    """``ALTER TABLE ... ADD COLUMN`` for one :func:`_addable` column, with its server default."""
+    spec = CreateColumn(column).compile(dialect=connection.dialect)
+    connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {spec}"))
+
+
+def _add_missing_columns(engine) -> None:
+    """Add the columns a newer dlgrade declares nullable or with a server default to an older
+    gradebook's tables: create_all makes missing tables only."""
+    for table, column in missing_columns(engine)[0]:
+        try:
+            with engine.begin() as connection:
+                add_column(connection, table, column)
+        except Exception:  # a second process added it at the same instant: fine if it is there now
+            if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+                raise
 
 
 def _sqlite_pragmas(connection, _record) -> None:
@@ -588,35 +666,69 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.close()
 
 
+def split_document(document: dict) -> dict[str, dict]:
+    """A submission's native result as one document per assignment: that entry, its tests and
+    checks version; the rest (seed, device, versions) shared. The submission's grading time is
+    shared evenly among its assignments (one child graded them in one go), so the parts add up."""
+    entries = document["assignments"]
+    parts = {}
+    for entry in entries:
+        name = entry["assignment"]
+        part = {k: copy.deepcopy(v) for k, v in document.items() if k not in ("assignments", "tests", "checks_version")}
+        part.update(
+            assignments=[copy.deepcopy(entry)],
+            tests=[copy.deepcopy(t) for t in document["tests"] if t["assignment"] == name],
+            checks_version={name: document["checks_version"][name]} if name in document.get("checks_version", {})
+            else {},
+            score=entry["score"], max_score=entry["max_score"],
+            status=entry["status"] if entry["status"] in (State.NOT_GRADABLE, State.MISSING) else State.GRADED,
+            reason=entry.get("reason", "") if entry["status"] == State.NOT_GRADABLE else "",
+            duration_s=round(float(document.get("duration_s", 0.0)) / len(entries), 3),
+        )
+        parts[name] = part
+    return parts
+
+
+def assignment_verdict(verdict: str, part: dict) -> State:
+    """The state of one assignment of a submission whose run ended in ``verdict``: a timeout or a
+    tool failure is the whole submission's; otherwise the assignment's own status."""
+    if verdict in (State.GRADED, State.NOT_GRADABLE):
+        return State(part["assignments"][0]["status"])
+    return State(verdict) if verdict in State.__members__.values() else State.TOOL_FAILURE
+
+
 def _merge(latest: dict[str, Grading]) -> dict:
-    """One document from the latest grading of each assignment (usually all the same grading)."""
-    gradings = {g.id: g for g in latest.values()}
-    newest = gradings[max(gradings)]
-    document = copy.deepcopy(newest.document)
-    if len(gradings) > 1 or set(latest) != {a["assignment"] for a in newest.document["assignments"]}:
-        document["assignments"], document["tests"], document["checks_version"] = [], [], {}
-        for assignment, grading in latest.items():
-            source = grading.document
-            document["assignments"] += [copy.deepcopy(a) for a in source["assignments"] if a["assignment"] == assignment]
-            document["tests"] += [copy.deepcopy(t) for t in source["tests"] if t["assignment"] == assignment]
-            if assignment in source.get("checks_version", {}):
-                document["checks_version"][assignment] = source["checks_version"][assignment]
-        document["score"] = round(sum(a["score"] for a in document["assignments"]), 6)
-        document["max_score"] = round(sum(a["max_score"] for a in document["assignments"]), 6)
-    document["gradings"] = sorted(gradings)
+    """One document from the latest grading of each assignment (each grading holds one assignment),
+    the assignments in the order ``latest`` lists them (the order they were first graded in)."""
+    gradings = list(dict.fromkeys(latest.values()))
+    document = copy.deepcopy(max(gradings, key=lambda g: g.id).document)
+    document["assignments"], document["tests"], document["checks_version"] = [], [], {}
+    for assignment, grading in latest.items():
+        source = grading.document
+        document["assignments"] += [copy.deepcopy(a) for a in source["assignments"] if a["assignment"] == assignment]
+        document["tests"] += [copy.deepcopy(t) for t in source["tests"] if t["assignment"] == assignment]
+        if assignment in source.get("checks_version", {}):
+            document["checks_version"][assignment] = source["checks_version"][assignment]
+    entries = document["assignments"]
+    document["score"] = round(sum(a["score"] for a in entries), 6)
+    document["max_score"] = round(sum(a["max_score"] for a in entries), 6)
+    document["duration_s"] = round(sum(float(g.document.get("duration_s", 0.0)) for g in gradings), 3)
+    present = [a for a in entries if a.get("file") is not None]
+    if present and all(a["status"] == State.NOT_GRADABLE for a in present):
+        document["status"] = State.NOT_GRADABLE
+    elif all(a["status"] == State.MISSING for a in entries):
+        document["status"] = State.MISSING
+    else:
+        document["status"] = State.GRADED
+    document["reason"] = "; ".join(f"{a['assignment']}: {a['reason']}" for a in entries
+                                   if a["status"] == State.NOT_GRADABLE)
+    document["gradings"] = sorted(g.id for g in gradings)
     # a timeout's document says not_gradable with timeout tests; the verdict says timeout
-    document["verdict"] = (verdict_state(newest.verdict) if len(gradings) == 1
-                           else _worst({verdict_state(g.verdict) for g in gradings.values()}))
+    verdicts = {verdict_state(g.verdict) for g in gradings}
+    document["verdict"] = State.TIMEOUT if State.TIMEOUT in verdicts else document["status"]
     document["adjustments"] = []
     document["stale_overrides"] = []
     return document
-
-
-_SEVERITY = (State.TIMEOUT, State.NOT_GRADABLE, State.MISSING, State.GRADED)
-
-
-def _worst(verdicts: set[State]) -> State:
-    return next((v for v in _SEVERITY if v in verdicts), State.GRADED)
 
 
 # ------------------------------------------------------------ how adjustments combine (pure functions)

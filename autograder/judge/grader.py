@@ -4,7 +4,7 @@ The pipeline, one small step each: :func:`find_files` -> :func:`read_code` -> ``
 -> :func:`run_checks` for the checks of the rubric (:func:`run_check` for one, :func:`run_group`
 for neighbours that share a round trip) -> :class:`SubmissionResult`. A file that
 cannot be read or loaded makes that assignment *not gradable* (kept apart from a score of 0);
-a missing file makes its tests *not attempted*; nothing one assignment does affects another's
+a missing file makes the assignment *missing* (0, "not handed in") and its tests *not attempted*; nothing one assignment does affects another's
 verdicts, because every comparison happens here, in the trusted process.
 """
 
@@ -23,7 +23,7 @@ import numpy as np
 from autograder.judge.contract import ContractCheck
 from autograder.judge.checks import PUBLIC, Check, SecondDrawTrial, Trial
 from autograder.judge.results import (
-    ERROR, FAILED, NOT_ATTEMPTED, NOT_GRADABLE, PASSED, TIMEOUT, GRADED,
+    ERROR, FAILED, MISSING, NOT_ATTEMPTED, NOT_GRADABLE, PASSED, TIMEOUT, GRADED,
     AssignmentResult, SubmissionResult, TestResult,
 )
 from autograder.judge.rubric import PUBLIC_SEED, Rubric, live_oracle, load_rubric
@@ -126,8 +126,8 @@ def grade(path: Path, plan: Plan, start_child=None, student: str | None = None) 
             file = files.get(assignment)
             if file is None:
                 tests += [_not_submitted(check, assignment) for check in rubric.checks]
-                assignments.append(AssignmentResult(assignment, GRADED, 0.0, rubric.max_score, None,
-                                                    f"no {assignment}.py or {assignment}.ipynb in the submission"))
+                assignments.append(AssignmentResult(assignment, MISSING, 0.0, rubric.max_score, None,
+                                                    f"not handed in (no {assignment}.py or {assignment}.ipynb)"))
                 continue
             mark = time.perf_counter()
             which = graded_file_note(file)

@@ -2,7 +2,7 @@
 
 Native JSON (``SubmissionResult.to_json``)::
 
-    {"score", "max_score", "status": "graded" | "not_gradable", "reason",
+    {"score", "max_score", "status": "graded" | "not_gradable" | "missing", "reason",
      "assignments": [{"assignment", "status", "reason", "file", "score", "max_score"}],
      "tests": [{"name", "assignment", "exercise", "score", "max_score", "outcome", "message",
                 "mistake", "visibility", "hint", "details", "advice", "curves"}],
@@ -19,7 +19,7 @@ from autograder.states import Outcome, State
 PASSED, FAILED, ERROR, TIMEOUT, NOT_ATTEMPTED = (Outcome.PASSED, Outcome.FAILED, Outcome.ERROR, Outcome.TIMEOUT,
                                                 Outcome.NOT_ATTEMPTED)
 OUTCOMES = tuple(Outcome)
-GRADED, NOT_GRADABLE = State.GRADED, State.NOT_GRADABLE
+GRADED, NOT_GRADABLE, MISSING = State.GRADED, State.NOT_GRADABLE, State.MISSING
 
 
 @dataclass
@@ -69,7 +69,7 @@ class TestResult:
 @dataclass
 class AssignmentResult:
     assignment: str
-    status: str  # a State: graded | not_gradable
+    status: str  # a State: graded | not_gradable | missing (no file: 0, "not handed in") | timeout | tool_failure
     score: float
     max_score: float
     file: str | None = None
@@ -99,9 +99,12 @@ class SubmissionResult:
 
     @property
     def status(self) -> str:
+        """not_gradable when every file handed in is; missing when no assignment was handed in."""
         present = [a for a in self.assignments if a.file is not None]
         if present and all(a.status == NOT_GRADABLE for a in present):
             return NOT_GRADABLE
+        if self.assignments and all(a.status == MISSING for a in self.assignments):
+            return MISSING
         return GRADED
 
     @property
@@ -144,7 +147,8 @@ class SubmissionResult:
                 "extra_data": {"outcome": test.outcome, "mistake": test.mistake, "visibility": test.visibility},
             })
         output = "\n".join(
-            f"{a.assignment}: {a.score:g}/{a.max_score:g}" + (f" ({NOT_GRADABLE.label}: {a.reason})" if a.status == NOT_GRADABLE else "")
+            f"{a.assignment}: {a.score:g}/{a.max_score:g}" + (f" ({State(a.status).label}: {a.reason})"
+                                                              if a.status != GRADED else "")
             for a in self.assignments)
         return {
             "score": self.score,

@@ -1,6 +1,6 @@
 """JSON Schemas of the result files, so that exports can be validated (jsonschema)."""
 
-from autograder.judge.results import GRADED, NOT_GRADABLE, OUTCOMES
+from autograder.judge.results import GRADED, MISSING, NOT_GRADABLE, OUTCOMES
 
 _VISIBILITY = {"enum": ["hidden", "after_due_date", "after_published", "visible"]}
 _FORMAT = {"enum": ["text", "html", "simple_format", "md", "ansi"]}
@@ -88,7 +88,7 @@ NATIVE = {
     "properties": {
         "score": {"type": "number"},
         "max_score": {"type": "number"},
-        "status": {"enum": [GRADED, NOT_GRADABLE]},
+        "status": {"enum": [GRADED, NOT_GRADABLE, MISSING]},
         "reason": {"type": "string"},
         "tests": {"type": "array", "items": _TEST},
         "assignments": {"type": "array"},
