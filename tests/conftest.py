@@ -1,4 +1,5 @@
-"""Shared fixtures: the course under test, and the devices the torch references run on."""
+"""Shared fixtures: the course under test, the devices the torch references run on, and the
+gradebook's two databases (SQLite, and PostgreSQL where Debian's postgresql is installed)."""
 
 import sys
 from pathlib import Path
@@ -48,3 +49,24 @@ def answer(request, course):
 def reference(request, course):
     """The hidden torch reference of the test module's ``ASSIGNMENT``."""
     return course.load_reference(request.module.ASSIGNMENT)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster on 127.0.0.1 for the whole session: call it for a new, empty
+    database's URL. Skips, saying why, where PostgreSQL is not installed."""
+    from pg_cluster import cluster, postgres_bin
+
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb): "
+                    "apt-get install postgresql; CI installs it")
+    with cluster() as new_database:
+        yield new_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """A new, empty gradebook URL: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'grades.db'}"
+    return request.getfixturevalue("postgres")()

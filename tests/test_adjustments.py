@@ -20,32 +20,19 @@ from autograder.gradebook.export import export
 from autograder.gradebook.feedback import feedback_markdown
 from cli import main
 from grading import SEED, grade, plan_for, write_submission
-from pg_cluster import cluster, postgres_bin
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 ANSWER = (REPOSITORY / "tests" / "fixtures" / "submissions" / "vectorized" / "perceptron.py").read_text()
 A, B = "a" * 64, "b" * 64  # two submissions of one student
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    if postgres_bin() is None:
-        pytest.skip("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb): "
-                    "apt-get install postgresql; CI installs it")
-    with cluster() as new_database:
-        yield new_database
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'grades.db'}"
-    return request.getfixturevalue("postgres")()
 
 
 @pytest.fixture
-def gradebook(url):
-    book = Gradebook.open(url)
+def gradebook(db_url):
+    book = Gradebook.open(db_url)
     yield book
     book.close()
 
@@ -232,20 +219,20 @@ def test_commands_that_read_a_gradebook_refuse_one_that_does_not_exist(tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no empty database, no header-only CSV
 
 
-def test_a_database_without_a_gradebook_is_refused_and_left_as_it_was(url):
-    if url.startswith("sqlite:///"):  # another program's database file where the gradebook should be
-        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+def test_a_database_without_a_gradebook_is_refused_and_left_as_it_was(db_url):
+    if db_url.startswith("sqlite:///"):  # another program's database file where the gradebook should be
+        with sqlite3.connect(db_url.removeprefix("sqlite:///")) as connection:
             connection.execute("CREATE TABLE notes (x TEXT)")
     with pytest.raises(GradebookError, match="holds no dlgrade gradebook"):
-        Gradebook.open(url, create=False)
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        Gradebook.open(db_url, create=False)
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
         assert not inspect(engine).has_table("gradings")  # the refusal made nothing
     finally:
         engine.dispose()
-    probe = Gradebook.open(url)  # made only now, by a run that may create it
+    probe = Gradebook.open(db_url)  # made only now, by a run that may create it
     probe.close()
-    with Gradebook.open(url, create=False) as book:
+    with Gradebook.open(db_url, create=False) as book:
         assert book.gradings() == []
 
 

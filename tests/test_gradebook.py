@@ -7,18 +7,10 @@ from autograder.batch.worker import failure_result
 from autograder.gradebook import Gradebook, GradebookError, StudentInfo, checks_key
 from autograder.judge.results import TIMEOUT
 from grading import SEED, grade, plan_for, write_submission
-from pg_cluster import cluster, postgres_bin
 
 REPOSITORY_FIXTURES = "tests/fixtures/submissions"
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    if postgres_bin() is None:
-        pytest.skip("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb): "
-                    "apt-get install postgresql; CI installs it")
-    with cluster() as new_database:
-        yield new_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

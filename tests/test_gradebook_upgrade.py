@@ -13,7 +13,6 @@ from autograder.gradebook.export import export
 from autograder.gradebook.models import Base
 from cli import main
 from grading import SEED, grade, plan_for, write_submission
-from pg_cluster import cluster, postgres_bin
 from test_export import read_csv
 
 NEW_COLUMNS = {("gradings", "assignment"), ("gradings", "content_sha256")}
@@ -24,13 +23,6 @@ SIMPLE_COLUMNS = {("students", "login"), ("students", "email"), ("students", "on
 FIXTURES = "tests/fixtures/submissions"
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    if postgres_bin() is None:
-        pytest.skip("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb): "
-                    "apt-get install postgresql; CI installs it")
-    with cluster() as new_database:
-        yield new_database
 
 
 def old_layout(without=frozenset(NEW_COLUMNS)) -> MetaData:

@@ -22,20 +22,12 @@ from autograder.identity import student_folder
 from autograder.judge.rubric import load_rubric
 from autograder.report.stats import assignment_scores
 from cli import main
-from pg_cluster import cluster, postgres_bin
 from test_batch_run import FIXTURES
 
 SEED = 777
 ALICE, BOB, CAROL, DAVE, ERIN = "101", "102", "103", "104", "105"
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    if postgres_bin() is None:
-        pytest.skip("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb): "
-                    "apt-get install postgresql; CI installs it")
-    with cluster() as new_database:
-        yield new_database
 
 
 def canvas_download(folder, files: dict[str, str]):

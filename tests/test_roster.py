@@ -19,7 +19,6 @@ from autograder.roster import (
 )
 from cli import main
 from grading import plan_for
-from pg_cluster import cluster, postgres_bin
 
 ROSTERS = Path(__file__).resolve().parent / "fixtures" / "rosters"
 CANVAS, MOODLE, PLAIN = ROSTERS / "canvas_gradebook.csv", ROSTERS / "moodle_participants.csv", ROSTERS / "plain.csv"
@@ -155,20 +154,8 @@ def test_roster_index_files_submissions_by_id_login_or_unique_name():
 
 # ------------------------------------------------------------------ the gradebook
 
-@pytest.fixture(scope="module")
-def postgres():
-    if postgres_bin() is None:
-        pytest.skip("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb): "
-                    "apt-get install postgresql; CI installs it")
-    with cluster() as new_database:
-        yield new_database
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'grades.db'}"
-    return request.getfixturevalue("postgres")()
 
 
 @pytest.fixture(scope="module")

@@ -75,12 +75,6 @@ def gradebook(request, tmp_path):
     book.close()
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    from pg_cluster import cluster
-
-    with cluster() as new_database:
-        yield new_database
 
 
 class ThreadWorker:
