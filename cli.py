@@ -209,9 +209,13 @@ def start_sandbox(insecure: bool, course: Course | None = None):
               help="Where the torch references run.")
 @click.option("--seed", type=int, default=None, envvar="DLGRADE_SEED",
               help="Seed of the hidden inputs (a course secret; default: `seed` in ./dlgrade.toml, else a fresh one per run).")
+@click.option("--student", default=None,
+              help="Whose submission it is: the hidden inputs are seeded per student (default: the name of PATH's "
+                   "folder, or of the folder above one named after an assignment, as nbgrader's "
+                   "submitted/<student>/<assignment>/).")
 @insecure_option
 @solutions_option
-def grade(path, assignments, json_file, output_format, device, seed, insecure, solutions):
+def grade(path, assignments, json_file, output_format, device, seed, student, insecure, solutions):
     """Grade a submission: a folder with any of the assignment files (.py or .ipynb), or one file.
 
     One file is graded for its own assignment alone (known from its name); a folder, for the
@@ -235,7 +239,7 @@ def grade(path, assignments, json_file, output_format, device, seed, insecure, s
         plan = Plan.for_submission(course, chosen, found, seed if seed is not None else new_seed(), device)
         sandbox = starting.wait()
         with placement.pinned():  # judge and child on one CPU
-            result = grade_submission(path, plan, start_child=sandbox.start_child)
+            result = grade_submission(path, plan, start_child=sandbox.start_child, student=student)
     document = result.to_gradescope() if output_format == "gradescope" else result.to_json()
     if json_file is not None:
         text = json.dumps(document, indent=2, allow_nan=False)

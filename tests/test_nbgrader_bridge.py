@@ -1,6 +1,7 @@
 """The nbgrader bridge's pieces, without running nbgrader: source notebooks, outcomes as nbgrader reads them."""
 
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -116,3 +117,38 @@ def test_validate_passes_the_committed_release_and_catches_a_broken_one(course, 
     assert any("BEGIN SOLUTION" in p for p in bad["no hidden content in the release"])
     assert any("hidden code" in p for p in bad["no hidden content in the release"])
     assert not bad["the model answer scores full marks"]
+
+
+def test_hidden_inputs_are_seeded_by_the_nbgrader_student_not_the_temporary_folder(monkeypatch, course):
+    """Autograde grades each notebook from a fresh temporary folder; the hidden inputs (seeded per
+    student) must follow nbgrader's student id, or a regrade draws other inputs and other verdicts."""
+    import autograder.judge.grader as grader
+    from autograder.nbgrader_bridge.autograde import DlgradeAutograde
+
+    seen = []
+    monkeypatch.setattr(grader, "grade", lambda path, plan, start_child=None, student=None: seen.append(
+        (Path(path).parent.name, student if student is not None else grader._student_of(path, plan.rubrics))))
+    monkeypatch.setattr(DlgradeAutograde, "_source_tests", lambda *args: {})
+    monkeypatch.setattr(DlgradeAutograde, "_write_outcomes", lambda *args: None)
+    bridge = DlgradeAutograde(solutions=str(course.solutions), insecure=True)
+    resources = {"nbgrader": {"notebook": "perceptron", "assignment": "ps1", "student": "ada", "db_url": "sqlite://"}}
+    for _ in range(2):
+        bridge.preprocess(nbformat.v4.new_notebook(), resources)
+    (first_folder, first), (second_folder, second) = seen
+    assert first_folder != second_folder  # two temporary folders...
+    assert first == second == "ada"  # ...one student
+
+
+def test_the_student_of_a_path_in_nbgraders_layout_is_the_folder_above_the_assignment(tmp_path):
+    from autograder.judge.grader import _student_of
+
+    notebook = tmp_path / "submitted" / "ada" / "perceptron" / "perceptron.ipynb"
+    notebook.parent.mkdir(parents=True)
+    notebook.write_text("{}")
+    assert _student_of(notebook, ["perceptron", "mlp"]) == "ada"  # submitted/<student>/<assignment>/
+    assert _student_of(notebook.parent, ["Perceptron"]) == "ada"
+    plain = tmp_path / "bob" / "mlp.py"
+    plain.parent.mkdir()
+    plain.write_text("")
+    assert _student_of(plain, ["perceptron", "mlp"]) == "bob"  # a folder per student
+    assert _student_of(notebook, []) == "perceptron"  # without the assignments, the folder's name

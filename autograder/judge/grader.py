@@ -89,10 +89,15 @@ def submission_seed(seed: int, student: str, assignment: str) -> int:
     return int.from_bytes(digest[:8], "big") >> 1
 
 
-def _student_of(path: Path) -> str:
-    """Who submitted ``path`` when nobody said: its folder's name (a file: its parent folder's)."""
+def _student_of(path: Path, assignments=()) -> str:
+    """Who submitted ``path`` when nobody said: its folder's name (a file: its parent folder's), or,
+    for a folder named after an assignment (nbgrader's ``submitted/<student>/<assignment>/``), the
+    name of the folder above it."""
     path = Path(path).resolve()
-    return (path.parent if path.is_file() else path).name
+    folder = path.parent if path.is_file() else path
+    if folder.name.lower() in {a.lower() for a in assignments} and folder.parent.name:
+        return folder.parent.name
+    return folder.name
 
 
 def grade(path: Path, plan: Plan, start_child=None, student: str | None = None) -> SubmissionResult:
@@ -108,7 +113,7 @@ def grade(path: Path, plan: Plan, start_child=None, student: str | None = None) 
     whatever a submission sends back is a verdict for the test it answers (or, past the judge's
     CPU budget, for the rest of the submission), never an exception out of here.
     """
-    student = _student_of(path) if student is None else student
+    student = _student_of(path, plan.rubrics) if student is None else student
     started = time.perf_counter()
     files = find_files(Path(path), tuple(plan.rubrics))
     assignments: list[AssignmentResult] = []

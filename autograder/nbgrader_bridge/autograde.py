@@ -65,7 +65,10 @@ class DlgradeAutograde(NbGraderPreprocessor):
                                         "dlgrade grades only its own notebooks")
         functions = course.spec(assignment).functions
         tests = self._source_tests(info["db_url"], assignment, info["assignment"], functions)
-        result = self._grade(nb, assignment, info["db_url"])
+        # The hidden inputs are seeded per student (judge.grader.submission_seed): by nbgrader's
+        # student id, never by the temporary folder the notebook is graded from, so that a regrade
+        # gives the same inputs and the same verdicts.
+        result = self._grade(nb, assignment, info["db_url"], str(info.get("student") or ""))
         self._write_outcomes(nb, assignment, tests, result)
         return nb, resources
 
@@ -89,7 +92,7 @@ class DlgradeAutograde(NbGraderPreprocessor):
         return tests
 
     # ------------------------------------------------------------ grading in the sandbox
-    def _grade(self, nb, assignment: str, db_url: str):
+    def _grade(self, nb, assignment: str, db_url: str, student: str):
         from autograder.judge.grader import Plan, grade
         from autograder.sandbox import open_sandbox
 
@@ -100,7 +103,7 @@ class DlgradeAutograde(NbGraderPreprocessor):
             with GradebookGuard(db_url, self.log), \
                     open_sandbox(insecure=self.insecure, hidden=self._course().hidden_paths()) as sandbox:
                 return grade(path, Plan({assignment: (rubric, oracle)}, self._seed(), self.device),
-                             start_child=sandbox.start_child)
+                             start_child=sandbox.start_child, student=student or None)
 
     def _course(self) -> Course:
         return Course.locate(self.solutions or None)
