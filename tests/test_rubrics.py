@@ -107,7 +107,7 @@ def test_each_mistake_loses_points_only_where_it_applies_and_is_named(course, pl
 
 
 def test_a_full_submission_of_notebooks_scores_like_the_same_code_in_py_files(course, tmp_path):
-    """All seven assignments at once, as notebooks (examples and all) and as .py files: same scores."""
+    """All the assignments at once, as notebooks (examples and all) and as .py files: same scores."""
     import nbformat
 
     from autograder.notebook import build_notebook
@@ -120,5 +120,5 @@ def test_a_full_submission_of_notebooks_scores_like_the_same_code_in_py_files(co
         nbformat.write(build_notebook(source, name=assignment), tmp_path / "nb" / f"{assignment}.ipynb")
         (tmp_path / "py" / f"{assignment}.py").write_text(source)
     from_notebooks, from_files = grade(tmp_path / "nb", plan), grade(tmp_path / "py", plan)
-    assert from_notebooks.score == from_files.score == 700
+    assert from_notebooks.score == from_files.score == 100 * len(ASSIGNMENTS)
     assert [(t.name, t.outcome) for t in from_notebooks.tests] == [(t.name, t.outcome) for t in from_files.tests]

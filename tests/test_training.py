@@ -9,7 +9,7 @@ import pytest
 from sklearn.model_selection import KFold, train_test_split
 
 from autograder.judge.checks import Finding, Trial
-from autograder.judge.outcome import Bands, OutcomeCheck, Run, Unusable, validated_run
+from autograder.judge.outcome import Bands, OutcomeCheck, Unusable, validated_run
 from autograder.judge.results import Curves
 from grading import grade, plan_for, write_submission
 

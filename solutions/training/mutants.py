@@ -152,9 +152,9 @@ def train_mlp__labels_shuffled_apart(X_train, y_train, X_val, y_val, *, hidden, 
 _train_mlp = _train_mlp__with_mistake  # its name in the submission (numpy_source renames it)
 
 
-def _mistake(function, mistake, title, hint, submission):
+def _mistake(function, mistake, title, hint, submission, affects=()):
     return Mutant(f"{ASSIGNMENT}.{function}.{mistake}", f"{ASSIGNMENT}.{function}", title, hint,
-                  submission=submission)
+                  submission=submission, affects=tuple(f"{ASSIGNMENT}.{a}" for a in affects))
 
 
 def _with_loop(piece):
@@ -181,7 +181,7 @@ MUTANTS = [
     _mistake("EarlyStopping", "keeps_last", "early stopping keeps the last weights instead of the best",
              "Copy the params (copy.deepcopy) only when the loss improves: those are the weights to restore; "
              "the last ones are `patience` epochs into overfitting.",
-             EarlyStopping__keeps_last),
+             EarlyStopping__keeps_last, affects=("EarlyStopping", "train_mlp")),  # the loop returns its best_params
     _mistake("EarlyStopping", "ignores_min_delta", "an improvement smaller than min_delta counts as one",
              "A loss improves only when it is below best_loss - min_delta; smaller gains are noise.",
              EarlyStopping__ignores_min_delta),
