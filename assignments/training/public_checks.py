@@ -49,16 +49,17 @@ def index_arrays(value, count: int | None, what: str) -> list[np.ndarray] | str:
     return arrays
 
 
-def partition_problem(parts: list[np.ndarray], n: int, names: list[str]) -> str | None:
-    """What keeps ``parts`` from being a partition of 0..n-1 (disjoint, covering), or None."""
+def partition_problem(parts: list[np.ndarray], n: int, noun: str) -> str | None:
+    """What keeps ``parts`` (``noun``: what one is called, "part" or "fold") from being a partition
+    of 0..n-1 (disjoint, covering every index), or None."""
     joined = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     if joined.size and (joined.min() < 0 or joined.max() >= n):
         return f"an index outside 0..{n - 1}"
     counts = np.bincount(joined, minlength=n)
     if (counts > 1).any():
-        return f"{int((counts > 1).sum())} samples are in two {names[0] if len(set(names)) == 1 else 'parts'}s or twice in one"
+        return f"{int((counts > 1).sum())} samples are in two {noun}s or twice in one"
     if (counts == 0).any():
-        return f"{int((counts == 0).sum())} of the {n} samples are in none of the {len(parts)} {names[0] if len(set(names)) == 1 else 'part'}s"
+        return f"{int((counts == 0).sum())} of the {n} samples are in none of the {len(parts)} {noun}s"
     return None
 
 
@@ -85,7 +86,7 @@ def split_probe(n: int, val_fraction: float, test_fraction: float, seeds: tuple[
             parts = index_arrays(answer, 3, "train_val_test_split(...)")
             if isinstance(parts, str):
                 return parts
-            problem = partition_problem(parts, n, SPLIT_NAMES)
+            problem = partition_problem(parts, n, "part")
             if problem:
                 return f"train / val / test of n = {n} must hold every index once: {problem}"
             splits.append(parts)
@@ -122,7 +123,7 @@ def stratified_probe(label_sets: list[np.ndarray], val_fraction: float, test_fra
             parts = index_arrays(answer, 3, "train_val_test_split(..., stratify=y)")
             if isinstance(parts, str):
                 return parts
-            problem = partition_problem(parts, n, SPLIT_NAMES)
+            problem = partition_problem(parts, n, "part")
             if problem:
                 return f"train / val / test of n = {n} must hold every index once: {problem}"
             classes, totals = np.unique(labels, return_counts=True)
@@ -159,7 +160,7 @@ def kfold_probe(cases: list[tuple[int, int, int]]) -> OneFetchProbe:
             folds = index_arrays(answer, k, f"kfold_indices({n}, {k}, rng)")
             if isinstance(folds, str):
                 return folds
-            problem = partition_problem(folds, n, ["fold"] * k)
+            problem = partition_problem(folds, n, "fold")
             if problem:
                 return Finding(f"kfold_indices({n}, {k}, rng): the folds must be disjoint and cover every sample, "
                                f"but {problem}", mistake("kfold_indices", "overlapping"))
@@ -186,7 +187,8 @@ def stopping_probe(losses: list[float], patience: int, min_delta: float) -> OneF
         if loss < best - min_delta:
             best, best_epoch = loss, epoch
     stop_at = best_epoch + patience
-    assert stop_at == len(losses) - 1, "a stopping probe's losses end where it must stop"
+    if stop_at != len(losses) - 1:
+        raise ValueError(f"a stopping probe's losses must end where it stops (step {stop_at}), not at {len(losses) - 1}")
 
     def params_of(epoch):
         return {"W": np.full((2, 3), float(epoch)), "b": np.full(3, -float(epoch))}

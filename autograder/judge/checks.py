@@ -29,6 +29,7 @@ import numpy as np
 from autograder.judge import feedback, symptoms
 from autograder.judge.compare import Rejected, compare_values, matches, numeric_array
 from autograder.judge.mutants import Mutant
+from autograder.judge.results import Curves
 from autograder.judge.session import Remote, Rng, Session
 from autograder.judge.statistics import distribution_problem, mask_problem
 
@@ -64,7 +65,7 @@ class Verdict:
     mistake: Mutant | None = None
     fraction: float | None = None  # partial credit in [0, 1]; None means all (passed) or nothing
     sightings: tuple[Sighting, ...] = ()
-    curves: Any = None  # a training run's per-epoch curves (results.Curves), shown beside the verdict
+    curves: Curves | None = None  # a training run's per-epoch curves, shown beside the verdict
 
 
 @dataclass(frozen=True)
