@@ -211,8 +211,14 @@ def _outcome_result(result):
 
 
 def test_a_correct_loop_gets_full_marks_and_its_curves_beside_the_reference_band(course, plan, tmp_path):
+    import jsonschema
+
+    from autograder.judge.schemas import NATIVE
+
     folder = write_submission(tmp_path, ASSIGNMENT, course.answer_source(ASSIGNMENT).read_text())
-    test = _outcome_result(grade(folder, plan))
+    result = grade(folder, plan)
+    jsonschema.validate(result.to_json(), NATIVE)  # the curves travel in the result file as the schema says
+    test = _outcome_result(result)
     assert test.score == test.max_score == 20
     assert set(test.curves.series) == {"training loss", "validation loss"}
     lengths = {len(v) for v in test.curves.series.values()}
