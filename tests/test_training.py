@@ -262,3 +262,19 @@ def test_the_test_part_of_the_digits_never_reaches_the_submission(reference):
     for part in ("X_test", "y_test"):
         assert not any(a.shape == data[part].shape and np.array_equal(a, data[part]) for a in arrays)
     assert sum(a.shape == data["X_val"].shape and np.array_equal(a, data["X_val"]) for a in arrays) == 1
+
+
+def test_the_model_answer_learns_every_draw_of_the_probes_classes(answer, reference):
+    """The "learns well-separated classes" probe on 100 hidden draws: a correct loop never fails it
+    by bad luck (its line, 90 % training accuracy, is far below what a working loop reaches)."""
+    from autograder.course import load_sibling
+
+    public = load_sibling(reference.__file__, "public_checks")
+    accuracies = []
+    for seed in range(100):
+        rng = np.random.default_rng(seed)
+        data = public.blobs(rng, 90, 45)
+        params, _ = answer.train_mlp(data["X_train"], data["y_train"], data["X_val"], data["y_val"],
+                                     rng=np.random.default_rng(int(rng.integers(2**31))), **public.LEARN)
+        accuracies.append((public.trusted_logits(params, data["X_train"]).argmax(axis=1) == data["y_train"]).mean())
+    assert min(accuracies) >= 0.95

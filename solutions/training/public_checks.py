@@ -233,8 +233,13 @@ def stopping_probe(losses: list[float], patience: int, min_delta: float) -> OneF
 # ---------------------------------------------------------------- the training loop
 
 def blobs(rng: np.random.Generator, n_train: int, n_val: int, shares=(0.6, 0.3, 0.1), d: int = 4) -> dict:
-    """Well-separated Gaussian classes with imbalanced shares: X (n, d) float64, y (n,) int64."""
-    centers = rng.normal(0.0, 4.0, size=(len(shares), d))
+    """Well-separated Gaussian classes with imbalanced shares: X (n, d) float64, y (n,) int64.
+
+    The class centres are orthogonal, 5 from the origin (7.1 apart, in unit-variance noise): the
+    best boundary errs on about 2 samples in 10,000, so 90 % training accuracy is far below what
+    any working loop reaches."""
+    directions, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    centers = 5.0 * directions[:, : len(shares)].T
     parts = {}
     for name, n in (("train", n_train), ("val", n_val)):
         y = rng.choice(len(shares), size=n, p=shares).astype(np.int64)
