@@ -353,6 +353,10 @@ def train_mlp(X_train, y_train, X_val, y_val, *, hidden, epochs, batch_size, lr,
 # Without dropout and L2, and with a patient stop, the validation loss bottoms out and turns up
 # while the training loss keeps falling: that gap is overfitting, and the point where the
 # validation curve turns is where early stopping keeps the weights.
+#
+# These example cells use scikit-learn (for the data) and matplotlib (for the plot). The grader
+# runs your notebook without them: there, these cells stop before they train anything, the
+# feedback notes it, and that costs nothing. Only the functions above are graded.
 
 # %% [example]
 if __name__ == "__main__":
