@@ -82,7 +82,7 @@ def _train_mlp__with_mistake(X_train, y_train, X_val, y_val, hidden, epochs, bat
     X_fit, y_fit = (X_train, y_train) if fit is None else fit
     n, d = X_fit.shape
     params = init_mlp((d, *hidden, int(y_train.max()) + 1), rng)  # noqa: F821 - the answer's given code
-    optimizer, stopper = Adam(lr), EarlyStopping(patience)  # noqa: F821
+    adam, stopper = Adam(lr), EarlyStopping(patience)  # noqa: F821
     history = {"train_loss": [], "val_loss": []}
     for _ in range(epochs):
         order = rng.permutation(n)
@@ -96,7 +96,7 @@ def _train_mlp__with_mistake(X_train, y_train, X_val, y_val, hidden, epochs, bat
             for name in grads:
                 if name.startswith("W"):
                     grads[name] = grads[name] + l2 * params[name]
-            optimizer.step(params, grads)
+            adam.step(params, grads)
             total += data_loss * len(batch)
         history["train_loss"].append(total / n)
         if val_dropout:

@@ -58,10 +58,8 @@ def he_init(fan_in, fan_out, rng):
 
 def init_mlp(sizes, rng):
     """Parameters of an MLP with layer sizes ``sizes`` = (D, H1, ..., K): W1, b1, ..., drawn in order."""
-    params = {}
-    for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-        params[f"W{layer}"], params[f"b{layer}"] = he_init(fan_in, fan_out, rng)
-    return params
+    layers = [he_init(fan_in, fan_out, rng) for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
+    return {f"{kind}{number}": array for number, pair in enumerate(layers, start=1) for kind, array in zip("Wb", pair)}
 
 
 def n_layers(params):
@@ -112,10 +110,10 @@ def softmax_cross_entropy(logits, y):
     """Mean cross-entropy of logits (N, K) against integer labels y (N,), and its gradient (N, K)."""
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    n = logits.shape[0]
+    rows, count = np.arange(len(y)), len(y)
     dlogits = np.exp(log_probs)
-    dlogits[np.arange(n), y] -= 1.0
-    return float(-log_probs[np.arange(n), y].mean()), dlogits / n
+    dlogits[rows, y] -= 1.0
+    return float(-log_probs[rows, y].mean()), dlogits / count
 
 
 def l2_penalty(params, l2):
@@ -136,18 +134,17 @@ class Adam:
     """torch.optim.Adam (betas 0.9, 0.999, eps 1e-8): ``step(params, grads)`` updates params in place."""
 
     def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8):
-        self.lr, self.betas, self.eps, self.t, self.m, self.v = lr, betas, eps, 0, {}, {}
+        self.lr, self.betas, self.eps = lr, betas, eps
+        self.t, self.m, self.v = 0, {}, {}
 
     def step(self, params, grads):
-        beta1, beta2 = self.betas
         self.t += 1
-        for name, p in params.items():
-            g = grads[name]
-            self.m[name] = beta1 * self.m.get(name, 0.0) + (1 - beta1) * g
-            self.v[name] = beta2 * self.v.get(name, 0.0) + (1 - beta2) * g * g
-            m_hat = self.m[name] / (1 - beta1**self.t)
-            v_hat = self.v[name] / (1 - beta2**self.t)
-            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        b1, b2 = self.betas
+        for key in params:
+            g = grads[key]
+            self.m[key] = b1 * self.m.get(key, 0.0) + (1 - b1) * g
+            self.v[key] = b2 * self.v.get(key, 0.0) + (1 - b2) * g**2
+            params[key] -= self.lr * (self.m[key] / (1 - b1**self.t)) / (np.sqrt(self.v[key] / (1 - b2**self.t)) + self.eps)
 
 
 # %% [markdown]
@@ -321,7 +318,7 @@ def train_mlp(X_train, y_train, X_val, y_val, *, hidden, epochs, batch_size, lr,
     y_train, y_val = np.asarray(y_train), np.asarray(y_val)
     n, d = X_train.shape
     params = init_mlp((d, *hidden, int(y_train.max()) + 1), rng)
-    optimizer, stopper = Adam(lr), EarlyStopping(patience)
+    adam, stopper = Adam(lr), EarlyStopping(patience)
     history = {"train_loss": [], "val_loss": []}
     for _ in range(epochs):
         order = rng.permutation(n)
@@ -334,7 +331,7 @@ def train_mlp(X_train, y_train, X_val, y_val, *, hidden, epochs, batch_size, lr,
             for name in grads:
                 if name.startswith("W"):
                     grads[name] = grads[name] + l2 * params[name]
-            optimizer.step(params, grads)
+            adam.step(params, grads)
             total += data_loss * len(batch)
         history["train_loss"].append(total / n)
         history["val_loss"].append(evaluation_loss(params, X_val, y_val))
