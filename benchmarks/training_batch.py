@@ -39,7 +39,7 @@ import psutil
 BENCHMARKS = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCHMARKS))
 
-from grade_batch import Run, print_run, run_grade_batch, verdict  # noqa: E402
+from grade_batch import PeakMemory, Run, print_run, run_grade_batch, verdict  # noqa: E402
 from synthetic import REPOSITORY  # noqa: E402
 
 from autograder.course import Course  # noqa: E402
@@ -126,15 +126,16 @@ def run_nbgrader(course: Course, submissions: Path, work: Path, students: list[s
 
     nbgrader = NbgraderCourse(work / "nbgrader-course", course, (ASSIGNMENT,), seed)
     seconds = []
-    for student in students:
-        nbgrader.submit(student, submissions / student)
-        seconds.append(nbgrader.autograde(student))
+    with PeakMemory(os.getpid()) as memory:
+        for student in students:
+            nbgrader.submit(student, submissions / student)
+            seconds.append(nbgrader.autograde(student))
     mean = float(np.mean(seconds))
     estimate = mean * total
     note = (f"measured on all {total} students" if len(students) == total else
             f"measured on {len(students)} of {total} students (mean {mean:.1f} s each); wall time for all {total} "
             f"extrapolated: {estimate:.0f} s")
-    return Run("(b) nbgrader autograde", total, estimate, seconds, 0.0, nbgrader.scores(), note)
+    return Run("(b) nbgrader autograde", total, estimate, seconds, memory.grader / 2**20, nbgrader.scores(), note)
 
 
 def main(argv=None) -> None:
