@@ -28,8 +28,8 @@ def copy_course(tmp_path, *assignments) -> Course:
 
 def test_the_bundled_course_is_discovered_in_teaching_order(course):
     # The bundled assignments in teaching order (any added later come after them), orders distinct.
-    assert course.assignments[:8] == ("perceptron", "mlp", "initializers", "optimizers", "dropout", "losses",
-                                      "activations", "normalization")
+    assert course.assignments[:9] == ("perceptron", "mlp", "initializers", "optimizers", "dropout", "losses",
+                                      "activations", "normalization", "training")
     orders = [course.spec(a).order for a in course.assignments]
     assert orders == sorted(orders) and len(set(orders)) == len(orders)
     assert course.spec("optimizers").exercise("SGD").kind == "class"

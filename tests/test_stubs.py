@@ -88,6 +88,13 @@ def sample_calls(rng):
                                                                          np.ones(3), 1e-5),
             "batchnorm_backward": lambda m: m.batchnorm_backward(X, (X - X.mean(axis=0), np.ones(3), np.ones(3))),
         },
+        "training": {
+            "train_val_test_split": lambda m: m.train_val_test_split(20, 0.2, 0.2, np.random.default_rng(0), y.repeat(5)),
+            "kfold_indices": lambda m: m.kfold_indices(10, 3, np.random.default_rng(0)),
+            "EarlyStopping": lambda m: m.EarlyStopping(2, 0.01).step(0.5, params),
+            "train_mlp": lambda m: m.train_mlp(X, y, X, y, hidden=(4,), epochs=2, batch_size=2, lr=0.01, dropout=0.1,
+                                               l2=1e-4, patience=1, rng=np.random.default_rng(0)),
+        },
     }
 
 

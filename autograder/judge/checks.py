@@ -11,7 +11,10 @@ shown). A check's ``call`` is written once and runs on both sides: on the studen
   reference's inputs, e.g. its forward's cache, so a backward is graded on its own); central
   differences of the student's own forward only explain a failure;
 - :class:`StatisticalCheck`: a random function's output has the right distribution;
-- :class:`BehaviourCheck`: a property (learns AND, uses only the given rng, leaves inputs alone).
+- :class:`BehaviourCheck`: a property (learns AND, uses only the given rng, leaves inputs alone);
+  a probe that recognizes the symptom of a known mistake says so (:class:`Finding`);
+- :class:`~autograder.judge.outcome.OutcomeCheck` (its own module): what a training run of the
+  submission achieves on held-out data, in points by bands.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import numpy as np
 from autograder.judge import feedback, symptoms
 from autograder.judge.compare import Rejected, compare_values, matches, numeric_array
 from autograder.judge.mutants import Mutant
+from autograder.judge.results import Curves
 from autograder.judge.session import Remote, Rng, Session
 from autograder.judge.statistics import distribution_problem, mask_problem
 
@@ -61,6 +65,21 @@ class Verdict:
     mistake: Mutant | None = None
     fraction: float | None = None  # partial credit in [0, 1]; None means all (passed) or nothing
     sightings: tuple[Sighting, ...] = ()
+    curves: Curves | None = None  # a training run's per-epoch curves, shown beside the verdict
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a behaviour probe found wrong: ``message``, and ``mistake``, the id of the known mistake
+    (``<assignment>.<function>.<mistake>``) whose symptom it is, when the probe recognizes one.
+
+    A probe names a mistake by what the submission DOES (its folds overlap, its run went on past
+    the best validation loss), never by reading its code. Like a matched mutant, a finding is a
+    sighting: the grader names the mistake once it is seen on two inputs (two checks, or the same
+    check on a second draw)."""
+
+    message: str
+    mistake: str | None = None
 
 
 class StudentNamespace:
@@ -91,7 +110,7 @@ class Trial:
     """One check running against one submission: its inputs, the oracle, the student, the seed."""
 
     def __init__(self, check: "Check", session: Session, oracle, seed: int):
-        self.check, self.session, self.oracle = check, session, oracle
+        self.check, self.session, self.oracle, self.seed = check, session, oracle, int(seed)
         self.rng = np.random.default_rng([int(seed) % 2**63, zlib.crc32(check.name.encode())])
         self.student = StudentNamespace(session)
         self.tolerant_student = StudentNamespace(session, tolerant=True)
@@ -464,16 +483,36 @@ class BehaviourCheck(Check):
     def run(self, trial: Trial) -> Verdict:
         if self.groupable:
             return super().run(trial)
-        problem = self.probe(trial)
-        return Verdict(problem is None, problem or "")
+        return found(trial, self.probe(trial))
 
     def prepare(self, trial: Trial, grouped: bool = False) -> Prepared:
         fetch, state = self.probe.ask(trial)
         return Prepared(fetch, {"probe": state})
 
     def conclude(self, trial: Trial, prepared: Prepared, received) -> Verdict:
-        problem = self.probe.judge(trial, prepared.state["probe"], received)
-        return Verdict(problem is None, problem or "")
+        return found(trial, self.probe.judge(trial, prepared.state["probe"], received))
+
+
+def found(trial: Trial, problem: str | Finding | None) -> Verdict:
+    """The verdict of a probe's answer: None passes; a message or a :class:`Finding` fails, and a
+    finding that recognizes a known mistake of the assignment adds a sighting of it, keyed by the
+    check and the trial's seed (a second draw is a second input)."""
+    if problem is None:
+        return Verdict(True)
+    if isinstance(problem, str):
+        return Verdict(False, problem)
+    mutant = known_mistake(trial.oracle, problem.mistake) if problem.mistake else None
+    if mutant is None:
+        return Verdict(False, problem.message)
+    key = zlib.crc32(f"{trial.check.name}\0{trial.seed}".encode())
+    return Verdict(False, problem.message, mistake=mutant, sightings=(Sighting(mutant, True, key),))
+
+
+def known_mistake(oracle, mistake: str) -> Mutant | None:
+    """The known mistake ``mistake`` (an id) among the oracle's (a live oracle holds a tuple of
+    them, a frozen one a dict by id), or None."""
+    mutants = getattr(oracle, "mutants", ())
+    return next((m for m in (mutants.values() if isinstance(mutants, dict) else mutants) if m.id == mistake), None)
 
 
 # ---------------------------------------------------------------- reusable pieces

@@ -446,6 +446,7 @@ def _judged(check: Check, session: Session, module: str, verdict_of, extra_secon
         result.outcome = PASSED if verdict.passed else FAILED
         result.score = float(check.points) if verdict.passed else float(check.points) * (verdict.fraction or 0.0)
         result.message = verdict.message
+        result.curves = verdict.curves
         if check.visibility == PUBLIC:
             result.details = verdict.details
         if not verdict.passed:
