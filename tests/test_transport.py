@@ -72,9 +72,9 @@ def test_messages_cross_a_pipe_and_the_shared_region():
         os.close(write_fd)
 
 
-def test_the_judge_reads_a_private_copy_and_the_child_reads_the_request_in_place():
+def test_both_sides_decode_in_place_and_the_judge_keeps_private_copies():
     judge_side = messages.SharedRegion.create(32 << 20)
-    child_side = messages.SharedRegion(os.dup(judge_side.fd), mapped=True)
+    child_side = messages.SharedRegion(os.dup(judge_side.fd), writable=True)
     read_fd, write_fd = os.pipe()
     try:
         messages.send(write_fd, encode_parts({"x": HUGE}), shared=judge_side)
@@ -82,15 +82,71 @@ def test_the_judge_reads_a_private_copy_and_the_child_reads_the_request_in_place
         assert request.obj is child_side.map  # no copy on the child's side
         assert np.array_equal(decode(request)["x"], HUGE)
         del request
-        messages.send(write_fd, encode_parts({"x": HUGE}), shared=child_side)
+        messages.send(write_fd, encode_parts({"x": HUGE}), shared=child_side)  # a memory copy into the mapping
         answer = messages.Inbox().receive(read_fd, 1 << 30, shared=judge_side)
-        os.pwrite(judge_side.fd, b"\xff" * 4096, 0)  # the child writes there again, too late
-        assert np.array_equal(decode(answer)["x"], HUGE)
+        assert answer.obj is judge_side.map  # no pread into a buffer first
+        value = decode(answer)["x"]
+        del answer
+        child_side.map[:1 << 20] = b"\xff" * (1 << 20)  # the child writes there again, too late
+        assert np.array_equal(value, HUGE) and not np.shares_memory(value, np.frombuffer(judge_side.map, np.uint8))
     finally:
         for thing in (judge_side, child_side):
             thing.close()
         os.close(read_fd)
         os.close(write_fd)
+
+
+def _arrays_in(value):
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _arrays_in(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _arrays_in(item)
+
+
+def test_an_answer_changed_while_the_judge_decodes_it_is_a_value_or_a_wire_error():
+    """A child may scribble on the region while the judge decodes its answer in place: decode reads
+    each length and header once and copies the arrays out, so the result is always some value the
+    child could have sent, or a WireError; never another exception, never an array over the region."""
+    import threading
+
+    from autograder.wire import WireError
+
+    judge_side = messages.SharedRegion.create(4 << 20)
+    child_side = messages.SharedRegion(os.dup(judge_side.fd), writable=True)
+    parts = encode_parts({"x": np.arange(300_000, dtype=np.float64), "y": [np.ones((50, 40)), "text"]})
+    length = sum(memoryview(p).cast("B").nbytes for p in parts)
+    stop = threading.Event()
+
+    def scribble():
+        rng = np.random.default_rng(0)
+        while not stop.is_set():
+            start = int(rng.integers(0, 4096)) if rng.random() < 0.7 else int(rng.integers(0, length))
+            child_side.map[start:start + 8] = rng.integers(0, 256, 8, dtype=np.uint8).tobytes()
+
+    scribbler = threading.Thread(target=scribble)
+    scribbler.start()
+    outcomes = {"value": 0, "wire error": 0}
+    try:
+        for _ in range(300):
+            child_side.write([memoryview(p).cast("B") for p in parts])
+            try:
+                value = decode(memoryview(judge_side.map)[:length])
+            except WireError:
+                outcomes["wire error"] += 1
+                continue
+            outcomes["value"] += 1
+            for array in _arrays_in(value):
+                assert not np.shares_memory(array, np.frombuffer(judge_side.map, np.uint8))
+    finally:
+        stop.set()
+        scribbler.join()
+        judge_side.close()
+        child_side.close()
+    assert outcomes["value"] + outcomes["wire error"] == 300
 
 
 def test_a_populated_region_is_allocated_and_mapped_in_advance():

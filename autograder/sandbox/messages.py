@@ -7,10 +7,14 @@ million-element array) is written into a :class:`SharedRegion`, a sealed memfd b
 hold, and only its length crosses the pipe, flagged: pipes move data at a fraction of memory
 speed, and one request/answer pair of a check on million-element arrays carries 24 MB.
 
-The receiver reads into one reusable buffer (:class:`Inbox`), so a run of large answers touches
-the same pages instead of faulting in fresh ones for every message. The judge reads a body in
-the shared region out of it with one ``pread`` before decoding it, so the child cannot change it
-under the judge; the child decodes the judge's requests in place. Both ends are used by the
+The receiver reads a body from the pipe into one reusable buffer (:class:`Inbox`), so a run of
+messages touches the same pages instead of faulting in fresh ones for every message. A body in
+the shared region is written with a plain memory copy and decoded where it lies, on both sides:
+``pwrite``/``pread`` on a memfd move 8 MB in about 1.3 ms against 0.45 ms for a copy through the
+mapping (measured here), and a check on million-element arrays moves 24 MB per round trip. A child may change the region while the judge decodes its answer, and
+gains nothing by it: :func:`autograder.wire.decode` reads every length and header exactly once
+and copies each array out, so a change alters only values the child could have sent anyway,
+never a bound the judge relies on. Both ends are used by the
 judge (:class:`~autograder.sandbox.launcher.Channel`, with deadlines) and by the child
 (:func:`~autograder.sandbox.child.serve`, blocking).
 """
@@ -59,16 +63,19 @@ def sealed_memfd(size: int = SHARED_REGION_BYTES) -> int:
 class SharedRegion:
     """A sealed memfd held by the judge and one child: the body of a large message goes here.
 
-    Both sides ``pwrite`` into it. The judge only ever ``pread``s it, so the child can neither
-    change a body while the judge decodes it nor raise SIGBUS in the judge. The child maps it
-    (``mapped``), read-only, and decodes the judge's requests where they lie, one copy fewer. The
-    seals forbid shrinking or growing it. Each child gets a fresh one: nothing a submission leaves
-    in it reaches another."""
+    Both sides map it read-write (``writable``), copy their messages in and decode the other's where
+    they lie. The seals forbid shrinking or growing it, so no access within its size can fault
+    (SIGBUS) whatever the child does to it; a page the child never wrote reads as zeros. Each
+    child gets a fresh one: nothing a submission leaves in it reaches another. ``mapped`` alone
+    maps it read-only (a reader that never writes); neither: plain ``pwrite``/``pread``.
+    """
 
-    def __init__(self, fd: int, mapped: bool = False):
+    def __init__(self, fd: int, mapped: bool = False, writable: bool = False):
         self.fd = fd
         self.size = os.fstat(fd).st_size
-        self.map = mmap.mmap(fd, self.size, prot=mmap.PROT_READ) if mapped else None
+        self.writable = writable
+        protection = mmap.PROT_READ | (mmap.PROT_WRITE if writable else 0)
+        self.map = mmap.mmap(fd, self.size, prot=protection) if (mapped or writable) else None
 
     def populate(self, nbytes: int) -> None:
         """Allocate the first ``nbytes`` now, and map them (when mapped): the first large message then
@@ -85,7 +92,8 @@ class SharedRegion:
 
     @classmethod
     def create(cls, size: int = SHARED_REGION_BYTES) -> "SharedRegion":
-        return cls(sealed_memfd(size))
+        """A new region, the judge's side of it (mapped read-write)."""
+        return cls(sealed_memfd(size), writable=True)
 
     @classmethod
     def adopt(cls, fd: int, size: int = SHARED_REGION_BYTES) -> "SharedRegion":
@@ -97,10 +105,17 @@ class SharedRegion:
             raise ValueError(f"not a memfd ({error})") from None
         if seals & _SEALS != _SEALS or actual != size:
             raise ValueError(f"a region of {actual} bytes with seals {seals:#x}, not {size} bytes sealed {_SEALS:#x}")
-        return cls(fd)
+        return cls(fd, writable=True)
 
     def write(self, views: list[memoryview]) -> None:
-        """Write the concatenation of ``views`` at the start of the region."""
+        """Write the concatenation of ``views`` at the start of the region (through the mapping
+        when it is writable: a memory copy, three times as fast as ``pwritev`` on a memfd)."""
+        if self.writable:
+            offset = 0
+            for view in views:
+                self.map[offset:offset + view.nbytes] = view
+                offset += view.nbytes
+            return
         views, offset = list(views), 0
         while views:
             written = os.pwritev(self.fd, views[:IOV_MAX], offset)
@@ -191,8 +206,8 @@ class Inbox:
                 shared: SharedRegion | None = None) -> memoryview | None:
         """The next message's body (valid until the next call), or None at end of file.
 
-        A body in ``shared`` is read out of it first, unless the region is mapped (the child's side,
-        reading the judge's requests): then the body is a view of the mapping. Raises
+        A body in ``shared`` is a view of its mapping (both sides map it), decoded where it lies;
+        an unmapped region is read out of first. Raises
         :class:`TooLarge` when the announced length is over ``max_bytes`` (or, for a body in the
         shared region, over its size)."""
         header = bytearray(HEADER.size)

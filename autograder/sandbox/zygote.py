@@ -96,6 +96,23 @@ def _exercise_numpy() -> None:
          rng.integers(0, 9, 4), rng.normal(0, 1, 3), np.random.default_rng([1, 2]).uniform(size=3))
 
 
+def _rehearse() -> None:
+    """A spare's rehearsal, before it is handed out and off the judge's CPU: numpy's usual
+    operations and one load through the child's own handler, on the judge's wire. A forked child
+    shares the server's pages until it writes them, and the first grading writes many (reference
+    counts of numpy's and the handler's objects): each costs a copy-on-write fault then, while
+    the judge waits. Rehearsed, they are copied here. Nothing of it stays: the module is dropped
+    and the handler discarded; no student code has run."""
+    from autograder.sandbox.child import Child
+    from autograder.wire import decode, encode
+
+    _exercise_numpy()
+    source = "import numpy as np\n\ndef f(x, w):\n    return np.maximum(x @ w, 0).sum(axis=0)\n"
+    decode(Child().respond(encode({"op": "load", "module": "_dlgrade_rehearsal", "cells": [source],
+                                   "filename": "rehearsal.py", "tolerant": False, "allowed_imports": None})))
+    sys.modules.pop("_dlgrade_rehearsal", None)
+
+
 class ChildNotReady(Exception):
     """A child failed its confinement; the message says at which step."""
 
@@ -319,10 +336,11 @@ def _second_child(fds: tuple[int, int, int], report_w: int, limits, cpus, warm: 
         os.chdir("/tmp")
         confine.drop_privileges()
         heap.retain_freed_memory()
-        shared = messages.SharedRegion(fds[2], mapped=True)
+        shared = messages.SharedRegion(fds[2], writable=True)
         if warm:
             heap.fault_in(SPARE_HEAP_BYTES)
             shared.populate(SPARE_REGION_BYTES)
+            _rehearse()
         # After the warm-up (a spare is confined and warmed on whichever CPU the server runs on),
         # and before seccomp, which leaves the child no way to change its CPUs again.
         _run_on(cpus)
