@@ -24,7 +24,7 @@ from autograder.judge.outcome import Bands, OutcomeCheck
 from autograder.judge.results import Band
 
 public = load_sibling(__file__, "public_checks")
-reference = load_sibling(__file__, "reference")
+digits = load_sibling(__file__, "digits")  # no torch: the batch coordinator loads this module
 mistake = public.mistake
 
 # ---------------------------------------------------------------- the outcome on the digits
@@ -50,13 +50,13 @@ REFERENCE_BAND = {
 
 
 def _digits_shapes(data) -> dict:
-    return public.shapes_of(data["X_train"].shape[1], reference.GRADED_RUN["hidden"], int(data["y_train"].max()) + 1)
+    return public.shapes_of(data["X_train"].shape[1], digits.GRADED_RUN["hidden"], int(data["y_train"].max()) + 1)
 
 
 def _train_on_digits(ns, data, rng):
     """The student's loop on the training and validation parts only (never the test part)."""
     return ns.train_mlp(data["X_train"], data["y_train"], data["X_val"], data["y_val"], rng=rng,
-                        **reference.GRADED_RUN)
+                        **digits.GRADED_RUN)
 
 
 def _test_accuracy(ns, params, data) -> float:
@@ -211,11 +211,11 @@ def _random_evaluation(run, loss, data) -> bool:
 
 # ---------------------------------------------------------------- random inputs of the public probes
 
-def _split_probe():
+def _drawn(draw):
+    """A public probe on inputs drawn from the trial's seeded rng: ``draw(trial)`` builds the probe
+    (:mod:`public_checks`), which then asks and judges as it does in the public checks."""
     def ask(trial):
-        n = int(trial.rng.integers(150, 400))
-        seeds = tuple(int(s) for s in trial.rng.integers(2**31, size=2))
-        probe = public.split_probe(n, float(trial.rng.choice([0.1, 0.15, 0.2])), float(trial.rng.choice([0.15, 0.25])), seeds)
+        probe = draw(trial)
         fetch, state = probe.ask(trial)
         return fetch, (probe, state)
 
@@ -226,71 +226,54 @@ def _split_probe():
     return OneFetchProbe(ask, judge)
 
 
+def _split_probe():
+    def draw(trial):
+        n = int(trial.rng.integers(150, 400))
+        seeds = tuple(int(s) for s in trial.rng.integers(2**31, size=2))
+        return public.split_probe(n, float(trial.rng.choice([0.1, 0.15, 0.2])), float(trial.rng.choice([0.15, 0.25])),
+                                  seeds)
+
+    return _drawn(draw)
+
+
 def _stratified_probe():
-    def ask(trial):
+    def draw(trial):
         label_sets = []
         for _ in range(3):
             counts = trial.rng.integers(8, 120, size=int(trial.rng.integers(2, 5)))
             label_sets.append(trial.rng.permutation(np.repeat(np.arange(len(counts)), counts)).astype(np.int64))
-        probe = public.stratified_probe(label_sets, 0.2, 0.2, int(trial.rng.integers(2**31)))
-        fetch, state = probe.ask(trial)
-        return fetch, (probe, state)
+        return public.stratified_probe(label_sets, 0.2, 0.2, int(trial.rng.integers(2**31)))
 
-    def judge(trial, state, answer):
-        probe, inner = state
-        return probe.judge(trial, inner, answer)
-
-    return OneFetchProbe(ask, judge)
+    return _drawn(draw)
 
 
 def _kfold_probe():
-    def ask(trial):
+    def draw(trial):
         cases = []
         for _ in range(3):
             k = int(trial.rng.integers(3, 8))
             n = int(trial.rng.integers(4, 30)) * k + int(trial.rng.integers(1, k))  # n % k != 0: the sizes differ
             cases.append((n, k, int(trial.rng.integers(2**31))))
-        probe = public.kfold_probe(cases)
-        fetch, state = probe.ask(trial)
-        return fetch, (probe, state)
+        return public.kfold_probe(cases)
 
-    def judge(trial, state, answer):
-        probe, inner = state
-        return probe.judge(trial, inner, answer)
-
-    return OneFetchProbe(ask, judge)
+    return _drawn(draw)
 
 
 def _stopping_probe():
-    def ask(trial):
+    def draw(trial):
         patience = int(trial.rng.integers(2, 5))
         min_delta = 0.05
         losses = list(2.0 - np.cumsum(trial.rng.uniform(0.1, 0.3, size=int(trial.rng.integers(2, 5)))))
         best = losses[-1]
         losses.append(best - 0.02)  # an improvement smaller than min_delta: no improvement
         losses += list(best + trial.rng.uniform(0.01, 0.5, size=patience - 1))
-        probe = public.stopping_probe([float(v) for v in losses], patience, min_delta)
-        fetch, state = probe.ask(trial)
-        return fetch, (probe, state)
+        return public.stopping_probe([float(v) for v in losses], patience, min_delta)
 
-    def judge(trial, state, answer):
-        probe, inner = state
-        return probe.judge(trial, inner, answer)
-
-    return OneFetchProbe(ask, judge)
+    return _drawn(draw)
 
 
 def _learns_probe():
-    def ask(trial):
-        probe = public.learns_probe(lambda t: public.blobs(t.rng, 90, 45), int(trial.rng.integers(2**31)))
-        fetch, state = probe.ask(trial)
-        return fetch, (probe, state)
-
-    def judge(trial, state, answer):
-        probe, inner = state
-        return probe.judge(trial, inner, answer)
-
-    return OneFetchProbe(ask, judge)
+    return _drawn(lambda trial: public.learns_probe(lambda t: public.blobs(t.rng, 90, 45), int(trial.rng.integers(2**31))))
 
 
 # ---------------------------------------------------------------- the checks
@@ -340,11 +323,11 @@ CHECKS = [
                                           n_val=400)),
     OutcomeCheck(name="train_mlp on the handwritten digits: test accuracy", exercise="train_mlp", points=20,
                  description=(f"train_mlp on 1,077 training and 360 validation digits (8x8), hidden (64,), "
-                              f"{reference.GRADED_RUN['epochs']} epochs at most; the test accuracy of the returned "
+                              f"{digits.GRADED_RUN['epochs']} epochs at most; the test accuracy of the returned "
                               f"weights on 360 held-out digits, best of up to {OUTCOME_SEEDS} seeds: "
                               f"{BANDS.describe()}"),
-                 data=reference.digits_parts, train=_train_on_digits, shapes=_digits_shapes,
+                 data=digits.digits_parts, train=_train_on_digits, shapes=_digits_shapes,
                  curves={"train_loss": "training loss", "val_loss": "validation loss"},
                  measure=_test_accuracy, bands=BANDS, band=REFERENCE_BAND, diagnose=_diagnose_digits,
-                 seeds=OUTCOME_SEEDS, max_epochs=reference.GRADED_RUN["epochs"]),
+                 seeds=OUTCOME_SEEDS, max_epochs=digits.GRADED_RUN["epochs"]),
 ]
