@@ -9,6 +9,7 @@ commands that IPython would run outside Python must not run under dlgrade, and l
 from __future__ import annotations
 
 import json
+import sys
 
 import nbformat
 import pytest
@@ -50,13 +51,23 @@ CORPUS = {
 def ipython():
     from IPython.core.interactiveshell import InteractiveShell
 
-    return InteractiveShell.instance()
+    main = sys.modules["__main__"]
+    shell = InteractiveShell.instance()  # it makes its user namespace the process's __main__ (run_in_ipython)
+    sys.modules["__main__"] = main
+    return shell
 
 
 def run_in_ipython(shell, cells: list[str]) -> dict:
+    """The namespace IPython itself leaves after ``cells``. IPython makes its user namespace the
+    process's ``__main__`` while a cell runs (and leaves it there): it is put back, or later tests
+    that start processes (multiprocessing's spawn reads ``__main__.__spec__``) fail."""
+    main = sys.modules["__main__"]
     shell.reset(new_session=False)
-    for cell in cells:
-        shell.run_cell(cell, store_history=False, silent=True)
+    try:
+        for cell in cells:
+            shell.run_cell(cell, store_history=False, silent=True)
+    finally:
+        sys.modules["__main__"] = main
     return shell.user_ns
 
 
