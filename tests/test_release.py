@@ -208,3 +208,21 @@ def test_write_replaces_a_planted_symlink(course, tmp_path):
     write_release(release_files(course, ["perceptron"]), tmp_path / "out")
     assert victim.read_text() == "keep me"
     assert not (tmp_path / "out" / "perceptron" / "perceptron.py").is_symlink()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_frozen_values_do_not_depend_on_the_callers_torch_threads(course, threads):
+    """torch splits reductions (batch norm's statistics) among its threads and the last bits follow
+    the split: the release is recorded with one thread, so it is the same on every machine."""
+    import torch
+
+    from autograder.judge.frozen import freeze_public_checks
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        frozen = freeze_public_checks(course, "normalization")
+    finally:
+        torch.set_num_threads(before)
+    assert frozen == (REPOSITORY / "assignments" / "normalization" / "public_checks.json").read_text()
+    assert torch.get_num_threads() == before

@@ -7,6 +7,7 @@ gate: every public check must pass on the model answer.
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from autograder.course import Course
@@ -29,7 +30,8 @@ def freeze_public_checks(course: Course, assignment: str) -> str:
 
     rubric = load_rubric(course, assignment).public()
     oracle = RecordingOracle(course.load_reference(assignment), rubric.mutants)
-    result = grade(course.answer_source(assignment), Plan({assignment: (rubric, oracle)}, PUBLIC_SEED))
+    with _one_torch_thread():
+        result = grade(course.answer_source(assignment), Plan({assignment: (rubric, oracle)}, PUBLIC_SEED))
     if result.status == NOT_GRADABLE:
         raise ReleaseError(f"the model answer does not load: {result.reason}")
     for test in result.tests:
@@ -39,3 +41,18 @@ def freeze_public_checks(course: Course, assignment: str) -> str:
     return json.dumps(oracle.frozen_document(assignment), indent=1, sort_keys=True) + "\n"
 
 
+
+
+@contextlib.contextmanager
+def _one_torch_thread():
+    """The frozen values bit for bit the same on every machine: torch splits a reduction (a batch
+    norm's mean, a sum) among its threads, and the last bits of the result depend on how many it
+    has, so the release is recorded with one."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
