@@ -246,12 +246,15 @@ class Gradebook:
                 submission = Submission(student_id=student.id, sha256=sha256, path=path, notes=list(notes))
                 session.add(submission)
                 session.flush()
-            shown_before = self._current_submissions(session, student.id)
+            overrides = list(session.scalars(select(Override).where(Override.student_id == student.id)
+                                             .order_by(Override.id)))
+            shown_before = self._current_submissions(session, student.id) if overrides else {}
             ids = [self._record_one(session, student.id, submission.id, hashes.get(assignment, sha256),
                                     assignment_verdict(verdict, part), part, actor, reason)
                    for assignment, part in split_document(document).items()]
-            self._audit_overrides_left_behind(session, student.id, shown_before, sha256,
-                                              [a["assignment"] for a in document.get("assignments", [])])
+            if overrides:
+                self._audit_overrides_left_behind(session, student.id, overrides, shown_before, sha256,
+                                                  [a["assignment"] for a in document.get("assignments", [])])
             session.flush()
             return ids
 
@@ -350,21 +353,17 @@ class Gradebook:
         return find_student(query, list(self.students().values()))
     @staticmethod
     def _current_submissions(session, student: str) -> dict[str, str]:
-        """{assignment: sha256 of the submission its latest grading graded} for ``student``."""
-        current: dict[str, str] = {}
-        for document, sha in session.execute(
-                select(Grading.document, Submission.sha256).join(Submission, Grading.submission_id == Submission.id)
-                .where(Grading.student_id == student, Grading.verdict.not_in(_NOT_GRADES)).order_by(Grading.id)):
-            for entry in document.get("assignments", []):
-                current[entry["assignment"]] = sha
-        return current
+        """{assignment: sha256 of the submission its latest grading graded} for ``student`` (a
+        grading is one assignment's: its column says which, no document is loaded)."""
+        return dict(session.execute(
+            select(Grading.assignment, Submission.sha256).join(Submission, Grading.submission_id == Submission.id)
+            .where(Grading.student_id == student, Grading.verdict.not_in(_NOT_GRADES)).order_by(Grading.id)).all())
 
     @staticmethod
-    def _audit_overrides_left_behind(session, student: str, before: dict[str, str], sha256: str,
-                                     assignments: list[str]) -> None:
-        """An audit entry for each override that applied to the submission shown before and does
-        not apply to the one just graded (made on another submission)."""
-        rows = list(session.scalars(select(Override).where(Override.student_id == student).order_by(Override.id)))
+    def _audit_overrides_left_behind(session, student: str, rows: list[Override], before: dict[str, str],
+                                     sha256: str, assignments: list[str]) -> None:
+        """An audit entry for each of the student's overrides (``rows``) that applied to the
+        submission shown before and does not apply to the one just graded (made on another one)."""
         for (assignment, test), target_rows in _by_target(rows).items():
             if assignment not in assignments or before.get(assignment) in (None, sha256):
                 continue
