@@ -334,10 +334,13 @@ class Gradebook:
         For the batch summary and, per assignment, the "missing" state: a student on the roster
         who handed nothing in is listed here rather than being absent from every table.
         """
-        latest: dict[tuple[str, str], str] = {}  # (student, assignment) -> the latest grading's state
-        for grading in self.gradings():  # in id order: a later grading replaces an earlier one
-            if grading.verdict not in _NOT_GRADES and assignment in (None, grading.assignment):
-                latest[grading.student_id, grading.assignment] = grading.verdict
+        query = (select(Grading.student_id, Grading.assignment, Grading.verdict)
+                 .where(Grading.verdict.not_in(_NOT_GRADES)).order_by(Grading.id))
+        if assignment is not None:
+            query = query.where(Grading.assignment == assignment)
+        with self._session() as session:  # three columns: no grading's document is loaded
+            # in id order: a later grading replaces an earlier one
+            latest = {(student, graded): verdict for student, graded, verdict in session.execute(query)}
         # a MISSING grading (recorded for a roster student without a file) is no submission
         handed_in = {student for (student, _), verdict in latest.items() if verdict != State.MISSING}
         return [s for s in self.roster_students() if s.id not in handed_in]
