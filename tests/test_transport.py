@@ -74,7 +74,7 @@ def test_messages_cross_a_pipe_and_the_shared_region():
 
 def test_both_sides_decode_in_place_and_the_judge_keeps_private_copies():
     judge_side = messages.SharedRegion.create(32 << 20)
-    child_side = messages.SharedRegion(os.dup(judge_side.fd), writable=True)
+    child_side = messages.SharedRegion(os.dup(judge_side.fd))
     read_fd, write_fd = os.pipe()
     try:
         messages.send(write_fd, encode_parts({"x": HUGE}), shared=judge_side)
@@ -116,7 +116,7 @@ def test_an_answer_changed_while_the_judge_decodes_it_is_a_value_or_a_wire_error
     from autograder.wire import WireError
 
     judge_side = messages.SharedRegion.create(4 << 20)
-    child_side = messages.SharedRegion(os.dup(judge_side.fd), writable=True)
+    child_side = messages.SharedRegion(os.dup(judge_side.fd))
     parts = encode_parts({"x": np.arange(300_000, dtype=np.float64), "y": [np.ones((50, 40)), "text"]})
     length = sum(memoryview(p).cast("B").nbytes for p in parts)
     stop = threading.Event()
@@ -150,7 +150,7 @@ def test_an_answer_changed_while_the_judge_decodes_it_is_a_value_or_a_wire_error
 
 
 def test_a_populated_region_is_allocated_and_mapped_in_advance():
-    region = messages.SharedRegion(messages.sealed_memfd(32 << 20), mapped=True)
+    region = messages.SharedRegion(messages.sealed_memfd(32 << 20))
     try:
         assert os.fstat(region.fd).st_blocks == 0
         region.populate(12 << 20)

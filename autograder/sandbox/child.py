@@ -241,7 +241,7 @@ def serve(read_fd: int, write_fd: int, shared: "messages.SharedRegion | int | No
     (a :class:`~autograder.sandbox.messages.SharedRegion` this side maps, or its file descriptor).
     The caller has called :func:`~autograder.sandbox.heap.retain_freed_memory`."""
     if isinstance(shared, int):
-        shared = messages.SharedRegion(shared, writable=True)
+        shared = messages.SharedRegion(shared)
     child, inbox = Child(), messages.Inbox()
     while (body := inbox.receive(read_fd, MAX_MESSAGE_BYTES, shared=shared)) is not None:
         messages.send(write_fd, child.answer(body), shared=shared)

@@ -63,37 +63,33 @@ def sealed_memfd(size: int = SHARED_REGION_BYTES) -> int:
 class SharedRegion:
     """A sealed memfd held by the judge and one child: the body of a large message goes here.
 
-    Both sides map it read-write (``writable``), copy their messages in and decode the other's where
-    they lie. The seals forbid shrinking or growing it, so no access within its size can fault
-    (SIGBUS) whatever the child does to it; a page the child never wrote reads as zeros. Each
-    child gets a fresh one: nothing a submission leaves in it reaches another. ``mapped`` alone
-    maps it read-only (a reader that never writes); neither: plain ``pwrite``/``pread``.
+    Both sides map it read-write, copy their messages in and decode the other's where they lie.
+    The seals forbid shrinking or growing it, so no access within its size can fault (SIGBUS)
+    whatever the child does to it; a page the child never wrote reads as zeros. Each child gets a
+    fresh one: nothing a submission leaves in it reaches another.
     """
 
-    def __init__(self, fd: int, mapped: bool = False, writable: bool = False):
+    def __init__(self, fd: int):
         self.fd = fd
         self.size = os.fstat(fd).st_size
-        self.writable = writable
-        protection = mmap.PROT_READ | (mmap.PROT_WRITE if writable else 0)
-        self.map = mmap.mmap(fd, self.size, prot=protection) if (mapped or writable) else None
+        self.map = mmap.mmap(fd, self.size, prot=mmap.PROT_READ | mmap.PROT_WRITE)
 
     def populate(self, nbytes: int) -> None:
-        """Allocate the first ``nbytes`` now, and map them (when mapped): the first large message then
+        """Allocate the first ``nbytes`` now, and map them: the first large message then
         finds its pages in place instead of faulting each one in (a spare child does this early)."""
         nbytes = min(nbytes, self.size)
         if nbytes <= 0:
             return
         try:
             os.posix_fallocate(self.fd, 0, nbytes)
-            if self.map is not None:
-                self.map.madvise(_MADV_POPULATE_READ, 0, nbytes)
+            self.map.madvise(_MADV_POPULATE_READ, 0, nbytes)
         except OSError:
             pass  # an older kernel: the pages come on first use, as without this
 
     @classmethod
     def create(cls, size: int = SHARED_REGION_BYTES) -> "SharedRegion":
-        """A new region, the judge's side of it (mapped read-write)."""
-        return cls(sealed_memfd(size), writable=True)
+        """A new region, the judge's side of it."""
+        return cls(sealed_memfd(size))
 
     @classmethod
     def adopt(cls, fd: int, size: int = SHARED_REGION_BYTES) -> "SharedRegion":
@@ -105,31 +101,15 @@ class SharedRegion:
             raise ValueError(f"not a memfd ({error})") from None
         if seals & _SEALS != _SEALS or actual != size:
             raise ValueError(f"a region of {actual} bytes with seals {seals:#x}, not {size} bytes sealed {_SEALS:#x}")
-        return cls(fd, writable=True)
+        return cls(fd)
 
     def write(self, views: list[memoryview]) -> None:
-        """Write the concatenation of ``views`` at the start of the region (through the mapping
-        when it is writable: a memory copy, three times as fast as ``pwritev`` on a memfd)."""
-        if self.writable:
-            offset = 0
-            for view in views:
-                self.map[offset:offset + view.nbytes] = view
-                offset += view.nbytes
-            return
-        views, offset = list(views), 0
-        while views:
-            written = os.pwritev(self.fd, views[:IOV_MAX], offset)
-            offset += written
-            _advance(views, written)
-
-    def read_into(self, view: memoryview) -> None:
-        """Fill ``view`` from the start of the region."""
-        filled = 0
-        while filled < view.nbytes:
-            count = os.preadv(self.fd, [view[filled:]], filled)
-            if count == 0:
-                raise TooLarge(view.nbytes)  # past the end: only a region shorter than announced
-            filled += count
+        """Write the concatenation of ``views`` at the start of the region, through the mapping (a
+        memory copy, three times as fast as ``pwritev`` on a memfd)."""
+        offset = 0
+        for view in views:
+            self.map[offset:offset + view.nbytes] = view
+            offset += view.nbytes
 
     def close(self) -> None:
         if self.map is not None:
@@ -206,8 +186,7 @@ class Inbox:
                 shared: SharedRegion | None = None) -> memoryview | None:
         """The next message's body (valid until the next call), or None at end of file.
 
-        A body in ``shared`` is a view of its mapping (both sides map it), decoded where it lies;
-        an unmapped region is read out of first. Raises
+        A body in ``shared`` is a view of its mapping, decoded where it lies. Raises
         :class:`TooLarge` when the announced length is over ``max_bytes`` (or, for a body in the
         shared region, over its size)."""
         header = bytearray(HEADER.size)
@@ -218,14 +197,10 @@ class Inbox:
         length &= ~IN_SHARED_REGION
         if length > max_bytes or (in_shared and (shared is None or length > shared.size)):
             raise TooLarge(length)
-        if in_shared and shared.map is not None:
+        if in_shared:
             return memoryview(shared.map)[:length]
         body = self._take(length)
-        if in_shared:
-            shared.read_into(body)  # one copy, then never read there again
-        elif not read_into(fd, body, wait):
-            return None
-        return body
+        return body if read_into(fd, body, wait) else None
 
     def _take(self, length: int) -> memoryview:
         if len(self._buffer) < length or len(self._buffer) > max(KEEP_BYTES, length):

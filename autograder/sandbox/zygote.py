@@ -336,7 +336,7 @@ def _second_child(fds: tuple[int, int, int], report_w: int, limits, cpus, warm: 
         os.chdir("/tmp")
         confine.drop_privileges()
         heap.retain_freed_memory()
-        shared = messages.SharedRegion(fds[2], writable=True)
+        shared = messages.SharedRegion(fds[2])
         if warm:
             heap.fault_in(SPARE_HEAP_BYTES)
             shared.populate(SPARE_REGION_BYTES)
