@@ -139,3 +139,22 @@ def test_numbers_dlgrade_writes_stay_numbers():
     from autograder.gradebook.export import Numeral, csv_cell
 
     assert csv_cell(Numeral("-5")) == "-5" and csv_cell("-5") == "'-5" and csv_cell(None) == ""
+
+
+def test_result_json_is_the_document_one_test_per_line():
+    """grade-batch writes each result.json with json's C encoder, line by line (indent= would select
+    the pure-Python encoder): the same document, readable, and NaN is refused as before."""
+    from autograder.gradebook.export import result_json
+
+    document = {"student": "=cmd|' /C calc'!A0", "score": 3.5, "assignments": [{"assignment": "a", "score": 3.5}],
+                "tests": [{"name": f"t{i}", "message": "line\nbreak \x1b[2J é", "details": {"x": [1, 2]}}
+                          for i in range(3)], "notes": [], "timing_s": {"grade": 0.5}}
+    text = result_json(document)
+    assert json.loads(text) == document
+    lines = text.splitlines()
+    assert lines[0] == "{" and lines[-1] == "}" and text.endswith("}\n")
+    assert sum(line.startswith('    {"name": "t') for line in lines) == 3  # one line per test
+    assert "\x1b" not in text  # control characters stay escaped in the file
+    assert result_json({}) == "{}\n" and json.loads(result_json({"tests": []})) == {"tests": []}
+    with pytest.raises(ValueError):
+        result_json({"score": float("nan")})

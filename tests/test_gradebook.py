@@ -169,3 +169,15 @@ def test_a_whole_submission_is_split_into_one_grading_per_assignment(gradebook, 
     assert {r.assignment for r in gradebook.test_rows(gradings[1].id)} == {"mlp"}
     assert gradebook.is_graded("hana", "mlp", "m" * 64, checks_key({"mlp": "v1"}), SEED)
     assert not gradebook.is_graded("hana", "mlp", "p" * 64, checks_key({"mlp": "v1"}), SEED)
+    # The batch's one-query index answers as the per-pair queries do.
+    index = gradebook.graded_index()
+    for student, assignment, content, key in [("hana", "mlp", "m" * 64, checks_key({"mlp": "v1"})),
+                                              ("hana", "mlp", "p" * 64, checks_key({"mlp": "v1"})),
+                                              ("hana", "perceptron", "p" * 64, gradings[0].checks_key),
+                                              ("hana", "perceptron", "m" * 64, gradings[0].checks_key),
+                                              ("nobody", "mlp", "m" * 64, checks_key({"mlp": "v1"}))]:
+        for seed in (SEED, SEED + 1):
+            assert index.is_graded(student, assignment, content, key, seed) == gradebook.is_graded(
+                student, assignment, content, key, seed)
+    assert index.recorded_assignments("hana") == gradebook.recorded_assignments("hana") == {"perceptron", "mlp"}
+    assert index.recorded_assignments("nobody") == set()

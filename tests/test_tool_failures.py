@@ -273,9 +273,12 @@ def test_a_tool_failure_an_older_version_recorded_is_graded_again(gradebook, gra
     (grading,) = gradebook.gradings()  # one assignment, one grading: the unit is (student, assignment)
     key, assignment = grading.checks_key, grading.assignment
     assert not gradebook.is_graded("ann", assignment, "a" * 64, key, SEED)
+    assert not gradebook.graded_index().is_graded("ann", assignment, "a" * 64, key, SEED)  # the batch's index
+    assert gradebook.graded_index().recorded_assignments("ann") == set()
     assert gradebook.result_documents() == []
     gradebook.record(StudentInfo("ann"), "a" * 64, "x", [], State.GRADED, graded_document)
     assert gradebook.is_graded("ann", assignment, "a" * 64, key, SEED)
+    assert gradebook.graded_index().is_graded("ann", assignment, "a" * 64, key, SEED)
     (document,) = gradebook.result_documents()
     assert document["verdict"] == State.GRADED and document["score"] == graded_document["score"]
     # the new grading is recorded as a first grading, not as a regrade of the tool's failure

@@ -25,7 +25,6 @@ never over a grade the gradebook holds) and listed under :attr:`BatchSummary.mis
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import tempfile
 import time
@@ -43,8 +42,10 @@ from autograder.batch.intake import IntakeError, Submission, discover
 from autograder.batch.pool import PoolError
 from autograder.console import count_states, make_console, shown
 from autograder.batch.worker import GradingSettings, failure_result, outline_plan
-from autograder.gradebook.export import safe_name, write_new_file, write_student_files
-from autograder.gradebook.store import Gradebook, GradebookWriteError, StudentInfo, checks_key, stale_note
+from autograder.gradebook.export import result_json, safe_name, write_new_file, write_student_files
+from autograder.gradebook.store import (
+    Gradebook, GradebookWriteError, GradedIndex, StudentInfo, checks_key, stale_note,
+)
 from autograder.judge.results import NOT_ATTEMPTED, TIMEOUT
 from autograder.states import State
 
@@ -91,16 +92,16 @@ def content_hash(submission: Submission, assignment: str) -> str:
     return submission.hashes.get(assignment) or hashlib.sha256(f"missing\0{assignment}".encode()).hexdigest()
 
 
-def pending_assignments(gradebook: Gradebook, submission: Submission, graded: tuple[str, ...],
+def pending_assignments(index: GradedIndex, submission: Submission, graded: tuple[str, ...],
                         hashes: dict[str, str], keys: dict[str, str], seed: int, regrade: bool) -> tuple[str, ...]:
     """The assignments of ``graded`` to grade for this submission now. Not those graded already
     from the same file, checks and seed (unless ``regrade``); and never one the submission has no
     file for when the gradebook holds a grading of it: a download without that file (a later week's,
     or the late submissions only) says nothing about it, so it may not zero the earlier grade."""
-    earlier = gradebook.recorded_assignments(submission.student)
+    earlier = index.recorded_assignments(submission.student)
     return tuple(a for a in graded
                  if (a in submission.hashes or a not in earlier)
-                 and (regrade or not gradebook.is_graded(submission.student, a, hashes[a], keys[a], seed)))
+                 and (regrade or not index.is_graded(submission.student, a, hashes[a], keys[a], seed)))
 
 
 def job_for(submission: Submission, assignments: tuple[str, ...] | None = None) -> dict:
@@ -146,11 +147,12 @@ def run_batch(root: Path, settings: GradingSettings, gradebook: Gradebook, *, ou
         keys = {a: checks_key({a: plan.rubrics[a][0].version}) for a in graded}
         file_under_roster(intake.submissions, gradebook)
         by_student, todo = {}, {}
+        index = gradebook.graded_index()
         for submission in intake.submissions:
             hashes = {a: content_hash(submission, a) for a in graded}
             if submission.error:  # nothing to grade: its hash is the error's, so an unchanged one is skipped
                 submission.sha256 = hashlib.sha256(f"error\0{submission.error}".encode()).hexdigest()
-            pending = pending_assignments(gradebook, submission, graded, hashes, keys, settings.seed, regrade)
+            pending = pending_assignments(index, submission, graded, hashes, keys, settings.seed, regrade)
             if not pending:
                 summary.skipped.append(submission.student)
                 continue
@@ -254,10 +256,11 @@ def record_roster_missing(gradebook: Gradebook, plan, submissions: list[Submissi
     file). Returns the ids recorded. A student in the batch is the grader's to mark missing."""
     present = {s.student for s in submissions}
     recorded = []
+    index = gradebook.graded_index()
     for student in gradebook.roster_students():
         if student.id in present:
             continue
-        due = tuple(a for a in plan.rubrics if a not in gradebook.recorded_assignments(student.id))
+        due = tuple(a for a in plan.rubrics if a not in index.recorded_assignments(student.id))
         if not due:
             continue
         result = failure_result(replace(plan, rubrics={a: plan.rubrics[a] for a in due}), student.id,
@@ -282,7 +285,7 @@ def missing_for(gradebook: Gradebook, assignments: tuple[str, ...]) -> list[Stud
 
 def _write_outputs(out: Path, student: str, document: dict, name: str = "") -> None:
     folder = safe_name(student, name)
-    write_new_file(out / folder / "result.json", json.dumps(document, indent=2, allow_nan=False) + "\n")
+    write_new_file(out / folder / "result.json", result_json(document))
     write_student_files(out, student, document, name)
 
 

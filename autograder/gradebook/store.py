@@ -44,7 +44,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, inspect, insert, select, text
+from sqlalchemy import create_engine, event, func, inspect, insert, select, text
 from sqlalchemy.schema import CreateColumn
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -80,6 +80,22 @@ def verdict_state(verdict: str) -> State:
 def checks_key(checks_version: dict) -> str:
     """One string for {assignment: checks version}: equal keys mean the same checks graded."""
     return hashlib.sha256(json.dumps(checks_version, sort_keys=True).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class GradedIndex:
+    """The gradings a gradebook holds (tool failures excluded), as (student, assignment, content
+    sha256, checks key, seed): :meth:`Gradebook.graded_index`."""
+    keys: frozenset[tuple[str, str, str, str, int]]
+    recorded: dict[str, frozenset[str]]
+
+    def is_graded(self, student: str, assignment: str, content_sha256: str, key: str, seed: int) -> bool:
+        """As :meth:`Gradebook.is_graded`."""
+        return (student, assignment, content_sha256, key, seed) in self.keys
+
+    def recorded_assignments(self, student: str) -> frozenset[str]:
+        """As :meth:`Gradebook.recorded_assignments`."""
+        return self.recorded.get(student, frozenset())
 
 
 @dataclass
@@ -202,6 +218,19 @@ class Gradebook:
                                          Grading.seed == seed, Grading.verdict.not_in(_NOT_GRADES)).limit(1)).first()
             return found is not None
 
+    def graded_index(self) -> GradedIndex:
+        """What :meth:`is_graded` and :meth:`recorded_assignments` answer, for every student at once:
+        one query for a whole batch instead of one per (student, assignment)."""
+        with self._session() as session:
+            rows = session.execute(select(Grading.student_id, Grading.assignment, Grading.content_sha256,
+                                          Grading.checks_key, Grading.seed)
+                                   .where(Grading.verdict.not_in(_NOT_GRADES))).all()
+        recorded: dict[str, set[str]] = {}
+        for row in rows:
+            recorded.setdefault(row[0], set()).add(row[1])
+        return GradedIndex(frozenset(tuple(row) for row in rows),
+                           {student: frozenset(names) for student, names in recorded.items()})
+
     def recorded_assignments(self, student: str) -> set[str]:
         """The assignments the gradebook holds a grading of for ``student``."""
         with self._session() as session:
@@ -249,9 +278,8 @@ class Gradebook:
             overrides = list(session.scalars(select(Override).where(Override.student_id == student.id)
                                              .order_by(Override.id)))
             shown_before = self._current_submissions(session, student.id) if overrides else {}
-            ids = [self._record_one(session, student.id, submission.id, hashes.get(assignment, sha256),
-                                    assignment_verdict(verdict, part), part, actor, reason)
-                   for assignment, part in split_document(document).items()]
+            ids = self._record_parts(session, student.id, submission.id, split_document(document), verdict,
+                                     sha256, hashes, actor, reason)
             if overrides:
                 self._audit_overrides_left_behind(session, student.id, overrides, shown_before, sha256,
                                                   [a["assignment"] for a in document.get("assignments", [])])
@@ -259,40 +287,47 @@ class Gradebook:
             return ids
 
     @staticmethod
-    def _record_one(session, student: str, submission_id: int, content: str, verdict: State, document: dict,
-                    actor: str, reason: str) -> int:
-        """One (student, assignment) grading with its test rows and audit entry."""
-        assignment = document["assignments"][0]["assignment"]
-        previous = session.execute(select(Grading).where(Grading.student_id == student, Grading.assignment == assignment,
-                                                         Grading.verdict.not_in(_NOT_GRADES))
-                                   .order_by(Grading.id.desc()).limit(1)).scalar_one_or_none()
-        regrade = previous is not None and previous.content_sha256 == content
-        grading = Grading(
-            submission_id=submission_id, student_id=student, assignment=assignment, content_sha256=content,
-            checks_key=checks_key(document.get("checks_version", {})),
-            checks_version=document.get("checks_version", {}), seed=int(document["seed"]),
-            device=document.get("device", "cpu"), dlgrade_version=document.get("dlgrade_version", ""),
-            insecure=bool(document.get("insecure", False)), verdict=verdict.value,
-            score=float(document["score"]), max_score=float(document["max_score"]),
-            duration_s=float(document.get("duration_s", 0.0)), document=document,
-        )
-        session.add(grading)
+    def _record_parts(session, student: str, submission_id: int, parts: dict[str, dict], verdict: State,
+                      sha256: str, hashes: dict[str, str], actor: str, reason: str) -> list[int]:
+        """One grading per (student, assignment) of ``parts``, with its test rows and audit entry.
+        A constant number of statements whatever the number of assignments: the latest earlier
+        grading of each in one query, the gradings in one flush, all test rows in one multi-row
+        INSERT (the ORM would add them one by one), the audit entries in the commit's flush."""
+        latest = select(Grading.assignment, func.max(Grading.id).label("id")).where(
+            Grading.student_id == student, Grading.assignment.in_(list(parts)),
+            Grading.verdict.not_in(_NOT_GRADES)).group_by(Grading.assignment).subquery()
+        previous = {g.assignment: g for g in session.scalars(select(Grading).join(latest, Grading.id == latest.c.id))}
+        gradings = []
+        for assignment, part in parts.items():
+            content = hashes.get(assignment, sha256)
+            gradings.append(Grading(
+                submission_id=submission_id, student_id=student, assignment=assignment, content_sha256=content,
+                checks_key=checks_key(part.get("checks_version", {})),
+                checks_version=part.get("checks_version", {}), seed=int(part["seed"]),
+                device=part.get("device", "cpu"), dlgrade_version=part.get("dlgrade_version", ""),
+                insecure=bool(part.get("insecure", False)), verdict=assignment_verdict(verdict, part).value,
+                score=float(part["score"]), max_score=float(part["max_score"]),
+                duration_s=float(part.get("duration_s", 0.0)), document=part,
+            ))
+        session.add_all(gradings)
         session.flush()
-        # One multi-row INSERT for the test rows (the ORM would add them one by one).
-        if document["tests"]:
-            session.execute(insert(TestRow), [
-                {"grading_id": grading.id, "name": t["name"], "assignment": t["assignment"],
+        rows = [{"grading_id": grading.id, "name": t["name"], "assignment": t["assignment"],
                  "exercise": t["exercise"], "outcome": t["outcome"], "score": float(t["score"]),
                  "max_score": float(t["max_score"]), "mistake": t.get("mistake"), "message": t.get("message", "")}
-                for t in document["tests"]])
-        session.add(AuditEntry(
-            actor=actor, action="regraded" if regrade else "graded", student_id=student, target=assignment,
-            old="" if previous is None else f"{previous.score:g}/{previous.max_score:g}",
-            new=f"{grading.score:g}/{grading.max_score:g} ({verdict.label})",
-            reason=reason or ("the same content graded again" if regrade else
-                              "new submission" if previous is None else "new content or new checks"),
-        ))
-        return grading.id
+                for grading, part in zip(gradings, parts.values()) for t in part["tests"]]
+        if rows:
+            session.execute(insert(TestRow), rows)
+        for grading in gradings:
+            before = previous.get(grading.assignment)
+            regrade = before is not None and before.content_sha256 == grading.content_sha256
+            session.add(AuditEntry(
+                actor=actor, action="regraded" if regrade else "graded", student_id=student, target=grading.assignment,
+                old="" if before is None else f"{before.score:g}/{before.max_score:g}",
+                new=f"{grading.score:g}/{grading.max_score:g} ({verdict_state(grading.verdict).label})",
+                reason=reason or ("the same content graded again" if regrade else
+                                  "new submission" if before is None else "new content or new checks"),
+            ))
+        return [grading.id for grading in gradings]
 
     # ------------------------------------------------------------ the roster
     def import_roster(self, roster: Roster, actor: str = "dlgrade roster import") -> RosterImport:
@@ -671,15 +706,21 @@ def _sqlite_pragmas(connection, _record) -> None:
 def split_document(document: dict) -> dict[str, dict]:
     """A submission's native result as one document per assignment: that entry, its tests and
     checks version; the rest (seed, device, versions) shared. The submission's grading time is
-    shared evenly among its assignments (one child graded them in one go), so the parts add up."""
+    shared evenly among its assignments (one child graded them in one go), so the parts add up.
+
+    The parts are new containers that share their leaves (each test's dict, each entry) with
+    ``document``: a part is stored as JSON when it is recorded, and nothing changes a leaf."""
     entries = document["assignments"]
+    tests: dict[str, list] = {}
+    for test in document["tests"]:
+        tests.setdefault(test["assignment"], []).append(test)
     parts = {}
     for entry in entries:
         name = entry["assignment"]
-        part = {k: copy.deepcopy(v) for k, v in document.items() if k not in ("assignments", "tests", "checks_version")}
+        part = {k: v for k, v in document.items() if k not in ("assignments", "tests", "checks_version")}
         part.update(
-            assignments=[copy.deepcopy(entry)],
-            tests=[copy.deepcopy(t) for t in document["tests"] if t["assignment"] == name],
+            assignments=[entry],
+            tests=tests.get(name, []),
             checks_version={name: document["checks_version"][name]} if name in document.get("checks_version", {})
             else {},
             score=entry["score"], max_score=entry["max_score"],
