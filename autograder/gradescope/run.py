@@ -154,15 +154,16 @@ def results_document(result: SubmissionResult, found: Found, penalty: LatePenalt
                      expected: tuple[str, ...]) -> dict:
     """Gradescope's results.json of a grading (the student's verdict)."""
     notes = list(found.notes)
-    if not found.files:
-        names = ", ".join(found.names) + (", ..." if found.truncated or len(found.names) >= SHOWN_NAMES else "")
-        wanted = ", ".join(f"{a}.py or {a}.ipynb" for a in expected)
-        notes.insert(0, f"No assignment file was found in your submission, so nothing could be graded: expected "
-                        f"{wanted}. Received: {names or 'no file'}. Name your file after the assignment and submit again.")
     if penalty.percent:
         notes.append(penalty.note)
     score = penalty.applied(result.score) if penalty.percent else None
     document = result.to_gradescope(score=score, notes=notes)
+    if not found.files:  # the verdict itself, first
+        names = ", ".join(found.names) + (", ..." if found.truncated or len(found.names) >= SHOWN_NAMES else "")
+        wanted = ", ".join(f"{a}.py or {a}.ipynb" for a in expected)
+        document["output"] = (f"No assignment file was found in your submission, so nothing could be graded: expected "
+                              f"{wanted}. Received: {names or 'no file'}. Name your file after the assignment and "
+                              f"submit again.\n" + document["output"])
     if result.insecure:
         document["output"] += "\nGraded without the OS sandbox (the autograder was built with --insecure)."
     document["extra_data"].update({
