@@ -124,6 +124,22 @@ def test_insecure_build_is_recorded_in_run_autograder(course_copy, tmp_path):
     assert "--insecure" not in plain.read("run_autograder").decode()
 
 
+def test_insecure_zip_grades_without_the_sandbox_and_says_so(course_copy, tmp_path, monkeypatch):
+    """Built with --insecure, run_autograder grades where bubblewrap is not there, and every result
+    says it was graded without the OS sandbox."""
+    monkeypatch.setenv("DLGRADE_BWRAP", str(tmp_path / "no-such-bwrap"))
+    insecure = build(course_copy, ["perceptron"], tmp_path / "insecure.zip", SEED, insecure=True).path
+    submission = tmp_path / "ada"
+    submission.mkdir()
+    shutil.copy2(FIXTURES / "vectorized" / "perceptron.py", submission)
+    result, document = dry_run(insecure, submission, tmp_path / "root")
+    assert result.exit_code == 0, result.output
+    assert_valid(document)
+    assert document["score"] == 100 and document["extra_data"]["insecure"] is True
+    assert "Graded without the OS sandbox" in document["output"] and "sandbox: off" in result.output
+    assert "WARNING: --insecure" in (tmp_path / "root" / "results" / "stdout").read_text()
+
+
 def test_build_command_prints_what_it_wrote(course_copy, tmp_path):
     out = tmp_path / "cmd.zip"
     result = CliRunner().invoke(cli.main, ["gradescope", "build", "losses", "--out", str(out), "--seed", "7",

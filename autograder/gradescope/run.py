@@ -174,17 +174,18 @@ def results_document(result: SubmissionResult, found: Found, penalty: LatePenalt
 
 
 def failure_document(reason: str) -> dict:
-    """results.json when dlgrade itself could not grade: no test, and an output that says so."""
-    reason = inert(cap(" ".join(str(reason).split()), MESSAGE))
+    """results.json when dlgrade itself could not grade: no test, and an output that says so (the
+    reason's first line; all of it, with how to fix it, in ``extra_data`` and the staff's stdout)."""
+    first = inert(cap(str(reason).strip().splitlines()[0] if str(reason).strip() else "unknown", MESSAGE))
     return {
         "score": 0,
         "execution_time": 1,
         "output": f"{FAILURE}: the autograder could not grade this submission, so this is not a grade. "
-                  f"The course staff must fix the autograder and rerun it. Reason: {reason}",
+                  f"The course staff must fix the autograder and rerun it. Reason: {first}",
         "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "extra_data": {"tool_failure": True, "reason": reason},
+        "extra_data": {"tool_failure": True, "reason": inert(cap(" ".join(str(reason).split()), MESSAGE))},
         "tests": [],
     }
 
@@ -203,6 +204,10 @@ def run(root: Path, insecure: bool = False) -> int:
     """Grade the submission of the ``/autograder``-shaped folder ``root``; the exit status (0: a
     results.json with the student's verdict; 1: one that says dlgrade could not grade)."""
     root = Path(root)
+    if insecure:
+        from autograder.sandbox import INSECURE_WARNING
+
+        print(INSECURE_WARNING, file=sys.stderr)  # into Gradescope's stdout file, for the staff
     try:
         source = root / "source"
         settings = Settings.read(source)
@@ -215,7 +220,7 @@ def run(root: Path, insecure: bool = False) -> int:
     except Exception as error:  # noqa: BLE001 - whatever stops the tool is reported as the tool's failure
         reason = str(error) if isinstance(error, DlgradeError) else f"{type(error).__name__}: {error}"
         write_results(root, failure_document(reason))
-        print(f"{FAILURE}: {' '.join(reason.split())}", file=sys.stderr)
+        print(f"{FAILURE}: {reason}", file=sys.stderr)
         return 1
     write_results(root, document)
     print(f"graded {metadata.student}: {document['score']:g} / {result.max_score:g}"
