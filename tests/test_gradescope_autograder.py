@@ -327,8 +327,12 @@ def test_metadata_student_key_and_dates():
     assert parse_metadata(data).student == "1234"
     data["created_at"] = "2018-07-01T14:22:32.365935-07:00"
     assert parse_metadata(data).submitted == datetime(2018, 7, 1, 21, 22, 32, 365935, tzinfo=timezone.utc)
-    data["assignment"]["due_date"] = "soon"
-    with pytest.raises(MetadataError, match="due_date"):
+    data["assignment"]["due_date"] = "2018-07-01T23:00:00+00:00"
+    assert parse_metadata(data).due == datetime(2018, 7, 1, 23, tzinfo=timezone.utc)
+    data["users"][0]["assignment"] = {"due_date": "2018-07-05T23:00:00+00:00", "late_due_date": None}  # an extension
+    assert parse_metadata(data).due == datetime(2018, 7, 5, 23, tzinfo=timezone.utc)
+    data["users"][0]["assignment"]["due_date"] = "soon"
+    with pytest.raises(MetadataError, match=r"users\[0\]\.assignment\.due_date"):
         parse_metadata(data)
 
 

@@ -12,6 +12,11 @@ What Gradescope documents (gradescope-autograders.readthedocs.io, "Submission Me
      "users": [{"email": "student@example.com", "id": 1234, "name": "Student User"}, ...],  # a group: several
      "previous_submissions": [{"submission_time": "...", "score": 0.0, ...}]}
 
+Beyond that page, the metadata Gradescope writes also gives each user their own dates, with any
+extension the staff granted: ``users[i].assignment`` = ``{"release_date", "due_date",
+"late_due_date"}`` (as the open-source parsers of this file read it). The student's own due dates
+are used when present, else the assignment's, so an extension is never penalized as lateness.
+
 The student whose hidden inputs are drawn (the seed is derived from the course secret, this key
 and the assignment, as ``dlgrade grade --student KEY`` does) is ``users[0]``: its ``sid`` when
 the course's roster gives one, else its ``email``, else its Gradescope ``id``. The file is the
@@ -81,11 +86,14 @@ def parse_metadata(data) -> SubmissionMetadata:
     student = next((_text(user[k]) for k in ("sid", "email", "id") if user.get(k) not in (None, "")), "")
     if not student:
         raise MetadataError("submission_metadata.json names no user (users[0] has no sid, email or id)")
+    own = user.get("assignment") if isinstance(user.get("assignment"), dict) else {}  # the student's, with extensions
+    where, dates = (("users[0].assignment", own) if own.get("due_date") not in (None, "")
+                         else ("assignment", assignment))
     return SubmissionMetadata(
         student=student, name=_text(user.get("name")), email=_text(user.get("email")),
         submitted=_moment(data.get("created_at"), "created_at"),
-        due=_moment(assignment.get("due_date"), "assignment.due_date"),
-        late_due=_moment(assignment.get("late_due_date"), "assignment.late_due_date"),
+        due=_moment(dates.get("due_date"), f"{where}.due_date"),
+        late_due=_moment(dates.get("late_due_date"), f"{where}.late_due_date"),
         title=_text(assignment.get("title")),
     )
 
