@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -116,6 +118,20 @@ def test_zip_holds_the_chosen_assignments_only_and_is_deterministic(course_copy,
     assert again.read_bytes() == archive.read_bytes()
 
 
+def test_zip_engine_installs_without_the_repository(archive, tmp_path):
+    """setup.sh pip-installs engine/: it builds into a wheel on its own (no git, no repository)."""
+    with zipfile.ZipFile(archive) as opened:
+        for name in opened.namelist():
+            if name.startswith("engine/"):
+                opened.extract(name, tmp_path / "unpacked")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path), str(tmp_path / "unpacked" / "engine")], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("dlgrade-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {"cli.py", "autograder/gradescope/run.py", "autograder/sandbox/zygote.py"} <= set(names)
+    assert not any("solutions" in name for name in names)
+
+
 def test_insecure_build_is_recorded_in_run_autograder(course_copy, tmp_path):
     script = zipfile.ZipFile(build(course_copy, ["perceptron"], tmp_path / "a.zip", SEED, insecure=True).path)
     assert "--insecure" in script.read("run_autograder").decode()
@@ -173,6 +189,7 @@ def test_correct_submission_scores_as_dlgrade_grade(course_copy, archive, tmp_pa
         by_kind[test["extra_data"]["visibility"]].add(test["visibility"])
     assert by_kind == {"public": {"visible"}, "hidden": {"after_published"}}
     assert document["stdout_visibility"] == "hidden"
+    assert "seed" not in document["extra_data"] and str(SEED) not in json.dumps(document)  # the course secret
     assert "after_published" in result.output and "54 of 54 tests passed" in result.output
 
 

@@ -166,7 +166,8 @@ class SubmissionResult:
             "test_output_format": "text",
             "visibility": "visible",
             "stdout_visibility": "hidden",
-            "extra_data": {"status": self.status, "reason": self.reason, "seed": self.seed,
+            # not the seed: it is the course's secret, and results.json goes to a platform students use
+            "extra_data": {"status": self.status, "reason": self.reason,
                            "checks_version": self.checks_version, "insecure": self.insecure},
             "tests": tests,
         }
