@@ -190,7 +190,8 @@ def test_correct_submission_scores_as_dlgrade_grade(course_copy, archive, tmp_pa
     assert by_kind == {"public": {"visible"}, "hidden": {"after_published"}}
     assert document["stdout_visibility"] == "hidden"
     assert "seed" not in document["extra_data"] and str(SEED) not in json.dumps(document)  # the course secret
-    assert "after_published" in result.output and "54 of 54 tests passed" in result.output
+    count = len(document["tests"])
+    assert "after_published" in result.output and f"{count} of {count} tests passed" in result.output
 
 
 def test_buggy_late_submission_gets_the_late_policy(course_copy, archive, tmp_path):
