@@ -344,6 +344,81 @@ def sandbox_command():
                    "submissions: all blocked)")
 
 
+# ------------------------------------------------------------------ Gradescope
+
+@main.group("gradescope")
+def gradescope_group():
+    """Gradescope's autograder: build the zip to upload, and dry-run it here."""
+
+
+@gradescope_group.command("build")
+@click.argument("assignment", nargs=-1, required=True, type=ASSIGNMENT)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
+              show_default=True, help="The zip to write (upload it as the assignment's autograder).")
+@click.option("--seed", type=int, default=None, envvar="DLGRADE_SEED",
+              help="The course secret the hidden inputs derive from, baked into the zip (default: `seed` in "
+                   "./dlgrade.toml, else a fresh one, printed).")
+@insecure_option
+@solutions_option
+def gradescope_build(assignment, out, seed, insecure, solutions):
+    """Write Gradescope's autograder zip for ASSIGNMENT...: setup.sh, run_autograder, dlgrade's
+    source and the hidden folders of these assignments only (instructors: never give it to students)."""
+    from autograder.gradescope.package import build
+    from autograder.judge.grader import new_seed
+
+    course = open_course(solutions)
+    if seed is None:
+        seed = configured_seed()
+    chosen_seed = seed if seed is not None else new_seed()
+    built = build(course, assignment, out, chosen_seed, insecure)
+    kib = built.size / 1024
+    click.echo(f"wrote {out}: {', '.join(built.assignments)} ({built.members} files, {kib:.0f} KiB)")
+    click.echo(f"seed {built.seed}" + ("" if seed is not None else " (fresh: pass --seed to fix it, e.g. for "
+                                                                  "`dlgrade grade --seed` to give the same scores)"))
+    policy = built.late_policy
+    click.echo("late policy: " + (f"{policy.penalty_per_day:g}% per day, grace {policy.grace_minutes:g} min"
+                                  + (f", 0 after {policy.max_days} days" if policy.max_days is not None else "")
+                                  + (", 0 after the late due date" if policy.zero_after_late_due_date else "")
+                                  if policy.penalizes else "none (no [late] in solutions/course.toml)"))
+    click.echo("sandbox: off (--insecure, recorded in run_autograder)" if insecure else
+               "sandbox: bubblewrap (the container needs unprivileged user namespaces, or root with CAP_SYS_ADMIN)")
+
+
+@gradescope_group.command("test")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("submission", type=click.Path(path_type=Path))
+@click.option("--metadata", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="A submission_metadata.json (default: one made here, on time, for --student).")
+@click.option("--student", default=None, help="The student of the made metadata (default: SUBMISSION's folder name).")
+@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Build the /autograder folder here (new or empty) and keep it (default: a temporary one).")
+def gradescope_test(archive, submission, metadata, student, keep):
+    """Dry-run ARCHIVE (an autograder zip) on SUBMISSION (a student's file or folder) as Gradescope would:
+    run its run_autograder for real, validate results.json and summarize it. Installs nothing."""
+    import tempfile
+
+    from autograder.gradescope.dryrun import dry_run, print_dry_run, validate
+
+    with tempfile.TemporaryDirectory(prefix="dlgrade-autograder-") as scratch:
+        root = keep if keep is not None else Path(scratch) / "autograder"
+        run = dry_run(archive, submission, root, metadata, student)
+        validate(run)
+        print_dry_run(run)
+    if run.status != 0:
+        raise DlgradeError(f"run_autograder exited with status {run.status}: the autograder could not grade "
+                           "(results.json above says why); Gradescope would show no grade for this submission")
+
+
+@gradescope_group.command("run", hidden=True)
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("/autograder"))
+@insecure_option
+def gradescope_run(root, insecure):
+    """What the zip's run_autograder runs in Gradescope's container (writes ROOT/results/results.json)."""
+    from autograder.gradescope.run import run
+
+    sys.exit(run(root, insecure))
+
+
 # ------------------------------------------------------------------ batch grading and the gradebook
 
 db_option = click.option("--db", "db_url", default="gradebook.db", show_default=True, envvar="DLGRADE_DB",

@@ -39,6 +39,19 @@ Next to it: the model answer ``<name>.py`` (with solution markers), the torch ``
 discovers assignments from these folders and names none of them; adding an exercise is a change
 in one folder. The student release (``assignments/<name>/``) carries the same ``assignment.toml``:
 nothing in it is hidden.
+
+What holds for the whole course is declared once in ``solutions/course.toml`` (optional; never
+released). Its ``[late]`` table is the course's late policy, which the Gradescope autograder
+(``dlgrade gradescope build``) applies from the submission time and due date Gradescope passes::
+
+    [late]
+    penalty_per_day = 10       # percent of the score taken per day late, each started day counted
+    grace_minutes = 15         # a submission this long after the due date is on time (default 0)
+    max_days = 5               # later than this many days: a score of 0 (default: no limit)
+    zero_after_late_due_date = false   # true: after Gradescope's late due date the score is 0
+
+With no ``course.toml``, or no ``[late]`` table in it, late work is not penalized. The penalty is
+a percentage of the whole score, at most 100 %.
 """
 
 from __future__ import annotations
@@ -51,6 +64,7 @@ import re
 import sys
 import tomllib
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from types import ModuleType
@@ -60,6 +74,7 @@ from autograder.errors import DlgradeError
 SOLUTIONS_ENV = "DLGRADE_SOLUTIONS"
 COURSE_CONFIG = "dlgrade.toml"
 DECLARATION = "assignment.toml"
+COURSE_DECLARATION = "course.toml"  # what holds for the whole course, in its solutions folder
 # The imports a NumPy assignment allows when its declaration names none (the standard library
 # is always allowed): torch, tensorflow, jax or scikit-learn must not do the students' work.
 DEFAULT_ALLOWED_IMPORTS = ("numpy", "scipy", "math")
@@ -199,6 +214,95 @@ class AssignmentSpec:
                    float(points))
 
 
+@dataclass(frozen=True)
+class LatePenalty:
+    """What the late policy does to one submission: ``percent`` of its score taken (0 to 100) and
+    ``note``, the sentence that says why (empty when it was on time)."""
+
+    percent: float
+    days_late: int = 0
+    note: str = ""
+
+    def applied(self, score: float) -> float:
+        return round(score * (1 - self.percent / 100), 6)
+
+
+ON_TIME = LatePenalty(0.0)
+_LATE_KEYS = ("penalty_per_day", "grace_minutes", "max_days", "zero_after_late_due_date")
+
+
+@dataclass(frozen=True)
+class LatePolicy:
+    """The course's late policy (``[late]`` of ``course.toml``, module docstring). The default,
+    ``LatePolicy()``, penalizes nothing."""
+
+    penalty_per_day: float = 0.0
+    grace_minutes: float = 0.0
+    max_days: int | None = None
+    zero_after_late_due_date: bool = False
+
+    @property
+    def penalizes(self) -> bool:
+        return self.penalty_per_day > 0 or self.max_days is not None or self.zero_after_late_due_date
+
+    @classmethod
+    def from_data(cls, data, path: Path | str = COURSE_DECLARATION) -> "LatePolicy":
+        def fail(problem: str):
+            raise CourseError(f"{path}: [late] {problem}")
+
+        if not isinstance(data, dict):
+            fail("must be a table")
+        unknown = set(data) - set(_LATE_KEYS)
+        if unknown:
+            fail(f"unknown keys {sorted(unknown)} (known: {', '.join(_LATE_KEYS)})")
+
+        def number(key, default, low, high=None):
+            value = data.get(key, default)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < low or (
+                    high is not None and value > high):
+                fail(f"{key} must be a number from {low}" + (f" to {high}" if high is not None else ""))
+            return float(value)
+
+        max_days = data.get("max_days")
+        if max_days is not None and (not isinstance(max_days, int) or isinstance(max_days, bool) or max_days < 0):
+            fail("max_days must be a whole number of days, 0 or more")
+        zero = data.get("zero_after_late_due_date", False)
+        if not isinstance(zero, bool):
+            fail("zero_after_late_due_date must be true or false")
+        return cls(number("penalty_per_day", 0, 0, 100), number("grace_minutes", 0, 0), max_days, zero)
+
+    def penalty(self, submitted: datetime | None, due: datetime | None,
+                late_due: datetime | None = None) -> LatePenalty:
+        """The penalty of a submission made at ``submitted`` for the due date ``due`` (and the late
+        due date ``late_due``, after which ``zero_after_late_due_date`` gives 0). Each started day
+        after the due date and the grace period counts: 1 minute late past the grace is 1 day."""
+        if submitted is None or due is None or not self.penalizes:
+            return ON_TIME
+        late = submitted - due
+        if late <= timedelta(minutes=self.grace_minutes):
+            return ON_TIME
+        days = -(-late // timedelta(days=1))  # each started day counts
+        when = f"submitted {_duration(late)} after the due date"
+        if self.zero_after_late_due_date and late_due is not None and submitted > late_due:
+            return LatePenalty(100.0, days, f"Late: {when}, after the late due date: the course's late policy gives 0.")
+        if self.max_days is not None and days > self.max_days:
+            return LatePenalty(100.0, days, f"Late: {when}, more than {self.max_days} day(s): the course's late "
+                                            "policy gives 0.")
+        percent = min(100.0, days * self.penalty_per_day)
+        if percent == 0:
+            return ON_TIME
+        return LatePenalty(percent, days, f"Late: {when} ({days} day{'s' if days != 1 else ''} at "
+                                          f"{self.penalty_per_day:g}% each): -{percent:g}% of the score.")
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} d"] * bool(days) + [f"{hours} h"] * bool(hours) + [f"{minutes} min"]
+    return " ".join(parts)
+
+
 def declared_assignments(root: Path) -> dict[str, AssignmentSpec]:
     """The assignments under ``root`` (folders holding an ``assignment.toml``), in teaching order."""
     specs = [AssignmentSpec.read(path) for path in sorted(Path(root).glob(f"*/{DECLARATION}"))]
@@ -300,6 +404,24 @@ class Course:
                 raise CourseError(unknown_name_message("assignment", name, self.specs))
             chosen.add(lower[name.lower()])
         return tuple(a for a in self.specs if a in chosen) if chosen else self.assignments
+
+    @cached_property
+    def settings(self) -> dict:
+        """``solutions/course.toml`` (module docstring), empty when the course has none."""
+        path = self.solutions / COURSE_DECLARATION
+        if not path.is_file():
+            return {}
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise CourseError(f"{path}: cannot read the course's declaration: {error}") from None
+
+    @cached_property
+    def late_policy(self) -> LatePolicy:
+        """The course's late policy: ``[late]`` of ``course.toml``; none declared, no penalty."""
+        if "late" not in self.settings:
+            return LatePolicy()
+        return LatePolicy.from_data(self.settings["late"], self.solutions / COURSE_DECLARATION)
 
     def hidden_paths(self) -> list[str]:
         """What a sandbox must never show: this course's solutions folder, wherever it is."""

@@ -192,13 +192,10 @@ def document_result(document: dict) -> SubmissionResult:
 
 
 def gradescope_document(document: dict) -> dict:
-    result = document_result(document).to_gradescope()
-    result["score"] = document["score"]  # overrides and penalties included
     lines = [describe_adjustment(j) for j in document.get("adjustments", [])]
     lines += [f"Note: {stale_note(e)}" for e in document.get("stale_overrides", [])]
-    if lines:
-        result["output"] += "\n" + "\n".join(lines)
-    return result
+    # the score with overrides and penalties included, and the lines that say which
+    return document_result(document).to_gradescope(score=document["score"], notes=lines)
 
 
 def write_gradescope(gradebook: Gradebook, out: Path, assignment: str | None = None) -> list[Path]:

