@@ -34,7 +34,9 @@ from autograder.similarity.extract import StudentCode, Unit
 
 NOISE = 25  # k: copydetect's default noise threshold (a match shorter than 25 normalized characters is noise)
 WINDOW = 1  # winnowing window: copydetect's default (guarantee threshold 25 = noise threshold) keeps every k-gram
-MIN_UNIT_TOKENS = 40  # a function with less of its own than this (a one-line sigmoid) is not compared
+# A function with less of its own than this is not compared: a one-line sigmoid is 32 normalized
+# characters ("defF(V):Sreturn1.0/(1.0+V.V(-V))"), a two-line one that converts its input first 48.
+MIN_UNIT_TOKENS = 50
 MIN_PAIR_TOKENS = 150  # both sides together: less than this is too little code to call anything a copy
 
 

@@ -1,0 +1,61 @@
+"""The cohorts of a submissions folder: the same intake as ``grade-batch`` (every LMS layout, zips
+unpacked safely, the file chosen per student and assignment as for grading), then each chosen
+file's units. Nothing is run or imported, and nothing is written to the gradebook.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.batch.intake import discover
+from autograder.course import Course
+from autograder.similarity.extract import StudentCode, read_student, stub_text
+from autograder.similarity.ranking import Cohort, rank_cohort
+from autograder.submission import SubmissionError, find_files
+from autograder.untrusted import LINE, NOTE, cap, inert
+
+
+@dataclass
+class Collected:
+    """Each assignment's students' code, and what could not be read (one line each)."""
+
+    cohorts: dict[str, list[StudentCode]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def collect(root: Path, course: Course, assignments: tuple[str, ...], names: dict[str, str] | None = None) -> Collected:
+    """Read every student's file for each of ``assignments`` under ``root``. ``names``: a student
+    key's name (from the gradebook's roster), shown instead of the name the download gives."""
+    names = names or {}
+    staging = Path(tempfile.mkdtemp(prefix="dlgrade-similarity-"))
+    collected = Collected({a: [] for a in assignments})
+    try:
+        intake = discover(root, staging, course.assignments)
+        for submission in intake.submissions:
+            if submission.path is None:
+                continue
+            label = cap(inert(names.get(submission.student) or submission.name or submission.student), LINE)
+            found = find_files(submission.path, assignments)
+            for assignment in assignments:
+                if assignment not in found:
+                    continue
+                try:
+                    collected.cohorts[assignment].append(
+                        read_student(submission.student, label, assignment, found[assignment]))
+                except SubmissionError as error:
+                    collected.notes.append(cap(inert(f"{label}: {assignment}: {error}"), NOTE))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return collected
+
+
+def analyse(root: Path, course: Course, assignments: tuple[str, ...], names: dict[str, str] | None = None
+            ) -> tuple[list[Cohort], list[str]]:
+    """The ranked cohort of each assignment with at least two students' files, and the notes."""
+    collected = collect(root, course, assignments, names)
+    cohorts = [rank_cohort(a, students, stub_text(course, a))
+               for a, students in collected.cohorts.items() if len(students) >= 2]
+    return cohorts, collected.notes
