@@ -226,10 +226,17 @@ def test_dlgrade_similarity_on_a_download_with_a_copied_notebook(tmp_path):
     loops = (FIXTURES / "loops" / "perceptron.py").read_text()
     (download / "nora" / "perceptron.ipynb").write_text(_notebook_from(release / "perceptron.ipynb", loops, 12))
 
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name,email,section\nmallory,Mallory [red]Evil[/],m@example.org,A\n", encoding="utf-8")
+    db = tmp_path / "course.db"
+    runner = CliRunner()
+    assert runner.invoke(main, ["roster", "import", str(roster), "--db", str(db)]).exit_code == 0
+
     out = tmp_path / "similarity"
-    result = CliRunner().invoke(main, ["similarity", str(download), "-a", "perceptron", "--out", str(out)])
+    result = runner.invoke(main, ["similarity", str(download), "-a", "perceptron", "--out", str(out), "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert "6 students, 15 pairs, 2 flagged" in result.output
+    assert "Mallory [red]Evil[/] (mallory)" in result.output  # the roster's name, printed as written
     assert "no grade was changed" in result.output
     rows = list(csv.DictReader((out / "similarity.csv").open(encoding="utf-8")))
     flagged = {frozenset((r["student_a"], r["student_b"])) for r in rows if r["status"] == "flagged"}
@@ -261,3 +268,15 @@ def test_dlgrade_report_links_the_similarity_page_beside_it(tmp_path):
     elsewhere.write_text("<html></html>")
     assert runner.invoke(main, args + ["--similarity", str(elsewhere)]).exit_code == 0
     assert '<a href="elsewhere/sim%20page.html">' in report.read_text(encoding="utf-8")
+
+
+def test_a_folder_without_any_students_file_is_one_line_and_exit_1(tmp_path):
+    (tmp_path / "ada").mkdir()
+    (tmp_path / "ada" / "notes.txt").write_text("nothing here")
+    result = CliRunner().invoke(main, ["similarity", str(tmp_path), "-a", "perceptron", "--out", str(tmp_path / "s")])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: no student's file in") and "perceptron.py" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    result = CliRunner().invoke(main, ["similarity", str(tmp_path / "missing"), "--out", str(tmp_path / "s")])
+    assert result.exit_code == 1 and "does not exist" in result.output
+    assert not (tmp_path / "s").exists()

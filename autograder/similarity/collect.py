@@ -12,10 +12,15 @@ from pathlib import Path
 
 from autograder.batch.intake import discover
 from autograder.course import Course
+from autograder.errors import DlgradeError
 from autograder.similarity.extract import StudentCode, read_student, stub_text
 from autograder.similarity.ranking import Cohort, rank_cohort
 from autograder.submission import SubmissionError, find_files
 from autograder.untrusted import LINE, NOTE, cap, inert
+
+
+class SimilarityError(DlgradeError):
+    """Nothing to compare: the folder holds no student's file for the assignments asked for."""
 
 
 @dataclass
@@ -56,6 +61,13 @@ def analyse(root: Path, course: Course, assignments: tuple[str, ...], names: dic
             ) -> tuple[list[Cohort], list[str]]:
     """The ranked cohort of each assignment with at least two students' files, and the notes."""
     collected = collect(root, course, assignments, names)
+    if not any(collected.cohorts.values()):
+        expected = ", ".join(f"{a}.py" for a in assignments[:3]) + (", ..." if len(assignments) > 3 else "")
+        raise SimilarityError(f"no student's file in {root} for {', '.join(assignments)} (expected files such as "
+                              f"{expected}, or .ipynb): give the folder of the downloaded submissions")
+    notes = list(collected.notes)
+    notes += [f"{a}: only one student's file, nothing to compare" for a, students in collected.cohorts.items()
+              if len(students) == 1]
     cohorts = [rank_cohort(a, students, stub_text(course, a))
                for a, students in collected.cohorts.items() if len(students) >= 2]
-    return cohorts, collected.notes
+    return cohorts, notes

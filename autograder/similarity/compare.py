@@ -42,14 +42,14 @@ MIN_PAIR_TOKENS = 150  # both sides together: less than this is too little code 
 
 def fingerprint(code: str, boilerplate: np.ndarray | None = None) -> CodeFingerprint:
     """copydetect's fingerprint of Python ``code`` (read from memory: nothing is written or run)."""
-    return CodeFingerprint("unit.py", NOISE, WINDOW, boilerplate=boilerplate, fp=io.StringIO(code))
+    return CodeFingerprint("unit.py", NOISE, WINDOW, boilerplate=boilerplate, language="python", fp=io.StringIO(code))
 
 
 def boilerplate_hashes(stub: str) -> np.ndarray:
     """Every k-gram hash of the stub (window 1), what :func:`fingerprint` removes."""
     if not stub.strip():
         return np.array([], dtype=np.int64)
-    whole = CodeFingerprint("stub.py", NOISE, 1, fp=io.StringIO(stub))
+    whole = CodeFingerprint("stub.py", NOISE, 1, language="python", fp=io.StringIO(stub))
     return np.unique(np.array(sorted(whole.hashes), dtype=np.int64))
 
 

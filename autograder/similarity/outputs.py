@@ -55,9 +55,11 @@ def terminal_table(cohort: Cohort, limit: int = SHOWN_PAIRS) -> Table:
         table.add_column(column, justify=justify)
     for pair in _shown_pairs(cohort, limit):
         style = "bold red" if pair.status is PairStatus.FLAGGED else ""
-        matched = ", ".join(f"{m.left.name}~{m.right.name}" for m in pair.comparison.matches[:4])
+        matches = pair.comparison.matches
+        matched = ", ".join(f"{m.left.name}~{m.right.name}" for m in matches[:3])
+        matched += f" (+{len(matches) - 3})" if len(matches) > 3 else ""
         table.add_row(str(pair.rank), shown(_label(pair, "a")), shown(_label(pair, "b")), _score(pair.score),
-                      _z(pair.z), str(pair.comparison.matched_tokens), shown(cap(matched, LINE)),
+                      _z(pair.z), str(pair.comparison.matched_tokens), shown(cap(matched, 2 * LINE)),
                       shown(pair.status.value, style))
     return table
 
