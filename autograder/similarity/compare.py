@@ -58,11 +58,11 @@ class Fingerprinted:
     """A unit with its fingerprint and its length (``tokens``: what the student wrote beyond the stub)."""
 
     unit: Unit
-    print: CodeFingerprint
+    fp: CodeFingerprint
 
     @property
     def tokens(self) -> int:
-        return int(self.print.token_coverage)
+        return int(self.fp.token_coverage)
 
     @property
     def counted(self) -> bool:
@@ -127,9 +127,9 @@ def compare_students(a: StudentPrints, b: StudentPrints) -> PairComparison:
     best_match: list[UnitMatch | None] = [None] * len(left)
     for i, x in enumerate(left):
         for j, y in enumerate(right):
-            if not (x.print.hashes & y.print.hashes):
+            if not (x.fp.hashes & y.fp.hashes):
                 continue
-            overlap, (share_x, share_y), (slices_x, slices_y) = compare_files(x.print, y.print)
+            overlap, (share_x, share_y), (slices_x, slices_y) = compare_files(x.fp, y.fp)
             covered_x = min(float(overlap), float(x.tokens))
             covered_y = min(float(share_y) * y.tokens, float(y.tokens))
             best_right[j] = max(best_right[j], covered_y)

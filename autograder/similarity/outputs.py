@@ -132,8 +132,8 @@ mark { background: #ffe08a; }
 <p>Each student's own code (top-level functions and classes; the released stub removed as boilerplate;
 names, strings and comments normalized away by copydetect) is compared function by function with every
 other student's. Score: the share of both students' own code that matches. {{ rule }}.</p>
-{% for cohort in cohorts %}
-<section id="assignment-{{ loop.index }}">
+{% for cohort in cohorts %}{% set c = loop.index %}
+<section id="assignment-{{ c }}">
 <h2>{{ cohort.assignment }}</h2>
 <p>{{ cohort.students|length }} students, {{ cohort.pairs|length }} pairs, {{ cohort.flagged|length }} flagged;
 pair scores: median {{ "%.2f"|format(cohort.median) }}, MAD {{ "%.2f"|format(cohort.mad) }}.</p>
@@ -143,11 +143,11 @@ pair scores: median {{ "%.2f"|format(cohort.median) }}, MAD {{ "%.2f"|format(coh
 <tr class="{{ 'flagged' if pair.status.value == 'flagged' else '' }}"><td class="num">{{ pair.rank }}</td>
 <td>{{ label(pair, 'a') }}</td><td>{{ label(pair, 'b') }}</td><td class="num">{{ score(pair.score) }}</td>
 <td class="num">{{ z(pair.z) }}</td><td class="num">{{ pair.comparison.matched_tokens }}</td>
-<td>{% if pair.comparison.matches %}<a href="#pair-{{ loop.index }}-{{ pair.rank }}">{{ pair.status.value }}</a>{% else %}{{ pair.status.value }}{% endif %}</td></tr>
+<td>{% if pair.comparison.matches %}<a href="#pair-{{ c }}-{{ pair.rank }}">{{ pair.status.value }}</a>{% else %}{{ pair.status.value }}{% endif %}</td></tr>
 {% endfor %}
 </table>
 {% for pair in shown(cohort) if pair.comparison.matches %}
-<h3 id="pair-{{ loop.index }}-{{ pair.rank }}">#{{ pair.rank }} {{ label(pair, 'a') }} · {{ label(pair, 'b') }}: {{ score(pair.score) }} ({{ pair.status.value }})</h3>
+<h3 id="pair-{{ c }}-{{ pair.rank }}">#{{ pair.rank }} {{ label(pair, 'a') }} · {{ label(pair, 'b') }}: {{ score(pair.score) }} ({{ pair.status.value }})</h3>
 {% for m in pair.comparison.matches %}
 <p class="muted">{{ m.left.name }} ~ {{ m.right.name }}: {{ "%.0f"|format(100 * m.left_share) }} % / {{ "%.0f"|format(100 * m.right_share) }} % matched</p>
 <div class="side">
