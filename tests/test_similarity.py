@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from autograder.similarity import compare, ranking
-from autograder.similarity.extract import StudentCode, Unit, units_of
+from autograder.similarity.compare import fingerprint_student
+from autograder.similarity.extract import StudentCode, Unit, read_student, stub_text, units_of
 from autograder.similarity.outputs import csv_text, html_page, terminal_table
 from autograder.similarity.ranking import PairStatus, rank_cohort
 from cli import main
@@ -128,6 +129,18 @@ def test_students_who_left_the_stub_are_not_flagged(ranked):
 def test_without_the_stub_as_boilerplate_the_stub_students_would_be_flagged(students):
     result = rank_cohort("synthetic", [student_code(s) for s in students], "")
     assert frozenset({"stub0", "stub2"}) in {pair_keys(p) for p in result.flagged}
+
+
+@pytest.mark.parametrize("suffix", ["py", "ipynb"])
+def test_the_release_itself_is_all_boilerplate(course, suffix):
+    """A student who hands in the release untouched, the .py or nbgrader's notebook, wrote nothing of
+    their own: every fingerprint of every function is the stub's."""
+    release = Path(__file__).resolve().parents[1] / "assignments"
+    for assignment in course.assignments:
+        code = read_student("idle", "idle", assignment, release / assignment / f"{assignment}.{suffix}")
+        assert code.units, assignment
+        prints = fingerprint_student(code, compare.boilerplate_hashes(stub_text(course, assignment)))
+        assert {u.unit.name: u.tokens for u in prints.units if u.tokens} == {}, assignment
 
 
 def test_a_unit_is_each_top_level_function_or_class_and_broken_code_is_one_unit():

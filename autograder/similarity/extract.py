@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.course import Course
-from autograder.markers import strip_solutions
+from autograder.markers import STUB_LINES, strip_solutions
 from autograder.submission import SubmissionCode, read_code
 from autograder.untrusted import LINE, cap, inert
 
@@ -74,9 +74,17 @@ def read_student(student: str, label: str, assignment: str, path: Path) -> Stude
     return StudentCode(student, label, assignment, code_units(read_code(assignment, path)))
 
 
+# nbgrader's ClearSolutions, which writes the released notebook's answer cells, puts its Python code
+# stub in place of each solution region: "# YOUR CODE HERE" and "raise NotImplementedError()" (with
+# parentheses, where the .py stub has none), indented like the region's BEGIN marker.
+NBGRADER_STUB_LINES = ("# YOUR CODE HERE", "raise NotImplementedError()")
+
+
 def stub_text(course: Course, assignment: str) -> str:
-    """The released ``<a>.py`` stub, exactly as ``dlgrade release`` writes it: the model answer with
-    every solution region replaced by ``# YOUR CODE HERE`` / ``raise NotImplementedError``. The
-    released notebook's code cells are made from the same source, so it covers notebooks too."""
+    """The code of the release, as ``dlgrade release`` writes it: the ``<a>.py`` stub (the model
+    answer with every solution region replaced by ``# YOUR CODE HERE`` / ``raise NotImplementedError``),
+    then the same source as the released notebook's code cells have it (nbgrader's code stub instead)."""
     answer = course.answer_source(assignment)
-    return strip_solutions(answer.read_text(encoding="utf-8"), filename=str(answer))
+    source = answer.read_text(encoding="utf-8")
+    return "\n\n".join(strip_solutions(source, filename=str(answer), stub_lines=lines)
+                       for lines in (STUB_LINES, NBGRADER_STUB_LINES))
