@@ -632,7 +632,8 @@ def report(db_url, results, out, similarity_page):
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("similarity"),
               show_default=True, help="Folder for similarity.html and similarity.csv (`dlgrade report` beside it links the page).")
 @click.option("--db", "db_url", default=None, envvar="DLGRADE_DB",
-              help="A gradebook to take the students' names from (read only; nothing is written to it).")
+              help="The gradebook: the students' names from its roster, and a note for each file that is not the "
+                   "one it graded (read only; nothing is written to it).")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="Pairs listed per assignment in the terminal (every flagged pair is listed too).")
 @solutions_option
@@ -645,15 +646,16 @@ def similarity(submissions, assignments, out, db_url, top, solutions):
     removed), and pairs far above the cohort are flagged. It never changes a grade.
     """
     from autograder.console import make_console, shown
-    from autograder.similarity import analyse, flag_rule, terminal_table, write_outputs
+    from autograder.similarity import GradebookView, analyse, flag_rule, terminal_table, write_outputs
 
     course = open_course(solutions)
-    names: dict[str, str] = {}
+    view = None
     if db_url is not None:
         with _open_gradebook(db_url) as gradebook:
-            names = {s.id: s.name for s in gradebook.students().values() if s.name}
+            view = GradebookView({s.id: s.name for s in gradebook.students().values() if s.name},
+                                 gradebook.graded_contents())
     cohorts, notes = analyse(submissions, course, course.select(assignments) if assignments else course.assignments,
-                             names)
+                             view)
     console = make_console()
     for note in notes:
         console.print(shown(note, "yellow"))

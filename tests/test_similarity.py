@@ -4,6 +4,7 @@ and the stub never flagged, hostile names inert in every output, the command on 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
 import re
@@ -14,6 +15,8 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
+from autograder.gradebook import Gradebook
+from autograder.gradebook.store import StudentInfo
 from autograder.similarity import compare, ranking
 from autograder.similarity.compare import fingerprint_student
 from autograder.similarity.extract import StudentCode, Unit, read_student, stub_text, units_of
@@ -233,6 +236,13 @@ def _notebook_from(course_release: Path, source: str, seed: int) -> str:
     return nbformat.writes(notebook)
 
 
+def _document(assignment: str) -> dict:
+    """A native result of one graded assignment, as the gradebook records it."""
+    entry = {"assignment": assignment, "score": 50.0, "max_score": 100.0, "status": "graded"}
+    return {"student": "", "seed": 1, "score": 50.0, "max_score": 100.0, "status": "graded", "tests": [],
+            "assignments": [entry], "checks_version": {assignment: "v1"}}
+
+
 def test_dlgrade_similarity_on_a_download_with_a_copied_notebook(tmp_path):
     """Three students' perceptron.py, one who handed in the release untouched, a planted .py copy of
     "vectorized" (renamed, reordered, commented), and a notebook whose answer cells hold "loops"'s code."""
@@ -256,12 +266,24 @@ def test_dlgrade_similarity_on_a_download_with_a_copied_notebook(tmp_path):
     db = tmp_path / "course.db"
     runner = CliRunner()
     assert runner.invoke(main, ["roster", "import", str(roster), "--db", str(db)]).exit_code == 0
+    with Gradebook.open(str(db)) as gradebook:  # loops's file as graded, float32's an older one
+        for student, content in (("loops", (download / "loops" / "perceptron.py").read_bytes()), ("float32", b"old")):
+            graded = hashlib.sha256(b"perceptron.py\0" + content).hexdigest()  # as grade-batch's intake hashes it
+            gradebook.record(StudentInfo(student), graded, student, [], "graded", _document("perceptron"),
+                             hashes={"perceptron": graded})
+        before = [(g.id, g.score, g.content_sha256) for g in gradebook.gradings()], len(gradebook.audit_trail())
 
     out = tmp_path / "similarity"
     result = runner.invoke(main, ["similarity", str(download), "-a", "perceptron", "--out", str(out), "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert "6 students, 15 pairs, 2 flagged" in result.output
     assert "Mallory [red]Evil[/] (mallory)" in result.output  # the roster's name, printed as written
+    notes = [line for line in result.output.splitlines() if ": perceptron: " in line]
+    assert "float32: perceptron: this file is not the one the gradebook graded" in notes[0]
+    assert not any(line.startswith("loops:") for line in notes)
+    assert any(line.startswith("vectorized: perceptron: not graded in the gradebook") for line in notes)
+    with Gradebook.open(str(db)) as gradebook:  # it never changes a grade
+        assert ([(g.id, g.score, g.content_sha256) for g in gradebook.gradings()], len(gradebook.audit_trail())) == before
     assert "no grade was changed" in result.output
     rows = list(csv.DictReader((out / "similarity.csv").open(encoding="utf-8")))
     flagged = {frozenset((r["student_a"], r["student_b"])) for r in rows if r["status"] == "flagged"}

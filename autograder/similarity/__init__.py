@@ -9,9 +9,9 @@
 It reads submissions and never writes a grade.
 """
 
-from autograder.similarity.collect import analyse
+from autograder.similarity.collect import GradebookView, analyse
 from autograder.similarity.outputs import CSV_NAME, HTML_NAME, terminal_table, write_outputs
 from autograder.similarity.ranking import Cohort, PairStatus, flag_rule, rank_cohort
 
-__all__ = ["CSV_NAME", "HTML_NAME", "Cohort", "PairStatus", "analyse", "flag_rule", "rank_cohort", "terminal_table",
+__all__ = ["CSV_NAME", "HTML_NAME", "Cohort", "GradebookView", "PairStatus", "analyse", "flag_rule", "rank_cohort", "terminal_table",
            "write_outputs"]

@@ -31,10 +31,21 @@ class Collected:
     notes: list[str] = field(default_factory=list)
 
 
-def collect(root: Path, course: Course, assignments: tuple[str, ...], names: dict[str, str] | None = None) -> Collected:
-    """Read every student's file for each of ``assignments`` under ``root``. ``names``: a student
-    key's name (from the gradebook's roster), shown instead of the name the download gives."""
-    names = names or {}
+@dataclass(frozen=True)
+class GradebookView:
+    """What the gradebook says about the students, read only: their names (from the roster), and
+    the content hash of the file each (student, assignment)'s latest grading graded."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    graded: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def collect(root: Path, course: Course, assignments: tuple[str, ...], gradebook: GradebookView | None = None
+            ) -> Collected:
+    """Read every student's file for each of ``assignments`` under ``root``. With ``gradebook``, a
+    student's name from its roster is shown, and a note says when the file compared is not the one
+    the gradebook graded (the same content hash as ``grade-batch`` records)."""
+    names = gradebook.names if gradebook is not None else {}
     staging = Path(tempfile.mkdtemp(prefix="dlgrade-similarity-"))
     collected = Collected({a: [] for a in assignments})
     try:
@@ -47,6 +58,13 @@ def collect(root: Path, course: Course, assignments: tuple[str, ...], names: dic
             for assignment in assignments:
                 if assignment not in found:
                     continue
+                if gradebook is not None:
+                    graded = gradebook.graded.get((submission.student, assignment))
+                    if graded is None:
+                        collected.notes.append(cap(f"{label}: {assignment}: not graded in the gradebook", NOTE))
+                    elif graded != submission.hashes.get(assignment):
+                        collected.notes.append(cap(f"{label}: {assignment}: this file is not the one the gradebook "
+                                                   "graded (grade-batch this folder to grade it)", NOTE))
                 try:
                     collected.cohorts[assignment].append(
                         read_student(submission.student, label, assignment, found[assignment]))
@@ -57,10 +75,10 @@ def collect(root: Path, course: Course, assignments: tuple[str, ...], names: dic
     return collected
 
 
-def analyse(root: Path, course: Course, assignments: tuple[str, ...], names: dict[str, str] | None = None
+def analyse(root: Path, course: Course, assignments: tuple[str, ...], gradebook: GradebookView | None = None
             ) -> tuple[list[Cohort], list[str]]:
     """The ranked cohort of each assignment with at least two students' files, and the notes."""
-    collected = collect(root, course, assignments, names)
+    collected = collect(root, course, assignments, gradebook)
     if not any(collected.cohorts.values()):
         expected = ", ".join(f"{a}.py" for a in assignments[:3]) + (", ..." if len(assignments) > 3 else "")
         raise SimilarityError(f"no student's file in {root} for {', '.join(assignments)} (expected files such as "
