@@ -327,3 +327,18 @@ def test_a_folder_without_any_students_file_is_one_line_and_exit_1(tmp_path):
     result = CliRunner().invoke(main, ["similarity", str(tmp_path / "missing"), "--out", str(tmp_path / "s")])
     assert result.exit_code == 1 and "does not exist" in result.output
     assert not (tmp_path / "s").exists()
+
+
+def test_a_file_that_cannot_be_read_is_a_note_and_the_others_are_compared(tmp_path):
+    for student in ("loops", "vectorized"):
+        (tmp_path / student).mkdir()
+        (tmp_path / student / "perceptron.py").write_text((FIXTURES / student / "perceptron.py").read_text())
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "perceptron.ipynb").write_text("{ this is not JSON")
+    (tmp_path / "latin1").mkdir()
+    (tmp_path / "latin1" / "perceptron.py").write_bytes("# caf\xe9\n".encode("latin-1"))
+    result = CliRunner().invoke(main, ["similarity", str(tmp_path), "-a", "perceptron", "--out", str(tmp_path / "s")])
+    assert result.exit_code == 0, result.output
+    assert "broken: perceptron: perceptron.ipynb is not a readable Jupyter notebook" in result.output
+    assert "latin1: perceptron: perceptron.py is not UTF-8 text" in result.output
+    assert "perceptron: 2 students, 1 pair, 0 flagged" in result.output

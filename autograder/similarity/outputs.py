@@ -48,7 +48,7 @@ def _label(pair: RankedPair, side: str) -> str:
 def terminal_table(cohort: Cohort, limit: int = SHOWN_PAIRS) -> Table:
     """The top ``limit`` pairs of ``cohort`` (and every flagged pair), best first."""
     table = Table(title=shown(f"{cohort.assignment}: {len(cohort.students)} students, "
-                              f"{len(cohort.pairs)} pairs, {len(cohort.flagged)} flagged "
+                              f"{_count(len(cohort.pairs), 'pair')}, {len(cohort.flagged)} flagged "
                               f"(median {cohort.median:.2f}, MAD {cohort.mad:.2f})"))
     for column, justify in (("#", "right"), ("student A", "left"), ("student B", "left"), ("score", "right"),
                             ("z", "right"), ("shared", "right"), ("functions matched", "left"), ("", "left")):
@@ -62,6 +62,10 @@ def terminal_table(cohort: Cohort, limit: int = SHOWN_PAIRS) -> Table:
                       _z(pair.z), str(pair.comparison.matched_tokens), shown(cap(matched, 2 * LINE)),
                       shown(pair.status.value, style))
     return table
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _shown_pairs(cohort: Cohort, limit: int) -> list[RankedPair]:
@@ -135,7 +139,7 @@ other student's. Score: the share of both students' own code that matches. {{ ru
 {% for cohort in cohorts %}{% set c = loop.index %}
 <section id="assignment-{{ c }}">
 <h2>{{ cohort.assignment }}</h2>
-<p>{{ cohort.students|length }} students, {{ cohort.pairs|length }} pairs, {{ cohort.flagged|length }} flagged;
+<p>{{ cohort.students|length }} students, {{ count(cohort.pairs|length, "pair") }}, {{ cohort.flagged|length }} flagged;
 pair scores: median {{ "%.2f"|format(cohort.median) }}, MAD {{ "%.2f"|format(cohort.mad) }}.</p>
 <table>
 <tr><th>#</th><th>student A</th><th>student B</th><th>score</th><th>z</th><th>shared</th><th>status</th></tr>
@@ -172,7 +176,7 @@ def html_page(cohorts: list[Cohort], now: _dt.datetime | None = None) -> str:
     return _ENVIRONMENT.from_string(_TEMPLATE).render(
         generated=(now or _dt.datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M %Z").strip(),
         version=__version__, rule=flag_rule(), cohorts=cohorts,
-        shown=lambda cohort: _shown_pairs(cohort, SHOWN_PAIRS), label=_label, score=_score, z=_z, segments=segments)
+        shown=lambda cohort: _shown_pairs(cohort, SHOWN_PAIRS), label=_label, score=_score, z=_z, segments=segments, count=_count)
 
 
 def write_outputs(cohorts: list[Cohort], out: Path) -> tuple[Path, Path]:
