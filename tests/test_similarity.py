@@ -20,7 +20,7 @@ from autograder.gradebook.store import StudentInfo
 from autograder.similarity import compare, ranking
 from autograder.similarity.compare import fingerprint_student
 from autograder.similarity.extract import StudentCode, Unit, read_student, stub_text, units_of
-from autograder.similarity.outputs import csv_text, html_page, terminal_table
+from autograder.similarity.outputs import csv_text, html_page, segments, terminal_table
 from autograder.similarity.ranking import PairStatus, rank_cohort
 from cli import main
 from similarity_cohort import SIGMOID_DOC, Student, cohort, renamed, stub, student_code, with_comments
@@ -199,6 +199,13 @@ def test_every_link_of_the_page_has_its_target(students, ranked, hostile):
     targets = set(re.findall(r' id="([^"]+)"', page))
     assert len(links) > 20 and set(links) <= targets
     assert len(re.findall(r' id="([^"]+)"', page)) == len(targets)  # no id twice
+
+
+def test_matched_segments_keep_their_place_around_control_characters():
+    code = "a\x1b[2J = 1\nbb = 2\n"
+    start = code.index("bb")
+    parts = segments(code, ((start, start + 2), (0, 1)))
+    assert [(p.text, p.matched) for p in parts] == [("a", True), ("[2J = 1\n", False), ("bb", True), (" = 2\n", False)]
 
 
 def test_hostile_names_are_neutralized_in_the_csv(hostile):

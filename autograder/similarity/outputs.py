@@ -96,19 +96,20 @@ class Segment:
 
 
 def segments(code: str, slices: tuple[tuple[int, int], ...]) -> list[Segment]:
-    """``code`` cut into plain and matched segments (``slices``: sorted, non-overlapping offsets)."""
-    code = inert(code[:MAX_CODE_CHARS], multiline=True)
+    """``code`` cut into plain and matched segments (``slices``: offsets into ``code``), each made
+    inert after the cut, so that a removed control character shifts no highlight."""
+    code = code[:MAX_CODE_CHARS]
     out, cursor = [], 0
     for start, end in sorted(slices):
         start, end = max(start, cursor), min(end, len(code))
         if start >= end:
             continue
         if start > cursor:
-            out.append(Segment(code[cursor:start], False))
-        out.append(Segment(code[start:end], True))
+            out.append(Segment(inert(code[cursor:start], multiline=True), False))
+        out.append(Segment(inert(code[start:end], multiline=True), True))
         cursor = end
     if cursor < len(code):
-        out.append(Segment(code[cursor:], False))
+        out.append(Segment(inert(code[cursor:], multiline=True), False))
     return out
 
 
