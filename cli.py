@@ -677,10 +677,13 @@ def validate(assignment, release_dir, no_run, solutions):
               help="Instead of --db: a folder of native result JSON files (as written by `grade-batch --out`).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
               show_default=True, help="The HTML file to write.")
-def report(db_url, results, out):
+@click.option("--similarity", "similarity_page", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=None, help="Link this `dlgrade similarity` page (default: similarity.html or "
+                                 "similarity/similarity.html beside the report, when one exists).")
+def report(db_url, results, out, similarity_page):
     """Write the course report: one static HTML file with score distributions, common mistakes,
     submissions not gradable or timed out, and grading times."""
-    from autograder.report import build_report, read_result_folder
+    from autograder.report import build_report, read_result_folder, similarity_link
 
     if (db_url is None) == (results is None):
         raise click.UsageError("give either --db URL or --results DIR")
@@ -691,8 +694,51 @@ def report(db_url, results, out):
             documents = gradebook.result_documents()
         if not documents:
             raise click.ClickException(f"{db_url}: the gradebook holds no graded submission")
-    _write_new_file(out, build_report(documents))
-    click.echo(f"wrote the report on {len(documents)} submissions to {out}")
+    link = similarity_link(out, similarity_page)
+    _write_new_file(out, build_report(documents, similarity=link))
+    click.echo(f"wrote the report on {len(documents)} submissions to {out}"
+               + (f" (linking {link})" if link else ""))
+
+
+@main.command()
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--assignment", "-a", "assignments", multiple=True, type=ASSIGNMENT,
+              help="Compare these assignments only (repeatable; default: every assignment with files in SUBMISSIONS).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("similarity"),
+              show_default=True, help="Folder for similarity.html and similarity.csv (`dlgrade report` beside it links the page).")
+@click.option("--db", "db_url", default=None, envvar="DLGRADE_DB",
+              help="The gradebook: the students' names from its roster, and a note for each file that is not the "
+                   "one it graded (read only; nothing is written to it).")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Pairs listed per assignment in the terminal (every flagged pair is listed too).")
+@solutions_option
+def similarity(submissions, assignments, out, db_url, top, solutions):
+    """Who copied? Rank every pair of students by how alike their code is, per assignment.
+
+    SUBMISSIONS: what grade-batch takes (student folders, nbgrader's submitted/, Moodle folders,
+    Canvas/LMS zips). Each student's functions are compared with every other's by copydetect
+    (renamed variables, reordered functions and comments make no difference; the released stub is
+    removed), and pairs far above the cohort are flagged. It never changes a grade.
+    """
+    from autograder.console import make_console, shown
+    from autograder.similarity import GradebookView, analyse, flag_rule, terminal_table, write_outputs
+
+    course = open_course(solutions)
+    view = None
+    if db_url is not None:
+        with _open_gradebook(db_url) as gradebook:
+            view = GradebookView({s.id: s.name for s in gradebook.students().values() if s.name},
+                                 gradebook.graded_contents())
+    cohorts, notes = analyse(submissions, course, course.select(assignments) if assignments else course.assignments,
+                             view)
+    console = make_console()
+    for note in notes:
+        console.print(shown(note, "yellow"))
+    for cohort in cohorts:
+        console.print(terminal_table(cohort, top))
+    html, table = write_outputs(cohorts, out)
+    console.print(shown(flag_rule()))
+    console.print(shown(f"wrote {html} and {table}; no grade was changed"))
 
 
 if __name__ == "__main__":

@@ -47,8 +47,9 @@ def solution_regions(source: str, *, filename: str = "<source>") -> list[tuple[i
     return regions
 
 
-def strip_solutions(source: str, *, filename: str = "<source>") -> str:
-    """Replace every solution region of ``source`` by ``# YOUR CODE HERE`` / ``raise NotImplementedError``.
+def strip_solutions(source: str, *, filename: str = "<source>", stub_lines: tuple[str, ...] = STUB_LINES) -> str:
+    """Replace every solution region of ``source`` by ``stub_lines`` (``# YOUR CODE HERE`` /
+    ``raise NotImplementedError``).
 
     The replacement takes the BEGIN marker's indentation, as nbgrader does. The result must still
     parse as Python; a MarkerError says where it does not.
@@ -57,7 +58,7 @@ def strip_solutions(source: str, *, filename: str = "<source>") -> str:
     out, cursor = [], 0
     for begin, end, indent in solution_regions(source, filename=filename):
         out.extend(lines[cursor:begin])
-        out.extend(f"{indent}{stub}\n" for stub in STUB_LINES)
+        out.extend(f"{indent}{stub}\n" for stub in stub_lines)
         cursor = end + 1
     out.extend(lines[cursor:])
     stub = "".join(out)

@@ -429,6 +429,14 @@ class Gradebook:
                 query = query.where(Grading.student_id == student)
             return list(session.scalars(query))
 
+    def graded_contents(self) -> dict[tuple[str, str], str]:
+        """{(student, assignment): content hash of the file its latest grading graded} (three
+        columns; no document is loaded)."""
+        with self._session() as session:
+            return {(student, assignment): content for student, assignment, content in session.execute(
+                select(Grading.student_id, Grading.assignment, Grading.content_sha256)
+                .where(Grading.verdict.not_in(_NOT_GRADES)).order_by(Grading.id))}
+
     def test_rows(self, grading_id: int) -> list[TestRow]:
         with self._session() as session:
             return list(session.scalars(select(TestRow).where(TestRow.grading_id == grading_id).order_by(TestRow.id)))

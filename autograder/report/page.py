@@ -8,7 +8,10 @@ text. Only the plots' data URIs (built here, base64) go into attributes.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import statistics
+import urllib.parse
+from pathlib import Path
 
 import jinja2
 
@@ -35,6 +38,7 @@ img.plot { display: block; max-width: 100%; height: auto; margin: 0.5em 0; }
 <body>
 <h1>Course report</h1>
 <p class="muted">{{ generated }} · dlgrade {{ version }} · {{ overview.submissions }} submissions</p>
+{% if similarity %}<p id="similarity"><a href="{{ similarity }}">Who copied? Code similarity between students</a> (dlgrade similarity; it changes no grade)</p>{% endif %}
 
 <section id="overview">
 <h2>Overview</h2>
@@ -131,6 +135,18 @@ max {{ "%.2f"|format(durations.seconds|max) }} s; {{ "%.1f"|format(durations.tot
 _ENVIRONMENT = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 
 
+def similarity_link(report: Path, page: Path | None = None) -> str:
+    """The address, relative to ``report``, of the similarity page: ``page`` when given, else
+    ``similarity.html`` or ``similarity/similarity.html`` beside the report when one exists
+    (where ``dlgrade similarity --out .`` or its default ``--out similarity`` writes it); "" for none."""
+    folder = report.resolve().parent
+    candidates = [page] if page is not None else [folder / "similarity.html", folder / "similarity" / "similarity.html"]
+    for candidate in candidates:
+        if candidate.is_file():
+            return urllib.parse.quote(Path(os.path.relpath(candidate.resolve(), folder)).as_posix())
+    return ""
+
+
 def _mean(values: list[float]) -> str:
     return f"{statistics.fmean(values):.1f}" if values else "–"
 
@@ -139,8 +155,9 @@ def _median(values: list[float]) -> str:
     return f"{statistics.median(values):.1f}" if values else "–"
 
 
-def build_report(documents: list[dict], now: _dt.datetime | None = None) -> str:
-    """The course report for ``documents`` (native result documents, one per submission), as HTML."""
+def build_report(documents: list[dict], now: _dt.datetime | None = None, similarity: str = "") -> str:
+    """The course report for ``documents`` (native result documents, one per submission), as HTML.
+    ``similarity``: the address of ``dlgrade similarity``'s page relative to the report, linked when given."""
     overview = stats.overview(documents)
     assignments = stats.assignment_scores(documents)
     mistakes = stats.common_mistakes(documents)
@@ -168,4 +185,5 @@ def build_report(documents: list[dict], now: _dt.datetime | None = None) -> str:
         durations_plot=plots.durations_histogram(durations) if durations.seconds else "",
         mean=_mean,
         median=_median,
+        similarity=similarity,
     )
