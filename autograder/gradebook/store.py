@@ -326,8 +326,8 @@ class Gradebook:
                                                if a in files and len(files[a].content) <= MAX_SOURCE_BYTES}
             ids = self._record_parts(session, student.id, submission.id, parts, verdict, sha256, hashes, actor,
                                      reason, kept)
-            if kept:
-                self._keep_files(session, {file.sha256: file for file in kept.values()})
+            if kept:  # each file's hash is its grading's (checked in record)
+                self._keep_files(session, {hashes.get(a, sha256): file for a, file in kept.items()})
             if overrides:
                 self._audit_overrides_left_behind(session, student.id, overrides, shown_before, sha256,
                                                   [a["assignment"] for a in document.get("assignments", [])])

@@ -1,7 +1,8 @@
 """What a student wrote for one assignment, cut into its top-level functions and classes.
 
-A ``.py`` file (from a folder, or the bytes the gradebook keeps) is one block of code; a notebook gives its code cells (nbgrader's test cells left
-out, IPython syntax made Python by IPython's own transformer: :func:`autograder.submission.read_code`).
+A ``.py`` file (from a folder, or the bytes the gradebook keeps) is one block of code; a notebook
+gives its code cells (nbgrader's test cells left out, IPython syntax made Python by IPython's own
+transformer: :func:`autograder.submission.code_of`).
 Each block is parsed with :mod:`ast` and each top-level ``def`` or ``class`` (decorators included)
 becomes a :class:`Unit`: comparing unit by unit, a copy whose functions were reordered still
 matches. Top-level statements outside a definition (imports, examples, prints) are not compared.
