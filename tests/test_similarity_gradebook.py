@@ -93,7 +93,7 @@ def course_run(tmp_path_factory):
 def test_grade_batch_keeps_each_graded_file_and_a_regrade_keeps_no_duplicate(course_run):
     gradings, _, files, _ = course_run["first"]
     assert sorted(name for _, name, _ in files) == ["perceptron.py"] * 4  # frank's file was too large to keep
-    assert {sha for _, sha, _ in files} == {g[4] for g in gradings if g[1] != "frank"}
+    assert {sha for sha, _, _ in files} == {g[4] for g in gradings if g[1] != "frank"}
     assert {g[1]: g[5] for g in gradings} == {"float32": True, "loops": True, "vectorized": True, "mallory": True,
                                               "frank": False}
     regraded, audit, files_after, _ = course_run["regraded"]
