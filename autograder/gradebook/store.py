@@ -18,7 +18,8 @@ transaction; :meth:`Gradebook.graded_files` gives each (student, assignment)'s l
 back, for ``dlgrade similarity --db``. Gradings recorded before it kept files have none.
 
 Opening a gradebook an older dlgrade wrote adds, in place, the columns a newer one declares
-nullable or with a server default (the roster's, the adjustments' modes and submissions); a
+nullable or with a server default (the roster's, the adjustments' modes and submissions, a grading's
+file_kept) and the tables it lacks (the kept files); a
 gradebook of the older layout (one grading per whole submission), which needs its data
 converted, is refused with a one-line error naming ``dlgrade upgrade-gradebook``
 (:mod:`autograder.gradebook.upgrade`).
