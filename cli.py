@@ -701,14 +701,15 @@ def report(db_url, results, out, similarity_page):
 
 
 @main.command()
-@click.argument("submissions", type=click.Path(path_type=Path))
+@click.argument("submissions", type=click.Path(path_type=Path), required=False)
 @click.option("--assignment", "-a", "assignments", multiple=True, type=ASSIGNMENT,
-              help="Compare these assignments only (repeatable; default: every assignment with files in SUBMISSIONS).")
+              help="Compare these assignments only (repeatable; default: every assignment with files).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("similarity"),
               show_default=True, help="Folder for similarity.html and similarity.csv (`dlgrade report` beside it links the page).")
 @click.option("--db", "db_url", default=None, envvar="DLGRADE_DB",
-              help="The gradebook: the students' names from its roster, and a note for each file that is not the "
-                   "one it graded (read only; nothing is written to it).")
+              help="The gradebook (read only; nothing is written to it): without SUBMISSIONS, the files it graded "
+                   "are compared; with them, the students' names from its roster, and a note for each file that is "
+                   "not the one it graded.")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="Pairs listed per assignment in the terminal (every flagged pair is listed too).")
 @solutions_option
@@ -716,21 +717,31 @@ def similarity(submissions, assignments, out, db_url, top, solutions):
     """Who copied? Rank every pair of students by how alike their code is, per assignment.
 
     SUBMISSIONS: what grade-batch takes (student folders, nbgrader's submitted/, Moodle folders,
-    Canvas/LMS zips). Each student's functions are compared with every other's by copydetect
+    Canvas/LMS zips); without it, --db: the file of each student's latest grading, which the
+    gradebook keeps. Each student's functions are compared with every other's by copydetect
     (renamed variables, reordered functions and comments make no difference; the released stub is
     removed), and pairs far above the cohort are flagged. It never changes a grade.
     """
     from autograder.console import make_console, shown
-    from autograder.similarity import GradebookView, analyse, flag_rule, terminal_table, write_outputs
+    from autograder.similarity import GradebookView, analyse, analyse_graded, flag_rule, terminal_table, write_outputs
 
+    if submissions is None and db_url is None:
+        raise click.UsageError("give SUBMISSIONS (the downloaded submissions), --db URL (the gradebook's graded "
+                               "files), or both")
     course = open_course(solutions)
-    view = None
-    if db_url is not None:
+    chosen = course.select(assignments) if assignments else course.assignments
+    if submissions is None:
         with _open_gradebook(db_url) as gradebook:
-            view = GradebookView({s.id: s.name for s in gradebook.students().values() if s.name},
-                                 gradebook.graded_contents())
-    cohorts, notes = analyse(submissions, course, course.select(assignments) if assignments else course.assignments,
-                             view)
+            names = {s.id: s.name for s in gradebook.students().values() if s.name}
+            files = gradebook.graded_files(chosen)
+        cohorts, notes = analyse_graded(files, names, course, chosen)
+    else:
+        view = None
+        if db_url is not None:
+            with _open_gradebook(db_url) as gradebook:
+                view = GradebookView({s.id: s.name for s in gradebook.students().values() if s.name},
+                                     gradebook.graded_contents())
+        cohorts, notes = analyse(submissions, course, chosen, view)
     console = make_console()
     for note in notes:
         console.print(shown(note, "yellow"))

@@ -8,6 +8,7 @@ are turned into Python by IPython's own input transformer (:func:`ipython_to_pyt
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import unicodedata
@@ -159,13 +160,30 @@ def find_files(path: Path, assignments) -> dict[str, Path]:
     return {a: choose_file(options[a])[0].path for a in assignments if a in options}
 
 
+def content_sha256(name: str, data: bytes) -> str:
+    """The content hash of one staged assignment file: its name (``perceptron.py``) and bytes. What
+    grade-batch's intake stages under, the gradebook's skip compares and the gradebook keeps a file by."""
+    return hashlib.sha256(name.encode() + b"\0" + data).hexdigest()
+
+
+def _too_large(name: str, size: int) -> SubmissionError:
+    return SubmissionError(f"{name} is {size / 2**20:.1f} MiB, over the {MAX_SOURCE_BYTES >> 20} MiB limit "
+                           "for a source file (are there outputs or data embedded in it?)")
+
+
 def read_code(assignment: str, path: Path) -> SubmissionCode:
     """The code cells of ``path``; raise :class:`SubmissionError` when it cannot be read."""
     size = path.stat().st_size
     if size > MAX_SOURCE_BYTES:
-        raise SubmissionError(f"{path.name} is {size / 2**20:.1f} MiB, over the {MAX_SOURCE_BYTES >> 20} MiB limit "
-                              "for a source file (are there outputs or data embedded in it?)")
-    raw = path.read_bytes()
+        raise _too_large(path.name, size)
+    return code_of(assignment, path, path.read_bytes())
+
+
+def code_of(assignment: str, path: Path, raw: bytes) -> SubmissionCode:
+    """The code cells of the file ``raw``, named ``path`` (its suffix says .py or notebook; nothing
+    is read from disk); raise :class:`SubmissionError` when it cannot be read."""
+    if len(raw) > MAX_SOURCE_BYTES:
+        raise _too_large(path.name, len(raw))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:

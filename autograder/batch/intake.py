@@ -48,7 +48,7 @@ from pathlib import Path
 from autograder import untrusted
 from autograder.batch.archive import Allowance, UnsafeArchive, extract
 from autograder.identity import is_shortened, student_key
-from autograder.submission import MAX_SOURCE_BYTES, FileCandidate, assignment_of, choose_file
+from autograder.submission import MAX_SOURCE_BYTES, FileCandidate, assignment_of, choose_file, content_sha256
 from autograder.errors import DlgradeError
 
 log = logging.getLogger("dlgrade.intake")
@@ -372,7 +372,7 @@ def _stage(record: _Student, staging: Path, assignments: tuple[str, ...]) -> Sub
         target.write_bytes(data)
         os.utime(target, (candidate.mtime, candidate.mtime))
         digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
-        submission.hashes[assignment] = hashlib.sha256(name.encode() + b"\0" + data).hexdigest()
+        submission.hashes[assignment] = content_sha256(name, data)
     submission.path = folder
     submission.sha256 = digest.hexdigest()
     return submission

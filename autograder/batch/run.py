@@ -8,7 +8,8 @@ transaction per submission, in this process), and with ``out`` also written as
 ``OUT/<folder>/result.json``, ``feedback.md`` and ``feedback.html`` (this run's assignments; first:
 a grading whose files cannot be written is not recorded). A run that is killed loses at most the
 submissions in flight; the next run skips every (student, assignment) recorded with the same
-file, checks and seed (``regrade`` forces them).
+file, checks and seed (``regrade`` forces them). The gradebook keeps each graded file with its
+grading (once per content: :meth:`Gradebook.record`'s ``files``).
 
 A failure of dlgrade itself (``State.TOOL_FAILURE``: workers or their sandbox that cannot start,
 a missing device, a worker that dies, an exception in the judge, a full disk while writing the
@@ -44,7 +45,7 @@ from autograder.console import count_states, make_console, shown
 from autograder.batch.worker import GradingSettings, failure_result, outline_plan
 from autograder.gradebook.export import result_json, safe_name, write_new_file, write_student_files
 from autograder.gradebook.store import (
-    Gradebook, GradebookWriteError, GradedIndex, StudentInfo, checks_key, stale_note,
+    Gradebook, GradebookWriteError, GradedIndex, StagedFile, StudentInfo, checks_key, stale_note,
 )
 from autograder.judge.results import NOT_ATTEMPTED, TIMEOUT
 from autograder.states import State
@@ -119,6 +120,13 @@ def job_for(submission: Submission, assignments: tuple[str, ...] | None = None) 
     return job
 
 
+def staged_files(job: dict) -> dict[str, StagedFile]:
+    """The files a job carried, per assignment (each staged as ``<assignment>.py|.ipynb``): what
+    the gradebook keeps with its gradings. A file the intake refused (too large, unreadable) was
+    not staged: it has none."""
+    return {Path(name).stem: StagedFile(name, data) for name, data in job["files"].items()}
+
+
 def run_batch(root: Path, settings: GradingSettings, gradebook: Gradebook, *, out: Path | None = None,
               workers: int | None = None, scheduler: str | None = None, regrade: bool = False,
               console: Console | None = None) -> BatchSummary:
@@ -173,12 +181,12 @@ def run_batch(root: Path, settings: GradingSettings, gradebook: Gradebook, *, ou
                 answered.add(submission.student)
                 verdict = State(answer["verdict"])
                 if verdict.records_score:
-                    _record(submission, verdict, answer)
+                    _record(submission, verdict, answer, staged_files(job))
                 else:
                     tool_failure(submission, answer.get("reason") or "dlgrade could not grade this submission")
                 progress.update(task, advance=1, counts=count_states(r["verdict"] for r in summary.rows))
 
-            def _record(submission: Submission, verdict: State, answer: dict) -> None:
+            def _record(submission: Submission, verdict: State, answer: dict, files: dict[str, StagedFile]) -> None:
                 document = answer.get("document")
                 pending, hashes = todo[submission.student]
                 if document is None:  # the worker was stuck past the time limit: a verdict built here
@@ -192,7 +200,7 @@ def run_batch(root: Path, settings: GradingSettings, gradebook: Gradebook, *, ou
                         _write_outputs(out, submission.student, document, submission.name)
                     gradebook.record(StudentInfo(submission.student, submission.name, submission.lms_id),
                                      submission.sha256, submission.origin, submission.notes, verdict, document,
-                                     reason="--regrade" if regrade else "", hashes=hashes)
+                                     reason="--regrade" if regrade else "", hashes=hashes, files=files)
                 except (OSError, GradebookWriteError, DBAPIError) as error:  # a full disk, a lost database
                     what = (f"{error.strerror} ({error.filename})" if isinstance(error, OSError)
                             else str(error).splitlines()[0])
@@ -270,7 +278,7 @@ def record_roster_missing(gradebook: Gradebook, plan, submissions: list[Submissi
         hashes = {a: hashlib.sha256(f"missing\0{a}".encode()).hexdigest() for a in due}
         sha = hashlib.sha256(("missing\0" + "\0".join(due)).encode()).hexdigest()
         gradebook.record(student, sha, "", [], State.GRADED, result.to_json(), reason="on the roster, not handed in",
-                         hashes=hashes)
+                         hashes=hashes, files={})
         recorded.append(student.id)
     return recorded
 

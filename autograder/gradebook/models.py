@@ -1,8 +1,9 @@
 """The gradebook's tables (SQLAlchemy 2 declarative models), for SQLite and PostgreSQL alike.
 
 students 1-n submissions (one row per distinct content) 1-n gradings 1-n test_results (one row
-per test). The unit of grading is (student, assignment): a grading is ONE assignment of one
-submission, graded once (its file's content hash, checks version, seed, device, and the native
+per test); submitted_files keeps each graded file once, by its content hash (a grading's
+``content_sha256``), for ``dlgrade similarity --db``. The unit of grading is (student,
+assignment): a grading is ONE assignment of one submission, graded once (its file's content hash, checks version, seed, device, and the native
 JSON document of that assignment alone). A batch of one assignment adds gradings of that
 assignment only, so the others' grades stay as they were. The audit trail, overrides and late penalties hang off students. The audit
 table is append-only: an ORM guard and a database trigger both refuse UPDATE and DELETE.
@@ -14,7 +15,8 @@ import enum
 from datetime import datetime, timezone
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text,
+    UniqueConstraint,
     DDL, event, false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -84,7 +86,24 @@ class Grading(Base):
     duration_s: Mapped[float] = mapped_column(Float)
     document: Mapped[dict] = mapped_column(JSON)  # the native result JSON of this assignment alone
     graded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    # Whether the gradebook keeps the file graded (a SubmittedFile of content_sha256): False when it
+    # had none to keep (not handed in, too large, unreadable); None on gradings recorded before the
+    # gradebook kept files (nullable, so an older gradebook gets the column in place).
+    file_kept: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=None)
     tests: Mapped[list["TestRow"]] = relationship(back_populates="grading", cascade="all, delete-orphan")
+
+
+class SubmittedFile(Base):
+    """A graded file, kept once whatever the number of gradings of it: by its content hash
+    (:func:`autograder.submission.content_sha256` of ``name`` and ``content``, a grading's
+    ``content_sha256``). ``name`` is the staged name (``perceptron.py``, ``perceptron.ipynb``);
+    ``content`` is at most the intake's limit for a source file."""
+
+    __tablename__ = "submitted_files"
+    content_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
 
 
 class TestRow(Base):

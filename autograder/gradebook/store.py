@@ -12,8 +12,14 @@ Scores people see come from :meth:`result_documents`: per student, the latest gr
 assignment ever graded for them (an assignment never collected has none, so it appears nowhere),
 with overrides and late penalties applied and listed under ``"adjustments"``.
 
+The gradebook keeps the files it graded (:class:`~autograder.gradebook.models.SubmittedFile`, once
+per content hash: a regrade of the same file keeps nothing new), written in the grading's own
+transaction; :meth:`Gradebook.graded_files` gives each (student, assignment)'s latest graded file
+back, for ``dlgrade similarity --db``. Gradings recorded before it kept files have none.
+
 Opening a gradebook an older dlgrade wrote adds, in place, the columns a newer one declares
-nullable or with a server default (the roster's, the adjustments' modes and submissions); a
+nullable or with a server default (the roster's, the adjustments' modes and submissions, a grading's
+file_kept) and the tables it lacks (the kept files); a
 gradebook of the older layout (one grading per whole submission), which needs its data
 converted, is refused with a one-line error naming ``dlgrade upgrade-gradebook``
 (:mod:`autograder.gradebook.upgrade`).
@@ -41,6 +47,7 @@ import json
 import random
 import re
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,11 +58,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
 from autograder.gradebook.models import (
-    AuditEntry, Base, Grading, LatePenalty, Mode, Override, Setting, Student, Submission, TestRow,
+    AuditEntry, Base, Grading, LatePenalty, Mode, Override, Setting, Student, Submission, SubmittedFile, TestRow,
 )
 from autograder.errors import DlgradeError
 from autograder.roster import Roster, RosterIndex, find_student
 from autograder.states import State
+from autograder.submission import MAX_SOURCE_BYTES, content_sha256
 
 
 class GradebookError(DlgradeError):
@@ -96,6 +104,33 @@ class GradedIndex:
     def recorded_assignments(self, student: str) -> frozenset[str]:
         """As :meth:`Gradebook.recorded_assignments`."""
         return self.recorded.get(student, frozenset())
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """An assignment's file as grade-batch staged and graded it: its staged name and bytes."""
+
+    name: str  # perceptron.py, perceptron.ipynb
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        """Its content hash, the grading's ``content_sha256``."""
+        return content_sha256(self.name, self.content)
+
+
+@dataclass(frozen=True)
+class GradedFile:
+    """The latest grading of one (student, assignment) and the file it graded (``name`` and
+    ``content`` None when the gradebook has none: ``kept`` False, it had none to keep; None, it
+    was recorded before the gradebook kept files)."""
+
+    student: str
+    assignment: str
+    verdict: State
+    kept: bool | None
+    name: str | None = None
+    content: bytes | None = None
 
 
 @dataclass
@@ -239,11 +274,15 @@ class Gradebook:
 
     def record(self, student: StudentInfo, sha256: str, path: str, notes: list[str], verdict: str,
                document: dict, actor: str = "dlgrade grade-batch", reason: str = "",
-               hashes: dict[str, str] | None = None) -> list[int]:
+               hashes: dict[str, str] | None = None, files: Mapping[str, StagedFile] | None = None) -> list[int]:
         """Store one submission's result in one transaction: its student and submission, and per
         assignment of ``document`` a grading with its tests and an audit entry. ``hashes``: the
         content hash of each assignment's file (default: ``sha256``, the whole submission's), what
-        :meth:`is_graded` compares. Returns the new gradings' ids, in the document's order.
+        :meth:`is_graded` compares. ``files``: the file graded, per assignment, to keep (one
+        whose content the gradebook holds already is not written again; one over the intake's
+        limit is not kept); an assignment without one has none to keep (too large, unreadable,
+        not handed in). Without ``files`` (None) the gradings say nothing about their files.
+        Returns the new gradings' ids, in the document's order.
 
         ``verdict`` must be a :class:`State` that records a score: a failure of the tool is never
         recorded (:class:`GradebookError`). A write that fails (a full disk, a lost connection)
@@ -252,15 +291,20 @@ class Gradebook:
         state = verdict_state(verdict)
         if not state.records_score:
             raise GradebookError(f"{student.id}: a {state.label} is not a grade, so it is never recorded")
+        hashes = hashes or {}
+        for assignment, file in (files or {}).items():
+            if file.sha256 != hashes.get(assignment, sha256):
+                raise GradebookError(f"{student.id}: {assignment}: the file given to keep is not the content graded")
         try:
-            return self._record(student, sha256, path, notes, state, document, actor, reason, hashes or {})
+            return self._record(student, sha256, path, notes, state, document, actor, reason, hashes, files)
         except (DBAPIError, OSError) as error:
             first = (str(getattr(error, "orig", None) or error).splitlines() or [type(error).__name__])[0]
             raise GradebookWriteError(f"the gradebook could not record the grading of {student.id} ({first}): "
                                       "nothing was recorded for it") from None
 
     def _record(self, student: StudentInfo, sha256: str, path: str, notes: list[str], verdict: State,
-                document: dict, actor: str, reason: str, hashes: dict[str, str]) -> list[int]:
+                document: dict, actor: str, reason: str, hashes: dict[str, str],
+                files: Mapping[str, StagedFile] | None) -> list[int]:
         with self._session.begin() as session:
             row = session.get(Student, student.id)
             if row is None:
@@ -278,8 +322,13 @@ class Gradebook:
             overrides = list(session.scalars(select(Override).where(Override.student_id == student.id)
                                              .order_by(Override.id)))
             shown_before = self._current_submissions(session, student.id) if overrides else {}
-            ids = self._record_parts(session, student.id, submission.id, split_document(document), verdict,
-                                     sha256, hashes, actor, reason)
+            parts = split_document(document)
+            kept = None if files is None else {a: files[a] for a in parts
+                                               if a in files and len(files[a].content) <= MAX_SOURCE_BYTES}
+            ids = self._record_parts(session, student.id, submission.id, parts, verdict, sha256, hashes, actor,
+                                     reason, kept)
+            if kept:  # each file's hash is its grading's (checked in record)
+                self._keep_files(session, {hashes.get(a, sha256): file for a, file in kept.items()})
             if overrides:
                 self._audit_overrides_left_behind(session, student.id, overrides, shown_before, sha256,
                                                   [a["assignment"] for a in document.get("assignments", [])])
@@ -288,8 +337,10 @@ class Gradebook:
 
     @staticmethod
     def _record_parts(session, student: str, submission_id: int, parts: dict[str, dict], verdict: State,
-                      sha256: str, hashes: dict[str, str], actor: str, reason: str) -> list[int]:
-        """One grading per (student, assignment) of ``parts``, with its test rows and audit entry.
+                      sha256: str, hashes: dict[str, str], actor: str, reason: str,
+                      kept: dict[str, StagedFile] | None) -> list[int]:
+        """One grading per (student, assignment) of ``parts``, with its test rows and audit entry
+        (``kept``: the assignments whose file is kept; None: unknown, recorded without files).
         A constant number of statements whatever the number of assignments: the latest earlier
         grading of each in one query, the gradings in one flush, all test rows in one multi-row
         INSERT (the ORM would add them one by one), the audit entries in the commit's flush."""
@@ -308,6 +359,7 @@ class Gradebook:
                 insecure=bool(part.get("insecure", False)), verdict=assignment_verdict(verdict, part).value,
                 score=float(part["score"]), max_score=float(part["max_score"]),
                 duration_s=float(part.get("duration_s", 0.0)), document=part,
+                file_kept=None if kept is None else assignment in kept,
             ))
         session.add_all(gradings)
         session.flush()
@@ -328,6 +380,21 @@ class Gradebook:
                                   "new submission" if before is None else "new content or new checks"),
             ))
         return [grading.id for grading in gradings]
+
+    @staticmethod
+    def _keep_files(session, files: dict[str, StagedFile]) -> None:
+        """Keep ``files`` ({content hash: file}) that the gradebook does not hold yet: one query for
+        those it holds, one multi-row INSERT of the others. A file another run kept in the meantime
+        is no conflict (the INSERT skips it)."""
+        present = Gradebook._kept_already(session, list(files))
+        rows = [{"content_sha256": sha, "name": file.name, "content": file.content, "size": len(file.content)}
+                for sha, file in files.items() if sha not in present]
+        if rows:
+            session.execute(_insert_skipping_present(session.get_bind().dialect.name), rows)
+
+    @staticmethod
+    def _kept_already(session, hashes: list[str]) -> set[str]:
+        return set(session.scalars(select(SubmittedFile.content_sha256).where(SubmittedFile.content_sha256.in_(hashes))))
 
     # ------------------------------------------------------------ the roster
     def import_roster(self, roster: Roster, actor: str = "dlgrade roster import") -> RosterImport:
@@ -436,6 +503,22 @@ class Gradebook:
             return {(student, assignment): content for student, assignment, content in session.execute(
                 select(Grading.student_id, Grading.assignment, Grading.content_sha256)
                 .where(Grading.verdict.not_in(_NOT_GRADES)).order_by(Grading.id))}
+
+    def graded_files(self, assignments: Iterable[str]) -> list[GradedFile]:
+        """For each (student, assignment) of ``assignments``: its latest grading (tool failures
+        excluded) and the file it graded, when the gradebook keeps it; by student, then assignment.
+        One query (no grading's document is loaded)."""
+        latest = (select(func.max(Grading.id).label("id"))
+                  .where(Grading.assignment.in_(list(assignments)), Grading.verdict.not_in(_NOT_GRADES))
+                  .group_by(Grading.student_id, Grading.assignment).subquery())
+        query = (select(Grading.student_id, Grading.assignment, Grading.verdict, Grading.file_kept,
+                        SubmittedFile.name, SubmittedFile.content)
+                 .join(latest, Grading.id == latest.c.id)
+                 .outerjoin(SubmittedFile, SubmittedFile.content_sha256 == Grading.content_sha256)
+                 .order_by(Grading.student_id, Grading.assignment))
+        with self._session() as session:
+            return [GradedFile(student, assignment, verdict_state(verdict), kept, name, content)
+                    for student, assignment, verdict, kept, name, content in session.execute(query)]
 
     def test_rows(self, grading_id: int) -> list[TestRow]:
         with self._session() as session:
@@ -635,6 +718,18 @@ def engine_for(url: str):
         event.listen(engine, "connect", _sqlite_pragmas)
     database = parsed.database if sqlite and parsed.database not in (None, "", ":memory:") else None
     return engine, parsed.render_as_string(hide_password=True), database
+
+
+def _insert_skipping_present(dialect: str):
+    """An INSERT of kept files that skips a content hash already present (SQLite's and
+    PostgreSQL's ON CONFLICT DO NOTHING; another database gets a plain INSERT)."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        return insert(SubmittedFile)
+    return dialect_insert(SubmittedFile).on_conflict_do_nothing(index_elements=[SubmittedFile.content_sha256])
 
 
 def _require(reason: str, actor: str) -> None:

@@ -14,7 +14,7 @@ In one transaction (a failure changes nothing):
   assignment that was collected, becomes *missing* ("not handed in");
 - one audit entry per student says the gradebook was upgraded;
 - the other columns a newer dlgrade declares and the gradebook lacks (nullable or with a server
-  default: the roster's, the adjustments' modes and submissions), which opening a gradebook adds
+  default: the roster's, the adjustments' modes and submissions, file_kept), which opening a gradebook adds
   in place anyway, are added in the same transaction.
 """
 

@@ -1,6 +1,11 @@
-"""The cohorts of a submissions folder: the same intake as ``grade-batch`` (every LMS layout, zips
-unpacked safely, the file chosen per student and assignment as for grading), then each chosen
-file's units. Nothing is run or imported, and nothing is written to the gradebook.
+"""The cohorts to compare, from a submissions folder or from the gradebook.
+
+A folder is read with the same intake as ``grade-batch`` (every LMS layout, zips unpacked safely,
+the file chosen per student and assignment as for grading). The gradebook gives the file of each
+(student, assignment)'s latest grading, which it keeps since it keeps files
+(:meth:`~autograder.gradebook.store.Gradebook.graded_files`): the same bytes under the same name
+as the folder's staged file, so the same scores. Then each file's units. Nothing is run or
+imported, and nothing is written to the gradebook.
 """
 
 from __future__ import annotations
@@ -13,10 +18,14 @@ from pathlib import Path
 from autograder.batch.intake import discover
 from autograder.course import Course
 from autograder.errors import DlgradeError
-from autograder.similarity.extract import StudentCode, read_student, stub_text
+from autograder.gradebook.store import GradedFile
+from autograder.similarity.extract import StudentCode, read_student, stored_student, stub_text
 from autograder.similarity.ranking import Cohort, rank_cohort
+from autograder.states import State
 from autograder.submission import SubmissionError, find_files
-from autograder.untrusted import LINE, NOTE, cap, inert
+from autograder.untrusted import LINE, MESSAGE, NOTE, cap, inert
+
+NAMED = 10  # students named per assignment in the note on those without a kept file
 
 
 class SimilarityError(DlgradeError):
@@ -75,14 +84,72 @@ def collect(root: Path, course: Course, assignments: tuple[str, ...], gradebook:
     return collected
 
 
+def collect_graded(files: list[GradedFile], names: dict[str, str], assignments: tuple[str, ...]
+                   ) -> tuple[Collected, int]:
+    """Each student's file of each of ``assignments`` as the gradebook keeps it (``files``: the
+    latest grading of each (student, assignment), :meth:`Gradebook.graded_files`; ``names``: the
+    students' names). A student who handed nothing in is not compared; one note lists the students
+    graded before the gradebook kept files, and returns their number with what was collected."""
+    collected = Collected({a: [] for a in assignments})
+    before: dict[str, list[str]] = {}
+    for graded in files:
+        if graded.assignment not in collected.cohorts:
+            continue
+        label = cap(inert(names.get(graded.student) or graded.student), LINE)
+        if graded.content is None or graded.name is None:
+            if graded.verdict is State.MISSING:  # not handed in: nothing to compare, as in a folder
+                continue
+            if graded.kept is False:
+                collected.notes.append(cap(f"{label}: {graded.assignment}: the gradebook kept no file of this grading "
+                                           "(too large or unreadable when graded: its grade says why)", NOTE))
+            else:
+                before.setdefault(graded.assignment, []).append(label)
+            continue
+        try:
+            collected.cohorts[graded.assignment].append(
+                stored_student(graded.student, label, graded.assignment, graded.name, graded.content))
+        except SubmissionError as error:
+            collected.notes.append(cap(inert(f"{label}: {graded.assignment}: {error}"), NOTE))
+    if before:
+        collected.notes.append(before_note(before))
+    return collected, sum(len(labels) for labels in before.values())
+
+
+def before_note(before: dict[str, list[str]]) -> str:
+    """One line: the students graded before the gradebook kept files, per assignment."""
+    count = sum(len(labels) for labels in before.values())
+    listed = "; ".join(f"{assignment}: {', '.join(labels[:NAMED])}"
+                       + (f" and {len(labels) - NAMED} more" if len(labels) > NAMED else "")
+                       for assignment, labels in before.items())
+    return cap(f"{count} {'student' if count == 1 else 'students'} not compared, graded before the gradebook kept "
+               f"files: give the download folder (dlgrade similarity DOWNLOADS --db ...) to compare them: {listed}",
+               MESSAGE)
+
+
 def analyse(root: Path, course: Course, assignments: tuple[str, ...], gradebook: GradebookView | None = None
             ) -> tuple[list[Cohort], list[str]]:
-    """The ranked cohort of each assignment with at least two students' files, and the notes."""
+    """The ranked cohort of each assignment with at least two students' files in the folder
+    ``root``, and the notes."""
     collected = collect(root, course, assignments, gradebook)
     if not any(collected.cohorts.values()):
         expected = ", ".join(f"{a}.py" for a in assignments[:3]) + (", ..." if len(assignments) > 3 else "")
         raise SimilarityError(f"no student's file in {root} for {', '.join(assignments)} (expected files such as "
                               f"{expected}, or .ipynb): give the folder of the downloaded submissions")
+    return _ranked(collected, course)
+
+
+def analyse_graded(files: list[GradedFile], names: dict[str, str], course: Course, assignments: tuple[str, ...]
+                   ) -> tuple[list[Cohort], list[str]]:
+    """As :func:`analyse`, over the files the gradebook keeps (:func:`collect_graded`)."""
+    collected, before = collect_graded(files, names, assignments)
+    if not any(collected.cohorts.values()):
+        older = f" ({before} graded before it kept files)" if before else ""
+        raise SimilarityError(f"the gradebook keeps no graded file of {', '.join(assignments)}{older}: give the "
+                              "folder of the downloaded submissions")
+    return _ranked(collected, course)
+
+
+def _ranked(collected: Collected, course: Course) -> tuple[list[Cohort], list[str]]:
     notes = list(collected.notes)
     notes += [f"{a}: only one student's file, nothing to compare" for a, students in collected.cohorts.items()
               if len(students) == 1]

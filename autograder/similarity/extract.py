@@ -1,7 +1,8 @@
 """What a student wrote for one assignment, cut into its top-level functions and classes.
 
-A ``.py`` file is one block of code; a notebook gives its code cells (nbgrader's test cells left
-out, IPython syntax made Python by IPython's own transformer: :func:`autograder.submission.read_code`).
+A ``.py`` file (from a folder, or the bytes the gradebook keeps) is one block of code; a notebook
+gives its code cells (nbgrader's test cells left out, IPython syntax made Python by IPython's own
+transformer: :func:`autograder.submission.code_of`).
 Each block is parsed with :mod:`ast` and each top-level ``def`` or ``class`` (decorators included)
 becomes a :class:`Unit`: comparing unit by unit, a copy whose functions were reordered still
 matches. Top-level statements outside a definition (imports, examples, prints) are not compared.
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from autograder.course import Course
 from autograder.markers import STUB_LINES, strip_solutions
-from autograder.submission import SubmissionCode, read_code
+from autograder.submission import SubmissionCode, code_of, read_code
 from autograder.untrusted import LINE, cap, inert
 
 MAX_UNITS = 200  # top-level definitions kept from one file: more is no student's answer
@@ -72,6 +73,13 @@ def code_units(code: SubmissionCode) -> tuple[Unit, ...]:
 def read_student(student: str, label: str, assignment: str, path: Path) -> StudentCode:
     """The units of a student's file; a :class:`~autograder.submission.SubmissionError` when it cannot be read."""
     return StudentCode(student, label, assignment, code_units(read_code(assignment, path)))
+
+
+def stored_student(student: str, label: str, assignment: str, name: str, content: bytes) -> StudentCode:
+    """The units of a student's file as the gradebook keeps it (``name``: the staged name, whose
+    suffix says .py or notebook; nothing is written or read from disk); a
+    :class:`~autograder.submission.SubmissionError` when it cannot be read."""
+    return StudentCode(student, label, assignment, code_units(code_of(assignment, Path(Path(name).name), content)))
 
 
 # nbgrader's ClearSolutions, which writes the released notebook's answer cells, puts its Python code
