@@ -161,7 +161,7 @@ def find_files(path: Path, assignments) -> dict[str, Path]:
 
 
 def content_sha256(name: str, data: bytes) -> str:
-    """The content hash of one staged assignment file: its name (``perceptron.py``) and bytes. What
+    """The content hash of one staged assignment file: its name (``<assignment>.py``) and bytes. What
     grade-batch's intake stages under, the gradebook's skip compares and the gradebook keeps a file by."""
     return hashlib.sha256(name.encode() + b"\0" + data).hexdigest()
 

@@ -96,7 +96,7 @@ class Grading(Base):
 class SubmittedFile(Base):
     """A graded file, kept once whatever the number of gradings of it: by its content hash
     (:func:`autograder.submission.content_sha256` of ``name`` and ``content``, a grading's
-    ``content_sha256``). ``name`` is the staged name (``perceptron.py``, ``perceptron.ipynb``);
+    ``content_sha256``). ``name`` is the staged name (``<assignment>.py`` or ``.ipynb``);
     ``content`` is at most the intake's limit for a source file."""
 
     __tablename__ = "submitted_files"

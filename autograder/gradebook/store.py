@@ -98,11 +98,13 @@ class GradedIndex:
     recorded: dict[str, frozenset[str]]
 
     def is_graded(self, student: str, assignment: str, content_sha256: str, key: str, seed: int) -> bool:
-        """As :meth:`Gradebook.is_graded`."""
+        """Whether this student's ``assignment`` was graded already from this content, with these
+        checks (``key``: :func:`checks_key` of ``{assignment: version}``) and this seed (a row an
+        older version wrote for a failure of the tool is no grading: that content is graded again)."""
         return (student, assignment, content_sha256, key, seed) in self.keys
 
     def recorded_assignments(self, student: str) -> frozenset[str]:
-        """As :meth:`Gradebook.recorded_assignments`."""
+        """The assignments the gradebook holds a grading of for ``student``."""
         return self.recorded.get(student, frozenset())
 
 
@@ -110,7 +112,7 @@ class GradedIndex:
 class StagedFile:
     """An assignment's file as grade-batch staged and graded it: its staged name and bytes."""
 
-    name: str  # perceptron.py, perceptron.ipynb
+    name: str  # <assignment>.py or <assignment>.ipynb
     content: bytes
 
     @property
@@ -243,19 +245,12 @@ class Gradebook:
             return int(row.value)
 
     def is_graded(self, student: str, assignment: str, content_sha256: str, key: str, seed: int) -> bool:
-        """Whether this student's ``assignment`` was graded already from this content, with these
-        checks (``key``: :func:`checks_key` of ``{assignment: version}``) and this seed (a row an
-        older version wrote for a failure of the tool is no grading: that content is graded again)."""
-        with self._session() as session:
-            found = session.execute(
-                select(Grading.id).where(Grading.student_id == student, Grading.assignment == assignment,
-                                         Grading.content_sha256 == content_sha256, Grading.checks_key == key,
-                                         Grading.seed == seed, Grading.verdict.not_in(_NOT_GRADES)).limit(1)).first()
-            return found is not None
+        """:meth:`GradedIndex.is_graded` (a batch asks :meth:`graded_index` once instead)."""
+        return self.graded_index().is_graded(student, assignment, content_sha256, key, seed)
 
     def graded_index(self) -> GradedIndex:
-        """What :meth:`is_graded` and :meth:`recorded_assignments` answer, for every student at once:
-        one query for a whole batch instead of one per (student, assignment)."""
+        """Every grading's skip key, for every student at once: one query for a whole batch
+        instead of one per (student, assignment)."""
         with self._session() as session:
             rows = session.execute(select(Grading.student_id, Grading.assignment, Grading.content_sha256,
                                           Grading.checks_key, Grading.seed)
@@ -266,11 +261,9 @@ class Gradebook:
         return GradedIndex(frozenset(tuple(row) for row in rows),
                            {student: frozenset(names) for student, names in recorded.items()})
 
-    def recorded_assignments(self, student: str) -> set[str]:
-        """The assignments the gradebook holds a grading of for ``student``."""
-        with self._session() as session:
-            return set(session.scalars(select(Grading.assignment).where(
-                Grading.student_id == student, Grading.verdict.not_in(_NOT_GRADES)).distinct()))
+    def recorded_assignments(self, student: str) -> frozenset[str]:
+        """:meth:`GradedIndex.recorded_assignments`."""
+        return self.graded_index().recorded_assignments(student)
 
     def record(self, student: StudentInfo, sha256: str, path: str, notes: list[str], verdict: str,
                document: dict, actor: str = "dlgrade grade-batch", reason: str = "",
