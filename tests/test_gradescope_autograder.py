@@ -408,3 +408,34 @@ def test_bwrap_override_that_is_missing_is_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("DLGRADE_BWRAP", str(tmp_path / "bwrap"))
     with pytest.raises(BubblewrapMissing, match="DLGRADE_BWRAP"):
         find_bwrap()
+
+
+@pytest.mark.parametrize("member", ["../outside.txt", "/etc/planted.txt", "engine/../../outside.txt"])
+def test_the_dry_run_refuses_a_zip_whose_member_leaves_the_folder(tmp_path, member):
+    """The dry run unpacks with the intake's safe unzip: a member that would land outside is refused
+    whole, before run_autograder could run, and nothing is written outside the folder."""
+    from autograder.errors import DlgradeError
+    from autograder.gradescope.dryrun import unpack
+
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as opened:
+        opened.writestr("run_autograder", "#!/bin/sh\necho hi\n")
+        opened.writestr(member, "planted")
+    (tmp_path / "root").mkdir()
+    with pytest.raises(DlgradeError, match="not a dlgrade autograder zip"):
+        unpack(archive, tmp_path / "root" / "source")
+    assert not (tmp_path / "outside.txt").exists() and not Path("/etc/planted.txt").exists()
+
+
+def test_the_dry_run_unpacks_with_the_modes_the_zip_records(tmp_path):
+    from autograder.gradescope.dryrun import unpack
+
+    archive = tmp_path / "ok.zip"
+    with zipfile.ZipFile(archive, "w") as opened:
+        for name, mode in (("run_autograder", 0o755), ("solutions/a/hidden_checks.py", 0o644)):
+            info = zipfile.ZipInfo(name)
+            info.external_attr, info.create_system = (0o100000 | mode) << 16, 3
+            opened.writestr(info, "x")
+    unpack(archive, tmp_path / "source")
+    assert (tmp_path / "source/run_autograder").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "source/solutions/a/hidden_checks.py").stat().st_mode & 0o777 == 0o644

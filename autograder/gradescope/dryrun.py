@@ -21,10 +21,11 @@ import sys
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import autograder
 from autograder import __version__
+from autograder.batch.archive import MAX_MEMBERS, Allowance, UnsafeArchive, extract
 from autograder.errors import DlgradeError
 from autograder.gradescope import AUTOGRADER_ROOT_ENV, PYTHON_ENV
 from autograder.gradescope.metadata import dry_run_metadata
@@ -46,26 +47,18 @@ class DryRun:
 
 
 def unpack(archive: Path, source: Path) -> None:
-    """The zip's members into ``source``: plain files and folders inside it only."""
+    """The zip's members into the new folder ``source``, all or nothing, by the intake's own safe
+    unzip (:func:`~autograder.batch.archive.extract`: names checked before anything is created,
+    sizes bounded, plain files only), each with the mode the zip records (the scripts executable)."""
     try:
+        skipped = extract(archive, source, Allowance(MAX_UNPACKED, MAX_MEMBERS))
+        if skipped:
+            raise DlgradeError(f"{skipped[0]}: not a dlgrade autograder zip")
         with zipfile.ZipFile(archive) as opened:
-            infos = opened.infolist()
-            if sum(i.file_size for i in infos) > MAX_UNPACKED:
-                raise DlgradeError(f"{archive} unpacks to more than {MAX_UNPACKED >> 20} MiB: not a dlgrade autograder zip")
-            for info in infos:
-                name = PurePosixPath(info.filename)
-                kind = (info.external_attr >> 16) & 0o170000
-                if name.is_absolute() or ".." in name.parts or "\\" in info.filename or kind not in (0, 0o100000, 0o040000):
-                    raise DlgradeError(f"{archive} holds {inert(cap(info.filename, LINE))!r}, which is no plain file "
-                                       "inside the zip: not a dlgrade autograder zip")
-                target = source.joinpath(*name.parts)
-                if info.is_dir():
-                    target.mkdir(parents=True, exist_ok=True)
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(opened.read(info))
-                target.chmod(0o755 if (info.external_attr >> 16) & 0o111 else 0o644)
-    except (zipfile.BadZipFile, OSError) as error:
+            for info in opened.infolist():
+                if not info.is_dir():
+                    (source / info.filename).chmod(0o755 if (info.external_attr >> 16) & 0o111 else 0o644)
+    except (UnsafeArchive, zipfile.BadZipFile, OSError) as error:
         raise DlgradeError(f"cannot unpack {archive}: {error}: give the zip `dlgrade gradescope build` wrote") from None
 
 
@@ -103,7 +96,7 @@ def dry_run(archive: Path, submission: Path, root: Path, metadata: Path | None =
     if root.exists() and any(root.iterdir()):
         raise DlgradeError(f"{root} is not empty: the dry run needs a new folder")
     source = root / "source"
-    source.mkdir(parents=True)
+    root.mkdir(parents=True, exist_ok=True)
     unpack(archive, source)
     settings = Settings.read(source)
     run = DryRun(root, settings)
